@@ -1,0 +1,122 @@
+"""The `commands.Bot` subclass: dependencies injected, cogs loaded after migrations, deliberate sync."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pkgutil
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+import yarl
+from discord.ext import commands
+
+import cogs
+from bot import __version__
+from bot.errors import BotTree
+from bot.timeutil import utcnow
+
+if TYPE_CHECKING:
+    import aiohttp
+    from openai import AsyncOpenAI
+
+    from bot.settings import Settings
+    from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+COMMAND_HASH_KEY = "synced_command_hash"
+
+
+def apply_discord_endpoints(settings: Settings) -> None:
+    """Point discord.py at a Discord-compatible endpoint when configured (a protocol double, a proxy)."""
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+        log.info("Discord REST endpoint: %s", discord.http.Route.BASE)
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+        log.info("Discord gateway endpoint: %s", settings.discord_gateway_url)
+
+
+def bot_intents() -> discord.Intents:
+    """The minimal intents: no privileged intent is needed.
+
+    guilds (channels, threads, roles), guild_messages (thread activity is counted from message events
+    without reading their content), guild_polls (native poll votes).
+    """
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.polls = True
+    return intents
+
+
+def extension_names() -> list[str]:
+    """Every module of the `cogs` package that defines `setup`, in a stable order."""
+    names = []
+    for module in pkgutil.iter_modules(cogs.__path__, prefix="cogs."):
+        if not module.name.rsplit(".", 1)[-1].startswith("_"):
+            names.append(module.name)
+    return sorted(names)
+
+
+class CommunityBot(commands.Bot):
+    """The AI Daily Brief community bot. Everything it depends on is created once, outside, and injected."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        http_session: aiohttp.ClientSession,
+        llm: AsyncOpenAI | None = None,
+        sync_commands: bool = True,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=bot_intents(),
+            tree_cls=BotTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=settings.guild_ready_timeout,
+            enable_debug_events=False,
+        )
+        self.settings = settings
+        self.store = store
+        self.http_session = http_session
+        self.llm = llm
+        self.started_at: datetime = utcnow()
+        self.version = __version__
+        self._sync_commands = sync_commands
+
+    async def setup_hook(self) -> None:
+        for name in extension_names():
+            await self.load_extension(name)
+        log.info("loaded %d extensions", len(self.extensions))
+        if self._sync_commands:
+            await self.sync_commands_if_changed()
+
+    def command_payload(self) -> list[dict[str, Any]]:
+        """The global command tree as Discord receives it on sync, in a stable order."""
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        return sorted(payload, key=lambda item: (item.get("type", 1), item["name"]))
+
+    def command_hash(self) -> str:
+        blob = json.dumps(self.command_payload(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync the global commands only when they changed since the last sync; returns whether it synced."""
+        digest = self.command_hash()
+        if await self.store.meta.get(COMMAND_HASH_KEY) == digest:
+            log.info("application commands unchanged since the last sync")
+            return False
+        synced = await self.tree.sync()
+        await self.store.meta.set(COMMAND_HASH_KEY, digest)
+        log.info("synced %d application commands", len(synced))
+        return True
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s in %d guilds", self.user, len(self.guilds))

@@ -1,0 +1,1 @@
+"""Episode digests (issue 6)."""

@@ -1,0 +1,98 @@
+"""Running the bot: dependencies opened once, signals turned into a clean shutdown, everything closed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import discord
+
+from bot.client import COMMAND_HASH_KEY, CommunityBot, apply_discord_endpoints
+from bot.http import create_http_session
+from bot.llm import create_llm_client
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class RunError(Exception):
+    """The bot could not start; the message says why in one line."""
+
+
+async def run_bot(settings: Settings) -> None:
+    """Connect to Discord and run until SIGINT/SIGTERM, then shut down cleanly.
+
+    Clean means: background loops cancelled (cogs unloaded), pending writes flushed by the cogs that own
+    them, the gateway closed, then the LLM client, the HTTP session and the database closed, in that order.
+    """
+    if settings.discord_token is None:
+        raise RunError("DISCORD_TOKEN is not set")
+    apply_discord_endpoints(settings)
+    store = await Store.open(settings.database_path)
+    try:
+        async with create_http_session(settings) as session:
+            llm = create_llm_client(settings)
+            try:
+                bot = CommunityBot(settings=settings, store=store, http_session=session, llm=llm)
+                await _run_until_signalled(bot, settings.discord_token.get_secret_value())
+            finally:
+                if llm is not None:
+                    await llm.close()
+    finally:
+        await store.close()
+    log.info("shutdown complete")
+
+
+async def _run_until_signalled(bot: CommunityBot, token: str) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with bot:
+        runner = asyncio.create_task(bot.start(token), name="discord-client")
+        stopper = asyncio.create_task(stop.wait(), name="signal-wait")
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            log.info("signal received: shutting down")
+            await bot.close()
+        else:
+            stopper.cancel()
+        try:
+            await runner
+        except discord.LoginFailure as exc:
+            raise RunError("Discord rejected DISCORD_TOKEN (login failed); check the token") from exc
+        except discord.PrivilegedIntentsRequired as exc:
+            raise RunError("Discord refused a privileged intent; this bot needs none by default") from exc
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.remove_signal_handler(sig)
+
+
+async def sync_commands(settings: Settings, guild_id: int | None) -> int:
+    """Log in over REST only and sync the command tree (globally, or copied to one guild for testing)."""
+    if settings.discord_token is None:
+        raise RunError("DISCORD_TOKEN is not set; `sync` needs it")
+    apply_discord_endpoints(settings)
+    store = await Store.open(settings.database_path)
+    try:
+        async with create_http_session(settings) as session:
+            bot = CommunityBot(settings=settings, store=store, http_session=session, sync_commands=False)
+            async with bot:
+                try:
+                    await bot.login(settings.discord_token.get_secret_value())
+                except discord.LoginFailure as exc:
+                    raise RunError("Discord rejected DISCORD_TOKEN (login failed)") from exc
+                if guild_id is not None:
+                    guild = discord.Object(id=guild_id)
+                    bot.tree.copy_global_to(guild=guild)
+                    synced = await bot.tree.sync(guild=guild)
+                else:
+                    synced = await bot.tree.sync()
+                    await store.meta.set(COMMAND_HASH_KEY, bot.command_hash())
+                return len(synced)
+    finally:
+        await store.close()

@@ -1,0 +1,142 @@
+"""Settings read from the environment and `.env`.
+
+Built in `main()` (never at import time) so tests can build their own. Tokens are `SecretStr`, so they
+never appear in a repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PODCAST_FEED = "https://anchor.fm/s/f7cac464/podcast/rss"
+NEWSLETTER_FEED = "https://rss.beehiiv.com/feeds/zHQNXhJBOG.xml"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def _check_url(value: str | None, schemes: tuple[str, ...]) -> str | None:
+    if value is None or value == "":
+        return None
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ValueError(f"must be a {' or '.join(schemes)} URL, got {value!r}")
+    try:
+        parts.port  # noqa: B018  (raises on a malformed port)
+    except ValueError as exc:
+        raise ValueError(f"has an invalid port: {value!r}") from exc
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob of the bot. Each field maps to the upper-case environment variable of the same name."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    # Discord
+    discord_token: SecretStr | None = None
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+    guild_ready_timeout: float = Field(default=2.0, ge=0, le=60)
+
+    # LLM
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    llm_timeout: float = Field(default=60.0, gt=0, le=600)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    llm_context_tokens: int = Field(default=8000, ge=1000, le=1_000_000)
+    llm_daily_token_budget: int = Field(default=200_000, ge=0)
+
+    # Storage
+    database_path: Path = Path("data/bot.sqlite3")
+    poll_secret: SecretStr | None = None
+
+    # Feeds
+    podcast_feed_url: str = PODCAST_FEED
+    newsletter_feed_url: str = NEWSLETTER_FEED
+    feed_poll_interval: float = Field(default=600.0, gt=0, le=86_400)
+    feed_allow_private_hosts: bool = False
+    feed_max_concurrency: int = Field(default=4, ge=1, le=64)
+    feed_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    feed_timeout: float = Field(default=30.0, gt=0, le=600)
+    announce_window_days: float = Field(default=7.0, gt=0)
+
+    # Thread tracking
+    tracker_flush_interval: float = Field(default=5.0, gt=0, le=600)
+
+    log_level: LogLevel = "INFO"
+
+    @field_validator("discord_api_base", "openai_base_url", "podcast_feed_url", "newsletter_feed_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return _check_url(value, ("http", "https"))
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str | None) -> str | None:
+        return _check_url(value, ("ws", "wss"))
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("discord_token", "openai_api_key", "poll_secret", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when an OpenAI-compatible server is configured (a key, a base URL, or both)."""
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def feed_urls(self) -> dict[str, str]:
+        """The built-in feeds by their short name."""
+        return {"podcast": self.podcast_feed_url, "newsletter": self.newsletter_feed_url}
+
+    def endpoint_is_local(self) -> bool:
+        """Whether the Discord endpoints point at a loopback host (a protocol double)."""
+        if not self.discord_api_base:
+            return False
+        host = urlsplit(self.discord_api_base).hostname or ""
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return host == "localhost"
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message is one line naming the variable."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per bad variable, naming it as it is spelled in the environment."""
+    lines = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, raising `SettingsError` with a readable line on bad values."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(f"invalid configuration: {describe_validation_error(exc)}") from None
