@@ -82,8 +82,32 @@ async def reply(interaction: discord.Interaction, content: str, *, ephemeral: bo
         log.warning("could not deliver an error reply: %s", exc)
 
 
+def root_name(command: app_commands.Command | app_commands.Group | app_commands.ContextMenu | None) -> str:
+    """The top-level name of a command (`admin` for `/admin feed add`)."""
+    if command is None or isinstance(command, app_commands.ContextMenu):
+        return ""
+    return command.root_parent.name if command.root_parent else command.name
+
+
+MODERATOR_ONLY = "Only moderators (the Manage Server permission) can use `/admin` commands."
+
+
 class BotTree(app_commands.CommandTree["CommunityBot"]):  # type: ignore[name-defined]
-    """Handles every app-command error once: ephemeral, no mentions, an error code for surprises."""
+    """Handles every app-command error once: ephemeral, no mentions, an error code for surprises.
+
+    It also enforces at run time what `default_permissions` only hints: every `/admin …` command needs
+    Manage Server, in a guild, even when a server owner has overridden the command's visibility.
+    """
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        if root_name(interaction.command) != "admin":
+            return True
+        allowed = interaction.guild_id is not None and interaction.permissions.manage_guild
+        if allowed:
+            return True
+        if interaction.type is discord.InteractionType.autocomplete:
+            return False  # no suggestions for people who may not run the command
+        raise NotAllowed(MODERATOR_ONLY)
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         message = describe(error)

@@ -1,0 +1,47 @@
+"""The one `/admin` command group every capability mounts its moderator subcommands under.
+
+Guarded twice: `default_permissions(manage_guild=True)` hides it from members in Discord's client, and
+`BotTree.interaction_check` refuses any `/admin …` invocation at run time from anyone without Manage Server
+(default permissions are only a hint a server owner can override). Guild-only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+if TYPE_CHECKING:
+    from discord.ext import commands
+
+ADMIN_GROUP_NAME = "admin"
+
+
+def get_admin_group(bot: commands.Bot) -> app_commands.Group:
+    """The shared `/admin` group, created and added to the tree on first use."""
+    existing = bot.tree.get_command(ADMIN_GROUP_NAME)
+    if isinstance(existing, app_commands.Group):
+        return existing
+    group = app_commands.Group(
+        name=ADMIN_GROUP_NAME,
+        description="Moderator commands: feeds, announcements, polls, threads, status and audit.",
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+    bot.tree.add_command(group)
+    return group
+
+
+def mount(bot: commands.Bot, subgroup: app_commands.Group) -> None:
+    """Add a capability's subgroup (e.g. `/admin threads …`) under `/admin`, replacing an older copy."""
+    admin = get_admin_group(bot)
+    admin.remove_command(subgroup.name)
+    admin.add_command(subgroup)
+
+
+def unmount(bot: commands.Bot, name: str) -> None:
+    """Remove a subgroup on cog unload (so a reload does not leave a stale copy behind)."""
+    existing = bot.tree.get_command(ADMIN_GROUP_NAME)
+    if isinstance(existing, app_commands.Group):
+        existing.remove_command(name)
