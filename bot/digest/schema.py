@@ -1,0 +1,196 @@
+"""The JSON schema the LLM must answer with, and the validation of what it actually answered.
+
+The schema sent on the wire uses only keywords every OpenAI-compatible server accepts in strict mode
+(types, required, additionalProperties, items, minItems/maxItems); length limits are stated in the
+descriptions and enforced here. Validation is strict on shape (missing fields, wrong types, too few key
+points or answers, empty text: the output is rejected and the offline digest is used) and forgiving on
+size (an over-long string is cut with "…", extra list items are dropped), since a long but valid answer is
+still a good digest. Every string is cleaned of control characters and has its mentions defanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.digest.models import (
+    ANGLE_LIMIT,
+    ENTITIES_MAX,
+    ENTITY_LIMIT,
+    KEY_POINT_LIMIT,
+    KEY_POINTS_MAX,
+    KEY_POINTS_MIN,
+    POLL_ANSWER_LIMIT,
+    POLL_ANSWERS_MAX,
+    POLL_ANSWERS_MIN,
+    POLL_QUESTION_LIMIT,
+    QUOTE_LIMIT,
+    TLDR_LIMIT,
+    TOPIC_LIMIT,
+    TOPICS_MAX,
+    Entities,
+    PollSuggestion,
+)
+from bot.render.text import defang_mentions, truncate
+
+SCHEMA_NAME = "episode_digest"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def _strings(description: str, max_items: int, min_items: int = 0) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {"type": "string"},
+        "minItems": min_items,
+        "maxItems": max_items,
+        "description": description,
+    }
+
+
+def _indices(description: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "integer"}, "description": description}
+
+
+DIGEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["tldr", "key_points", "topics", "entities", "quote", "angle", "poll"],
+    "properties": {
+        "tldr": {"type": "string", "description": f"one line, at most {TLDR_LIMIT} characters"},
+        "key_points": _strings("one sentence each", KEY_POINTS_MAX, KEY_POINTS_MIN),
+        "topics": _strings("short topic labels", TOPICS_MAX),
+        "entities": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["companies", "models", "people"],
+            "properties": {
+                "companies": _strings("companies named", ENTITIES_MAX),
+                "models": _strings("AI models or products named", ENTITIES_MAX),
+                "people": _strings("people named", ENTITIES_MAX),
+            },
+        },
+        "quote": {"type": ["string", "null"], "description": "a notable verbatim quote, or null"},
+        "angle": {"type": "string", "description": "the open-versus-closed AI angle, one sentence"},
+        "poll": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["question", "answers", "open_answers", "closed_answers"],
+            "properties": {
+                "question": {"type": "string", "description": f"at most {POLL_QUESTION_LIMIT} characters"},
+                "answers": _strings(
+                    f"each at most {POLL_ANSWER_LIMIT} characters", POLL_ANSWERS_MAX, POLL_ANSWERS_MIN
+                ),
+                "open_answers": _indices("indices of the answers favouring open AI"),
+                "closed_answers": _indices("indices of the answers favouring closed AI"),
+            },
+        },
+    },
+}  # fmt: skip
+
+
+def response_format() -> dict[str, Any]:
+    """The `response_format` argument of a chat completion request."""
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": DIGEST_SCHEMA},
+    }
+
+
+class InvalidOutput(ValueError):
+    """The model's answer is not a usable digest (not JSON, or not of the schema's shape)."""
+
+
+_Text = Field(min_length=1)
+
+
+class _EntitiesOut(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    companies: list[str]
+    models: list[str]
+    people: list[str]
+
+
+class _PollOut(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+    question: str = _Text
+    answers: list[str] = Field(min_length=POLL_ANSWERS_MIN)
+    open_answers: list[int]
+    closed_answers: list[int]
+
+
+class DigestOut(BaseModel):
+    """What the model must return (shape only; sizes are normalised by `clean_output`)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+    tldr: str = _Text
+    key_points: list[str] = Field(min_length=KEY_POINTS_MIN)
+    topics: list[str]
+    entities: _EntitiesOut
+    quote: str | None
+    angle: str
+    poll: _PollOut
+
+
+def clean_text(value: str, limit: int) -> str:
+    """One-paragraph, control-free, mention-free text within `limit` characters."""
+    return truncate(defang_mentions(" ".join(_CONTROL.sub("", value).split())), limit)
+
+
+def _clean_list(values: list[str], limit: int, max_items: int) -> list[str]:
+    cleaned = [clean_text(v, limit) for v in values]
+    out: list[str] = []
+    for value in cleaned:
+        if value and value.casefold() not in {o.casefold() for o in out}:
+            out.append(value)
+    return out[:max_items]
+
+
+def parse_output(content: str | None) -> DigestOut:
+    """The model's JSON answer, validated; raises `InvalidOutput` with a short reason."""
+    if not content or not content.strip():
+        raise InvalidOutput("empty answer")
+    try:
+        data = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise InvalidOutput(f"not JSON ({exc.msg} at char {exc.pos})") from None
+    try:
+        return DigestOut.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "answer"
+        raise InvalidOutput(f"does not match the schema ({where}: {first['msg']})") from None
+
+
+def clean_output(
+    out: DigestOut,
+) -> tuple[str, list[str], list[str], Entities, str | None, str, PollSuggestion]:
+    """Sizes normalised and text made safe; raises `InvalidOutput` if nothing usable is left."""
+    tldr = clean_text(out.tldr, TLDR_LIMIT)
+    key_points = _clean_list(out.key_points, KEY_POINT_LIMIT, KEY_POINTS_MAX)
+    answers = _clean_list(out.poll.answers, POLL_ANSWER_LIMIT, POLL_ANSWERS_MAX)
+    question = clean_text(out.poll.question, POLL_QUESTION_LIMIT)
+    if not tldr or len(key_points) < KEY_POINTS_MIN:
+        raise InvalidOutput("too little text after cleaning")
+    if not question or len(answers) < POLL_ANSWERS_MIN:
+        raise InvalidOutput("poll unusable after cleaning")
+    valid = range(len(answers))
+    open_answers = sorted({i for i in out.poll.open_answers if i in valid})
+    closed_answers = sorted({i for i in out.poll.closed_answers if i in valid} - set(open_answers))
+    entities = Entities(
+        companies=_clean_list(out.entities.companies, ENTITY_LIMIT, ENTITIES_MAX),
+        models=_clean_list(out.entities.models, ENTITY_LIMIT, ENTITIES_MAX),
+        people=_clean_list(out.entities.people, ENTITY_LIMIT, ENTITIES_MAX),
+    )
+    quote = clean_text(out.quote, QUOTE_LIMIT) if out.quote else None
+    return (
+        tldr,
+        key_points,
+        _clean_list(out.topics, TOPIC_LIMIT, TOPICS_MAX),
+        entities,
+        quote or None,
+        clean_text(out.angle, ANGLE_LIMIT),
+        PollSuggestion(question, answers, open_answers, closed_answers),
+    )

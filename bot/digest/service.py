@@ -1,0 +1,211 @@
+"""Digest orchestration: source choice, the cache, the daily token budget, and the offline fallback.
+
+`ensure_digest(item)` is what the announcer calls; `/digest` and the CLI use the same path. An episode is
+summarized at most once per (source text, backend, model, prompt version); concurrent requests for one
+episode wait for each other instead of paying twice. The LLM is skipped (offline digest used) when none is
+configured, when the day's budget would be exceeded, or when it fails or answers garbage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from bot.digest.llm import PROMPT_VERSION, LLMFailure, LLMSummarizer, ProgressCallback
+from bot.digest.models import Digest, EpisodeInput
+from bot.digest.offline import OFFLINE_MODEL, summarize_offline
+from bot.digest.source import SourceText, TranscriptFetcher, choose_source
+from bot.store.digests import CacheKey, DigestRow, TokenUsage
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+    from bot.settings import Settings
+    from bot.store.digests import DigestRepo
+
+log = logging.getLogger(__name__)
+
+OFFLINE_VERSION = "1"
+BackendChoice = Literal["auto", "llm", "offline"]
+
+
+class DigestError(Exception):
+    """A digest cannot be made as asked (e.g. the LLM backend was demanded but none is configured)."""
+
+
+def source_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+class DigestService:
+    """Makes, caches and accounts for digests. One per bot; safe to share between cogs."""
+
+    def __init__(
+        self,
+        repo: DigestRepo,
+        *,
+        llm: AsyncOpenAI | None = None,
+        model: str = "gpt-4o-mini",
+        context_tokens: int = 8000,
+        daily_token_budget: int = 200_000,
+        fetcher: TranscriptFetcher | None = None,
+    ) -> None:
+        self.repo = repo
+        self.summarizer = (
+            LLMSummarizer(llm, model, context_tokens=context_tokens) if llm is not None else None
+        )
+        self.model = model
+        self.daily_token_budget = daily_token_budget
+        self.fetcher = fetcher
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, repo: DigestRepo, llm: AsyncOpenAI | None, fetcher: TranscriptFetcher | None
+    ) -> DigestService:
+        return cls(
+            repo,
+            llm=llm,
+            model=settings.openai_model,
+            context_tokens=settings.llm_context_tokens,
+            daily_token_budget=settings.llm_daily_token_budget,
+            fetcher=fetcher,
+        )
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.summarizer is not None
+
+    async def ensure_digest(
+        self,
+        item: EpisodeInput | Any,
+        *,
+        backend: BackendChoice = "auto",
+        force: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> Digest:
+        """The digest of a feed item (or `EpisodeInput`), from the cache when it was already made."""
+        episode = item if isinstance(item, EpisodeInput) else EpisodeInput.from_item(item)
+        source = await choose_source(episode, self.fetcher)
+        return await self.digest_text(
+            episode.key, episode.title, source, backend=backend, force=force, progress=progress
+        )
+
+    async def stored(self, episode_key: str) -> DigestRow | None:
+        """The newest stored digest of an episode, without making one."""
+        return await self.repo.latest(episode_key)
+
+    async def digest_text(
+        self,
+        key: str,
+        title: str,
+        source: SourceText,
+        *,
+        backend: BackendChoice = "auto",
+        force: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> Digest:
+        """The digest of `source` stored under episode `key` (see the module docstring for the rules)."""
+        if backend == "llm" and self.summarizer is None:
+            raise DigestError("no LLM is configured (set OPENAI_BASE_URL and/or OPENAI_API_KEY)")
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            digest_hash = source_hash(source.text)
+            fallback_reason: str | None = None
+            if backend != "offline" and self.summarizer is not None:
+                made, fallback_reason = await self._try_llm(key, title, source, digest_hash, force, progress)
+                if made is not None:
+                    return made
+            offline = await self._offline(key, title, source, digest_hash, force)
+            if fallback_reason:
+                await self.repo.add_fallback()
+                log.warning("digest of %s made offline: %s", key, fallback_reason)
+                offline = replace(offline, fallback_reason=fallback_reason)
+            return offline
+
+    async def _try_llm(
+        self,
+        key: str,
+        title: str,
+        source: SourceText,
+        digest_hash: str,
+        force: bool,
+        progress: ProgressCallback | None,
+    ) -> tuple[Digest | None, str | None]:
+        if self.summarizer is None:
+            return None, None
+        cache_key = CacheKey(key, digest_hash, "llm", self.model, PROMPT_VERSION)
+        if not force and (cached := await self.repo.get_cached(cache_key)) is not None:
+            log.info("digest of %s served from the cache (llm)", key)
+            return cached.digest, None
+        plan = self.summarizer.plan(source.text)
+        estimate = self.summarizer.estimate_cost(plan)
+        spent = await self.repo.usage_today()
+        if spent.total + estimate > self.daily_token_budget:
+            return None, (
+                f"daily LLM token budget reached ({spent.total:,} used of {self.daily_token_budget:,}; "
+                f"this digest needs about {estimate:,})"
+            )
+
+        async def record(tokens_in: int, tokens_out: int) -> None:
+            await self.repo.add_usage(tokens_in, tokens_out)
+
+        try:
+            result = await self.summarizer.summarize(
+                source.text, title, plan=plan, on_usage=record, on_progress=progress
+            )
+        except LLMFailure as exc:
+            return None, exc.reason
+        digest = Digest(
+            tldr=result.tldr,
+            key_points=result.key_points,
+            topics=result.topics,
+            entities=result.entities,
+            quote=result.quote,
+            angle=result.angle,
+            poll=result.poll,
+            backend="llm",
+            model=self.model,
+            source=source.kind,
+            tokens_in=result.tokens_in,
+            tokens_out=result.tokens_out,
+            chunks=result.chunks,
+        )
+        await self.repo.save(cache_key, title, digest)
+        log.info(
+            "digest of %s made by %s: %d chunks, %d+%d tokens",
+            key,
+            self.model,
+            result.chunks,
+            result.tokens_in,
+            result.tokens_out,
+        )
+        return digest, None
+
+    async def _offline(
+        self, key: str, title: str, source: SourceText, digest_hash: str, force: bool
+    ) -> Digest:
+        cache_key = CacheKey(key, digest_hash, "offline", OFFLINE_MODEL, OFFLINE_VERSION)
+        if not force and (cached := await self.repo.get_cached(cache_key)) is not None:
+            return cached.digest
+        digest = await asyncio.to_thread(summarize_offline, source.text, title, source=source.kind)
+        await self.repo.save(cache_key, title, digest)
+        return digest
+
+    async def usage_today(self) -> TokenUsage:
+        return await self.repo.usage_today()
+
+    async def spend_line(self) -> str:
+        """One line for the moderators' status command: today's LLM spend against the budget."""
+        if self.summarizer is None:
+            return "Digests: offline summarizer (no LLM configured), no tokens spent."
+        usage = await self.repo.usage_today()
+        share = f" ({usage.total / self.daily_token_budget:.0%})" if self.daily_token_budget else ""
+        return (
+            f"Digests: {self.model}, {usage.total:,} of {self.daily_token_budget:,} tokens today{share} "
+            f"({usage.tokens_in:,} in, {usage.tokens_out:,} out; {usage.requests} requests, "
+            f"{usage.fallbacks} offline fallbacks)."
+        )

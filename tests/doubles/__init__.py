@@ -1,0 +1,1 @@
+"""Test doubles: local servers that real clients talk to."""
