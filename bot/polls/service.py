@@ -306,3 +306,11 @@ class PollService:
 
 def _plain_view(poll: Poll) -> discord.ui.View:
     raise RuntimeError("anonymous polls need the view factory of the polls cog")
+
+
+def find_service(bot: discord.Client) -> PollService | None:
+    """The running bot's `PollService` (None when the polls cog is not loaded)."""
+    get_cog = getattr(bot, "get_cog", None)
+    cog = get_cog("Polls") if get_cog else None
+    service = getattr(cog, "service", None)
+    return service if isinstance(service, PollService) else None

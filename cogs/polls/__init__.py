@@ -1,0 +1,14 @@
+"""Community polls (issue 7): the `/poll` commands, native vote mirroring, anonymous vote buttons."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cogs.polls.cog import Polls
+
+if TYPE_CHECKING:
+    from bot.client import CommunityBot
+
+
+async def setup(bot: CommunityBot) -> None:
+    await bot.add_cog(Polls(bot))
