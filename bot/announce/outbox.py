@@ -1,0 +1,91 @@
+"""Dispatch: turning new feed items into one recorded delivery per subscribed guild, atomically.
+
+The intent to announce is written before anything is sent: in one transaction per item, one delivery row
+per guild following its feed (UNIQUE(guild, item), so a repeated dispatch adds nothing) and the item
+marked dispatched. A crash before the commit leaves the item pending; after it, the deliveries wait in
+the outbox and the delivery loop sends them, on this run or the next.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from bot.announce.models import Subscription
+
+if TYPE_CHECKING:
+    from bot.feeds.models import Feed, StoredItem
+    from bot.store import Store
+    from bot.store.db import Transaction
+
+log = logging.getLogger(__name__)
+
+MAX_BACKFILL = 10
+
+
+class ItemSource(Protocol):
+    """What the announcer reads from the feeds capability (`bot.store.feeds.FeedRepo`)."""
+
+    async def pending_items(self, limit: int = 100) -> list[StoredItem]: ...
+    async def mark_dispatched(self, item_id: int, tx: Transaction | None = None) -> None: ...
+    async def get_item(self, item_id: int) -> StoredItem | None: ...
+    async def get_feed(self, feed_id: int) -> Feed | None: ...
+    async def latest_items(self, feed_id: int, n: int) -> list[StoredItem]: ...
+
+
+class Outbox:
+    """Fans items out to guilds. Safe to call repeatedly and concurrently with the poller."""
+
+    def __init__(self, store: Store, items: ItemSource | None = None) -> None:
+        self.store = store
+        self.items: ItemSource = items if items is not None else store.feeds
+
+    async def dispatch_pending(self) -> int:
+        """Dispatch every pending item (oldest first); returns how many deliveries were created."""
+        created = 0
+        while True:
+            batch = await self.items.pending_items()
+            if not batch:
+                return created
+            for item in batch:
+                try:
+                    created += await self.dispatch_item(item)
+                except Exception:
+                    # One bad item must not hold up the others; it stays pending and is retried next cycle.
+                    log.exception("could not dispatch item %s of feed %s", item.id, item.feed_id)
+                    return created
+
+    async def dispatch_item(self, item: StoredItem) -> int:
+        """One delivery per guild following the item's feed, and the item marked dispatched, atomically."""
+        async with self.store.db.transaction() as tx:
+            subscriptions = await self.store.announcements.subscriptions_for_feed(item.feed_id, tx=tx)
+            created = await self.store.announcements.create_deliveries(
+                tx, item_id=item.id, feed_id=item.feed_id, subscriptions=subscriptions
+            )
+            await self.items.mark_dispatched(item.id, tx=tx)
+        if created:
+            log.info("item %s (feed %s) queued for %d guild(s)", item.id, item.feed_id, created)
+        return created
+
+    async def backfill(self, subscription: Subscription, n: int) -> Sequence[StoredItem]:
+        """Queue the newest `n` items of a feed for one guild now (items it already had are not repeated).
+
+        Returns the items newly queued, oldest first. Backfills ignore the daily cap and ping nobody.
+        """
+        n = max(0, min(n, MAX_BACKFILL))
+        newest = await self.items.latest_items(subscription.feed_id, n)
+        queued = []
+        async with self.store.db.transaction() as tx:
+            for item in reversed(newest):
+                if await self.store.announcements.create_deliveries(
+                    tx, item_id=item.id, feed_id=item.feed_id, subscriptions=[subscription], backfill=True
+                ):
+                    queued.append(item)
+        log.info(
+            "backfill of %d item(s) of feed %s for guild %s",
+            len(queued),
+            subscription.feed_id,
+            subscription.guild_id,
+        )
+        return queued
