@@ -1,10 +1,16 @@
-"""The one shared aiohttp session for everything the bot fetches (feeds, transcripts)."""
+"""The one shared aiohttp session for everything the bot fetches (feeds, transcripts).
+
+Its connector resolves names through the SSRF guard (`bot.feeds.ssrf.GuardedResolver`), so whatever uses
+this session connects only to public addresses unless FEED_ALLOW_PRIVATE_HOSTS=true. Fetch through
+`bot.feeds.fetch.Fetcher` (`create_fetcher`), which adds the per-request limits and re-checks redirects.
+"""
 
 from __future__ import annotations
 
 import aiohttp
 
 from bot import __version__
+from bot.feeds.fetch import Fetcher, build_session
 from bot.settings import Settings
 
 USER_AGENT = (
@@ -14,11 +20,19 @@ USER_AGENT = (
 
 
 def create_http_session(settings: Settings) -> aiohttp.ClientSession:
-    """A session with a descriptive User-Agent and bounded timeouts; callers add per-request limits."""
-    timeout = aiohttp.ClientTimeout(total=settings.feed_timeout, sock_connect=10)
-    return aiohttp.ClientSession(
-        timeout=timeout,
-        headers={"User-Agent": USER_AGENT},
-        auto_decompress=True,
-        trust_env=False,
+    """A session with a descriptive User-Agent, bounded timeouts and the SSRF guard in its connector."""
+    return build_session(
+        allow_private=settings.feed_allow_private_hosts,
+        user_agent=USER_AGENT,
+        timeout=settings.feed_timeout,
+    )
+
+
+def create_fetcher(session: aiohttp.ClientSession, settings: Settings) -> Fetcher:
+    """The guarded fetcher over the shared session, with the configured size and time limits."""
+    return Fetcher(
+        session,
+        allow_private=settings.feed_allow_private_hosts,
+        max_bytes=settings.feed_max_bytes,
+        timeout=settings.feed_timeout,
     )

@@ -1,17 +1,236 @@
-"""The offline preview (filled in by the feeds capability, issue 4)."""
+"""The main job without Discord: print what the bot would announce for feeds.
+
+`python -m bot preview [SOURCE ...] [--json] [--limit N]` reads feed URLs (through the same guarded fetcher
+as the bot) or local files; without SOURCE it reads the configured feeds. `python -m bot run` without a
+token calls `offline_run`, which falls back to the sample feed shipped in `bot/samples/` when no
+configured feed can be reached. A source that fails gives one line on stderr and exit status 3; the other
+sources still print. Never a traceback.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import sys
+import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+from bot.feeds.errors import FetchError, TooLarge
+from bot.feeds.fetch import human_bytes
+from bot.feeds.models import ParsedFeed, ParsedItem
+from bot.feeds.parse import parse_document, split_document
+from bot.feeds.worker import newest
+from bot.samples import SAMPLE_FEED, SAMPLE_LABEL
 from bot.settings import Settings
+from bot.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_SOURCE = 3
+TEXT_PREVIEW = 700
+OFFLINE_TIMEOUT = 10.0
+
+
+@dataclass(slots=True)
+class PreviewFeed:
+    """One source as the preview read it: its feed and items, or the reason it failed."""
+
+    source: str
+    label: str | None = None
+    feed: ParsedFeed | None = None
+    items: list[ParsedItem] = field(default_factory=list)
+    error: str | None = None
+
+
+def _is_url(source: str) -> bool:
+    return "://" in source
+
+
+def _read_file(path: Path, max_bytes: int) -> bytes:
+    if not path.is_file():
+        raise FetchError("no such file, and not an http(s) URL")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise TooLarge(f"the file is {human_bytes(size)}, more than the {human_bytes(max_bytes)} allowed")
+    return path.read_bytes()
+
+
+async def _load_one(source: str, label: str | None, fetcher: Any, max_bytes: int, limit: int) -> PreviewFeed:
+    result = PreviewFeed(source=source, label=label)
+    try:
+        if _is_url(source):
+            if fetcher is None:
+                raise FetchError("no HTTP session")
+            fetched = await fetcher.fetch(source)
+            body, base = fetched.body, fetched.url
+        else:
+            body, base = await asyncio.to_thread(_read_file, Path(source), max_bytes), None
+        feed = await asyncio.to_thread(parse_document, split_document(body), base_url=base)
+    except FetchError as exc:
+        result.error = exc.reason
+        return result
+    except OSError as exc:
+        result.error = f"could not be read ({exc.strerror or type(exc).__name__})"
+        return result
+    except Exception as exc:  # the preview never shows a traceback
+        log.debug("preview of %s failed", source, exc_info=True)
+        result.error = f"could not be read ({type(exc).__name__})"
+        return result
+    result.feed = feed
+    result.items = newest(feed.items, limit if limit > 0 else len(feed.items), utcnow())
+    return result
+
+
+async def load_sources(
+    settings: Settings,
+    sources: Sequence[tuple[str, str | None]],
+    *,
+    limit: int,
+    fetch_timeout: float | None = None,
+) -> list[PreviewFeed]:
+    """Read every (source, label) concurrently; URLs go through the guarded fetcher."""
+    from bot.http import create_fetcher, create_http_session
+
+    if fetch_timeout is not None:
+        settings = settings.model_copy(update={"feed_timeout": min(settings.feed_timeout, fetch_timeout)})
+    if not any(_is_url(source) for source, _ in sources):
+        return [await _load_one(s, label, None, settings.feed_max_bytes, limit) for s, label in sources]
+    async with create_http_session(settings) as session:
+        fetcher = create_fetcher(session, settings)
+        return list(
+            await asyncio.gather(
+                *(_load_one(s, label, fetcher, settings.feed_max_bytes, limit) for s, label in sources)
+            )
+        )
+
+
+def item_json(item: ParsedItem, source: PreviewFeed) -> dict[str, Any]:
+    """The JSON object printed per item by `preview --json`."""
+    return {
+        "feed": source.feed.title if source.feed else None,
+        "source": source.source,
+        "sample": source.label == SAMPLE_LABEL,
+        "key": item.key,
+        "title": item.title,
+        "link": item.link,
+        "published": item.published.isoformat().replace("+00:00", "Z") if item.published else None,
+        "audio_url": item.audio_url,
+        "audio_type": item.audio_type,
+        "audio_length": item.audio_length,
+        "duration_seconds": item.duration_seconds,
+        "season": item.season,
+        "episode_number": item.episode_number,
+        "image_url": item.image_url,
+        "transcripts": [
+            {"url": t.url, "type": t.type, "language": t.language, "rel": t.rel} for t in item.transcripts
+        ],
+        "chapters_url": item.chapters_url,
+        "text": item.text,
+    }
+
+
+def _duration(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def render_text(source: PreviewFeed) -> str:
+    """The human-readable preview of one source."""
+    feed = source.feed
+    title = (feed.title if feed else None) or source.source
+    label = f"[{source.label}] " if source.label else ""
+    lines = [f"=== {label}{title}", f"    source: {source.source}"]
+    if feed and feed.podcast_guid:
+        lines.append(f"    podcast:guid: {feed.podcast_guid}")
+    lines.append(f"    {len(source.items)} item(s) the bot would announce, oldest first:")
+    for item in source.items:
+        lines.append("")
+        lines.append(f"  * {item.title}")
+        rows: list[tuple[str, str | None]] = [
+            ("key", item.key),
+            ("published", item.published.strftime("%Y-%m-%d %H:%M UTC") if item.published else "(no date)"),
+            ("link", item.link),
+        ]
+        if item.audio_url:
+            size = f", {human_bytes(item.audio_length)}" if item.audio_length else ""
+            rows.append(("audio", f"{item.audio_url} ({item.audio_type or 'unknown type'}{size})"))
+        if item.duration_seconds:
+            rows.append(("duration", f"{_duration(item.duration_seconds)} ({item.duration_seconds} s)"))
+        for transcript in item.transcripts:
+            facts = ", ".join(x for x in (transcript.type, transcript.language, transcript.rel) if x)
+            rows.append(("transcript", f"{transcript.url} ({facts})" if facts else transcript.url))
+        if item.chapters_url:
+            rows.append(("chapters", item.chapters_url))
+        lines.extend(f"    {name:<11} {value}" for name, value in rows if value)
+        text = item.text if len(item.text) <= TEXT_PREVIEW else item.text[: TEXT_PREVIEW - 1].rstrip() + "…"
+        lines.append("    text:")
+        lines.extend(textwrap.indent(text or "(no text)", "      ").splitlines())
+    return "\n".join(lines)
+
+
+def _print(results: Sequence[PreviewFeed], as_json: bool) -> None:
+    first = True
+    for result in results:
+        if result.error is not None:
+            continue
+        if as_json:
+            for item in result.items:
+                print(json.dumps(item_json(item, result), ensure_ascii=False))
+        else:
+            if not first:
+                print()
+            print(render_text(result))
+            first = False
+
+
+def _report_errors(results: Sequence[PreviewFeed]) -> int:
+    failed = 0
+    for result in results:
+        if result.error is not None:
+            failed += 1
+            print(f"error: {result.source}: {result.error}", file=sys.stderr)
+    return failed
+
+
+def configured_sources(settings: Settings) -> list[tuple[str, str | None]]:
+    return [(url, name) for name, url in settings.feed_urls.items()]
 
 
 async def preview_command(settings: Settings, sources: Sequence[str], *, as_json: bool, limit: int) -> int:
-    print("error: the feed preview is not built yet", file=sys.stderr)
-    return 3
+    """`python -m bot preview`: exit 0 when every source printed, 3 when any failed."""
+    wanted = [(source, None) for source in sources] if sources else configured_sources(settings)
+    results = await load_sources(settings, wanted, limit=limit)
+    _print(results, as_json)
+    sys.stdout.flush()
+    return EXIT_SOURCE if _report_errors(results) else EXIT_OK
 
 
 async def offline_run(settings: Settings) -> int:
-    return await preview_command(settings, [], as_json=False, limit=3)
+    """`python -m bot run` without a token: preview the configured feeds, or the sample when none answers."""
+    results = await load_sources(
+        settings, configured_sources(settings), limit=3, fetch_timeout=OFFLINE_TIMEOUT
+    )
+    for result in results:
+        if result.error is not None:
+            print(
+                f"the {result.label or ''} feed {result.source} could not be read: {result.error}",
+                file=sys.stderr,
+            )
+    readable = [result for result in results if result.error is None]
+    if not readable:
+        print(
+            f"None of the configured feeds could be reached, so here is the sample feed shipped with the bot "
+            f"({SAMPLE_FEED.name}), labelled {SAMPLE_LABEL}:",
+            file=sys.stderr,
+        )
+        readable = await load_sources(settings, [(str(SAMPLE_FEED), SAMPLE_LABEL)], limit=3)
+        if _report_errors(readable):
+            return EXIT_SOURCE
+    _print(readable, as_json=False)
+    return EXIT_OK

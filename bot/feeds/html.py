@@ -1,0 +1,91 @@
+"""Feed HTML (show notes, newsletter issues) to clean Markdown, with markdownify over BeautifulSoup.
+
+Newsletter markup changes over time, so nothing here scrapes a fixed structure: scripts, styles, images,
+forms and tracking pixels are dropped, links kept, and whitespace tidied. The result holds no raw HTML.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+import unicodedata
+import warnings
+from typing import Any
+
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from markdownify import MarkdownConverter
+
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "form", "button", "svg", "head", "template", "object")
+_TAG_HINT = re.compile(r"<[a-zA-Z/!][^>]*>")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_SPACES = re.compile(r"\s+")
+
+
+class _Converter(MarkdownConverter):
+    """markdownify with images reduced to their alt text and empty links dropped."""
+
+    def convert_img(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        alt = (el.attrs.get("alt") or "").strip()
+        return alt if alt and "_inline" not in parent_tags else ""
+
+    def convert_a(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        href = (el.get("href") or "").strip()
+        label = text.strip()
+        if not label:
+            return ""
+        if not href.lower().startswith(("http://", "https://")) or "_noformat" in parent_tags:
+            return text
+        if label == href:
+            return f"<{href}>"
+        return (
+            f"[{label.replace('[', '(').replace(']', ')')}]({href.replace(')', '%29').replace(' ', '%20')})"
+        )
+
+
+def clean_text(text: str) -> str:
+    """Remove control characters and normalise Unicode so stored text is safe to render."""
+    return _CONTROL.sub("", unicodedata.normalize("NFC", text))
+
+
+def _soup(markup: str) -> BeautifulSoup:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    return soup
+
+
+def html_to_markdown(markup: str | None) -> str:
+    """Markdown for an HTML fragment (or plain text), tidied: at most one blank line between blocks."""
+    if not markup:
+        return ""
+    markup = clean_text(markup)
+    if not _TAG_HINT.search(markup):
+        paragraphs = re.split(r"\n\s*\n", htmllib.unescape(markup))
+        text = "\n\n".join(_SPACES.sub(" ", part).strip() for part in paragraphs)
+    else:
+        converter = _Converter(
+            heading_style="ATX",
+            bullets="-",
+            escape_underscores=False,
+            escape_misc=False,
+            wrap=True,
+            wrap_width=None,
+            newline_style="backslash",
+        )
+        text = converter.convert_soup(_soup(markup))
+    text = _TRAILING_SPACE.sub("\n", text.replace("\r\n", "\n").replace("\xa0", " "))
+    return clean_text(_BLANK_LINES.sub("\n\n", text)).strip()
+
+
+def html_to_line(markup: str | None) -> str:
+    """One line of plain text (for titles): tags removed, entities decoded, whitespace collapsed."""
+    if not markup:
+        return ""
+    markup = clean_text(markup)
+    text = _soup(markup).get_text(" ") if _TAG_HINT.search(markup) else htmllib.unescape(markup)
+    return _SPACES.sub(" ", clean_text(text)).strip()

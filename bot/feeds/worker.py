@@ -1,0 +1,298 @@
+"""The polling service: fetch each due feed, detect item-level changes, commit, then tell the listener.
+
+One feed's failure never delays or stops another: each poll runs in its own try/except inside a bounded
+`asyncio.gather`. A poll's writes (feed state and new items with their status) are one transaction, and
+the listener hears about them only after the commit, so a crash in between loses nothing: the announcer
+finds the items with `FeedRepo.pending_items()` at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from bot.feeds.changes import compute_changes
+from bot.feeds.errors import FetchError
+from bot.feeds.events import FeedEvents, NullEvents
+from bot.feeds.identity import raw_guids
+from bot.feeds.models import Feed, ParsedFeed, ParsedItem, StoredItem
+from bot.feeds.parse import Document, parse_document, parse_regions, split_document
+from bot.feeds.ssrf import check_host_literal, check_url
+from bot.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from bot.feeds.fetch import Fetcher, FetchResult
+    from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["not_modified", "unchanged", "updated", "failed", "skipped"]
+INTERNAL_ERROR = "an internal error occurred while reading the feed (details are in the bot's log)"
+
+
+@dataclass(slots=True)
+class PollResult:
+    """What one poll of one feed did (for logs, tests and the "check now" command)."""
+
+    feed_id: int
+    outcome: Outcome
+    new_items: list[StoredItem] = field(default_factory=list)
+    edited_items: list[StoredItem] = field(default_factory=list)
+    error: str | None = None
+    parsed_items: int = 0  # how many items went through feedparser (0 when nothing changed)
+
+
+class FeedWorker:
+    """Polls every active feed on its own schedule, with bounded concurrency and per-feed isolation."""
+
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        *,
+        interval: float = 600.0,
+        max_concurrency: int = 4,
+        window: timedelta = timedelta(days=7),
+        daily_cap: int = 20,
+        allow_private: bool = False,
+        listener: FeedEvents | None = None,
+        failing_after: int = 3,
+        backoff_max: float = 6 * 3600.0,
+        jitter: float = 0.1,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.interval = interval
+        self.max_concurrency = max_concurrency
+        self.window = window
+        self.daily_cap = daily_cap
+        self.allow_private = allow_private
+        self.listener: FeedEvents = listener or NullEvents()
+        self.failing_after = failing_after
+        self.backoff_max = backoff_max
+        self.jitter = jitter
+        self.clock = clock
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+
+    # --- scheduling ------------------------------------------------------------------------------------
+
+    def next_poll(self, now: datetime) -> datetime:
+        """The next regular poll: the interval with per-feed jitter, so feeds spread out over time."""
+        spread = self.interval * self.jitter
+        return now + timedelta(seconds=self.interval + random.uniform(-spread, spread))
+
+    def backoff(self, failures: int, retry_after: float | None) -> float:
+        """Seconds to wait after `failures` failures in a row: doubling, jittered, capped, Retry-After."""
+        delay = min(self.interval * 2 ** max(0, failures - 1), self.backoff_max)
+        delay *= random.uniform(1 - self.jitter, 1 + self.jitter)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return delay
+
+    async def poll_due(self) -> list[PollResult]:
+        """Poll every active feed whose time has come, at most `max_concurrency` at once."""
+        feeds = await self.store.feeds.due_feeds(self.clock())
+        return list(await asyncio.gather(*(self._guarded(feed) for feed in feeds)))
+
+    async def poll_feed(self, feed_id: int, force: bool = True) -> PollResult:
+        """Check one feed now (or only when due, with `force=False`)."""
+        feed = await self.store.feeds.get_feed(feed_id)
+        if feed is None or (not force and feed.next_poll_at and feed.next_poll_at > self.clock()):
+            return PollResult(feed_id, "skipped")
+        return await self._guarded(feed)
+
+    async def preview_url(self, url: str, n: int = 5) -> ParsedFeed:
+        """Fetch and parse a URL through the guard without storing anything; keeps the newest `n` items."""
+        result = await self.fetcher.fetch(url)
+        parsed = await asyncio.to_thread(parse_document, split_document(result.body), base_url=result.url)
+        parsed.items = newest(parsed.items, n, self.clock())
+        return parsed
+
+    async def _guarded(self, feed: Feed) -> PollResult:
+        async with self._semaphore:
+            try:
+                return await self._poll(feed)
+            except Exception:
+                log.exception("polling feed %s (%s) failed unexpectedly", feed.id, feed.url)
+                try:
+                    return await self._failed(feed, FetchError(INTERNAL_ERROR), self.clock())
+                except Exception:
+                    log.exception("could not record the failure of feed %s", feed.id)
+                    return PollResult(feed.id, "failed", error=INTERNAL_ERROR)
+
+    # --- one poll --------------------------------------------------------------------------------------
+
+    async def _poll(self, feed: Feed) -> PollResult:
+        now = self.clock()
+        try:
+            result = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        except FetchError as exc:
+            return await self._failed(feed, exc, now)
+        fields = self._success_fields(feed, result, now)
+        if result.not_modified:
+            await self._check_move(feed, fields)
+            await self.store.feeds.update_feed(feed.id, **fields)
+            await self._after(feed, fields, [], [])
+            return PollResult(feed.id, "not_modified")
+        doc = split_document(result.body)
+        fields.update(head_hash=doc.head_hash, items_fingerprint=doc.fingerprint, first_fetch_done=True)
+        if (
+            feed.first_fetch_done
+            and doc.regions
+            and doc.fingerprint == feed.items_fingerprint
+            and doc.head_hash == feed.head_hash
+        ):
+            await self.store.feeds.update_feed(feed.id, **fields)
+            await self._after(feed, fields, [], [])
+            return PollResult(feed.id, "unchanged")
+        try:
+            parsed, parsed_count, known = await self._parse(feed, doc, result.url)
+        except FetchError as exc:
+            return await self._failed(feed, exc, now)
+        if parsed is not None:
+            self._channel_fields(feed, parsed, fields)
+        await self._check_move(feed, fields)
+        recent = await self.store.feeds.count_new_since(feed.id, now - timedelta(days=1))
+        changes = compute_changes(
+            parsed.items if parsed else [],
+            known,
+            present_hashes=set(doc.hashes),
+            first_fetch=not feed.first_fetch_done,
+            announce_newest=feed.announce_newest,
+            now=now,
+            window=self.window,
+            daily_cap=self.daily_cap,
+            recent_new=recent,
+        )
+        inserted, edited = await self.store.feeds.save_poll(
+            feed.id,
+            now=now,
+            feed_fields=fields,
+            new=changes.new,
+            changes=changes.changes,
+            left_feed=changes.left_feed,
+            back_in_feed=changes.back_in_feed,
+        )
+        fresh = [item for item in inserted if item.status == "new"]
+        await self._after(feed, fields, fresh, edited)
+        return PollResult(feed.id, "updated", fresh, edited, parsed_items=parsed_count)
+
+    async def _parse(self, feed: Feed, doc: Document, url: str) -> tuple[ParsedFeed | None, int, list[Any]]:
+        """Parse only what changed when the document can be cut at its items; the whole document otherwise."""
+        known = await self.store.feeds.known_items(feed.id)
+        if doc.regions and feed.first_fetch_done:
+            stored = {k.raw_hash for k in known if k.raw_hash}
+            changed = [i for i, digest in enumerate(doc.hashes) if digest not in stored]
+            if not changed and doc.head_hash == feed.head_hash:
+                return None, 0, known
+            guid_counts = raw_guids(doc.regions)
+            partial = await asyncio.to_thread(
+                parse_regions, doc, changed, base_url=url, guid_counts=guid_counts
+            )
+            if partial is not None:
+                return partial, len(changed), known
+            full = await asyncio.to_thread(parse_document, doc, base_url=url, guid_counts=guid_counts)
+            return full, len(full.items), known
+        counts = raw_guids(doc.regions) if doc.regions else None
+        full = await asyncio.to_thread(parse_document, doc, base_url=url, guid_counts=counts)
+        return full, len(full.items), known
+
+    def _success_fields(self, feed: Feed, result: FetchResult, now: datetime) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "last_fetch_at": now,
+            "last_success_at": now,
+            "last_error": None,
+            "consecutive_failures": 0,
+            "status": "ok",
+            "next_poll_at": self.next_poll(now),
+            "announce_newest": 0,
+        }
+        if not result.not_modified or result.etag or result.last_modified:
+            fields["etag"] = result.etag
+            fields["last_modified"] = result.last_modified
+        if result.permanent_url and result.permanent_url != feed.url:
+            fields["url"] = result.permanent_url
+        return fields
+
+    def _channel_fields(self, feed: Feed, parsed: ParsedFeed, fields: dict[str, Any]) -> None:
+        for column, value in (
+            ("title", parsed.title),
+            ("site_link", parsed.link),
+            ("podcast_guid", parsed.podcast_guid),
+            ("image_url", parsed.image_url),
+        ):
+            if value:
+                fields[column] = value
+        target = parsed.new_feed_url
+        if target and target != feed.url and target != fields.get("url") and self._acceptable_move(target):
+            fields.update(url=target, etag=None, last_modified=None, head_hash=None, items_fingerprint=None)
+            fields["next_poll_at"] = self.clock()
+
+    async def _check_move(self, feed: Feed, fields: dict[str, Any]) -> None:
+        """Drop a move to a URL that another stored feed already has (it is polled on its own)."""
+        target = fields.get("url")
+        if target and target != feed.url:
+            other = await self.store.feeds.get_feed_by_url(target)
+            if other is not None and other.id != feed.id:
+                log.warning("feed %s moved to %s, which feed %s already polls", feed.id, target, other.id)
+                del fields["url"]
+
+    def _acceptable_move(self, url: str) -> bool:
+        try:
+            _, host, _ = check_url(url)
+            check_host_literal(host, allow_private=self.allow_private)
+        except FetchError as exc:
+            log.warning("ignoring itunes:new-feed-url %s: %s", url, exc)
+            return False
+        return True
+
+    async def _failed(self, feed: Feed, exc: FetchError, now: datetime) -> PollResult:
+        failures = feed.consecutive_failures + 1
+        status = "failing" if failures >= self.failing_after or feed.status == "failing" else "ok"
+        delay = self.backoff(failures, exc.retry_after)
+        await self.store.feeds.update_feed(
+            feed.id,
+            last_fetch_at=now,
+            last_error=exc.reason,
+            consecutive_failures=failures,
+            next_poll_at=now + timedelta(seconds=delay),
+            status=status,
+        )
+        log.warning("feed %s (%s) failed %d time(s): %s", feed.id, feed.url, failures, exc.reason)
+        if status == "failing" and feed.status != "failing":
+            updated = await self.store.feeds.get_feed(feed.id) or feed
+            await self._tell("on_feed_failing", self.listener.on_feed_failing(updated, exc.reason))
+        return PollResult(feed.id, "failed", error=exc.reason)
+
+    async def _after(
+        self, feed: Feed, fields: dict[str, Any], fresh: list[StoredItem], edited: list[StoredItem]
+    ) -> None:
+        """Tell the listener, after the commit: moves, recovery, new items (oldest first), edits."""
+        updated = await self.store.feeds.get_feed(feed.id) or feed
+        if "url" in fields and fields["url"] != feed.url:
+            log.info("feed %s moved from %s to %s", feed.id, feed.url, fields["url"])
+            await self._tell("on_feed_moved", self.listener.on_feed_moved(updated, feed.url, fields["url"]))
+        if feed.status == "failing":
+            await self._tell("on_feed_recovered", self.listener.on_feed_recovered(updated))
+        if fresh:
+            await self._tell("on_new_items", self.listener.on_new_items(updated, fresh))
+        if edited:
+            await self._tell("on_edited_items", self.listener.on_edited_items(updated, edited))
+
+    async def _tell(self, name: str, call: Any) -> None:
+        try:
+            await call
+        except Exception:
+            log.exception("the feed listener failed on %s", name)
+
+
+def newest(items: list[ParsedItem], n: int, now: datetime) -> list[ParsedItem]:
+    """The newest `n` items, in announcement order (oldest of them first)."""
+    ordered = sorted(items, key=lambda item: (item.published or now, -item.position))
+    return ordered[-n:] if n > 0 else []
