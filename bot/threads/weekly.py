@@ -11,7 +11,7 @@ next Monday).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -128,10 +128,16 @@ async def build_weekly(
     *,
     episodes: EpisodeSource | None = None,
     polls: PollResultsSource | None = None,
+    visible: Callable[[TrackedThread], bool] | None = None,
 ) -> WeeklyDigest:
-    """Gather the week before `slot`: its episodes with their threads, the busiest threads, poll results."""
+    """Gather the week before `slot`: its episodes with their threads, the busiest threads, poll results.
+
+    `visible` filters the threads that may be listed (the cog keeps threads of channels members cannot see
+    out of a public post).
+    """
     start, end = slot - WEEK, slot
-    window = await repo.activity_between(guild_id, start, end, limit=500)
+    shown = visible or (lambda thread: True)
+    window = [a for a in await repo.activity_between(guild_id, start, end, limit=500) if shown(a.thread)]
     by_thread = {activity.thread.thread_id: activity.messages for activity in window}
 
     found: list[WeeklyEpisode] = (
@@ -141,7 +147,7 @@ async def build_weekly(
         found = _episodes_from_threads(await repo.episode_threads_created_between(guild_id, start, end))
     episode_threads = []
     for episode in found:
-        threads = await repo.threads_for_item(guild_id, episode.item_id)
+        threads = [t for t in await repo.threads_for_item(guild_id, episode.item_id) if shown(t)]
         activity = [ThreadActivity(thread, by_thread.get(thread.thread_id, 0)) for thread in threads]
         episode_threads.append(EpisodeThreads(episode, activity[:3]))
 

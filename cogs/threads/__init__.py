@@ -1,0 +1,23 @@
+"""Thread tracking (issue 8): `/threads`, `/admin threads …`, counting, reconciliation, the weekly post."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.admin_group import mount, unmount
+from cogs.threads.cog import ThreadsCog
+
+if TYPE_CHECKING:
+    from bot.client import CommunityBot
+
+__all__ = ["ThreadsCog"]
+
+
+async def setup(bot: CommunityBot) -> None:
+    cog = ThreadsCog(bot)
+    await bot.add_cog(cog)
+    mount(bot, cog.admin)
+
+
+async def teardown(bot: CommunityBot) -> None:
+    unmount(bot, "threads")

@@ -1,0 +1,326 @@
+"""The thread-tracking cog: Discord events in, tracker calls out; the flush, reconcile and weekly loops.
+
+Other capabilities reach the tracker as `bot.get_cog("Threads").tracker` (see docs/threads.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.ext import commands, tasks
+
+from bot.errors import NO_MENTIONS
+from bot.threads.models import ThreadStatus, WeeklyConfig
+from bot.threads.render import weekly_embed
+from bot.threads.tracker import ThreadTracker
+from bot.threads.weekly import EpisodeSource, PollResultsSource, build_weekly, due_slot, weekly_nonce
+from bot.timeutil import utcnow
+from cogs.threads.commands import ThreadsAdmin, ThreadsCommands
+
+if TYPE_CHECKING:
+    from bot.client import CommunityBot
+
+log = logging.getLogger(__name__)
+
+COUNTED_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
+RECONCILE_EVERY = timedelta(hours=6)
+MAX_FETCHES_PER_GUILD = 50
+ACTIVITY_RETENTION = timedelta(days=15)
+PARTICIPANT_RETENTION = timedelta(days=90)
+
+
+def status_of(thread: discord.Thread) -> ThreadStatus:
+    """What a thread object says about itself now."""
+    return ThreadStatus(
+        name=thread.name,
+        archived=thread.archived,
+        locked=thread.locked,
+        tags=tuple(tag.name for tag in thread.applied_tags),
+        parent_id=thread.parent_id,
+    )
+
+
+def status_from_payload(guild: discord.Guild | None, data: Mapping[str, Any]) -> ThreadStatus:
+    """The same from a raw THREAD_UPDATE payload (the thread may not be cached, e.g. archived ones)."""
+    meta = data.get("thread_metadata") or {}
+    tags: tuple[str, ...] | None = None
+    parent = guild.get_channel(int(data["parent_id"])) if guild and data.get("parent_id") else None
+    if isinstance(parent, discord.ForumChannel) and "applied_tags" in data:
+        applied = {int(tag_id) for tag_id in data["applied_tags"]}
+        tags = tuple(tag.name for tag in parent.available_tags if tag.id in applied)
+    return ThreadStatus(
+        name=data.get("name"),
+        archived=meta.get("archived"),
+        locked=meta.get("locked"),
+        tags=tags,
+    )
+
+
+def is_counted(message: discord.Message) -> bool:
+    """A member's message in a guild thread: not a bot, webhook or system message (content is not read)."""
+    return (
+        message.guild is not None
+        and isinstance(message.channel, discord.Thread)
+        and not message.author.bot
+        and message.webhook_id is None
+        and message.type in COUNTED_TYPES
+    )
+
+
+class ThreadsCog(ThreadsCommands, name="Threads"):
+    """Tracks discussion threads; `/threads` and `/admin threads …`."""
+
+    def __init__(
+        self,
+        bot: CommunityBot,
+        *,
+        episodes: EpisodeSource | None = None,
+        polls: PollResultsSource | None = None,
+        weekly_check_seconds: float = 60.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.bot = bot
+        self.tracker = ThreadTracker(bot.store.threads)
+        self.episodes = episodes
+        self.polls = polls
+        self.clock = clock
+        self.admin = ThreadsAdmin(self)
+        self._weekly_failed: set[tuple[int, str]] = set()
+        self.flush_loop.change_interval(seconds=bot.settings.tracker_flush_interval)
+        self.weekly_loop.change_interval(seconds=weekly_check_seconds)
+        self.reconcile_loop.change_interval(seconds=RECONCILE_EVERY.total_seconds())
+
+    async def cog_load(self) -> None:
+        await self.tracker.load()
+        self.flush_loop.start()
+        self.reconcile_loop.start()
+        self.weekly_loop.start()
+
+    async def cog_unload(self) -> None:
+        for loop in (self.weekly_loop, self.reconcile_loop, self.flush_loop):
+            loop.cancel()
+        try:
+            result = await self.tracker.flush()
+            log.info("final flush on unload: %d message events written", result.events)
+        except Exception:
+            log.exception("final flush failed: %d message events lost", self.tracker.pending_events)
+
+    # Loops -----------------------------------------------------------------------------------------
+
+    @tasks.loop(seconds=5)
+    async def flush_loop(self) -> None:
+        try:
+            await self.tracker.flush()
+        except Exception:
+            log.exception("flushing thread activity failed; the events are kept for the next flush")
+
+    @tasks.loop(hours=6)
+    async def reconcile_loop(self) -> None:
+        for guild in list(self.bot.guilds):
+            try:
+                await self.reconcile_guild(guild)
+            except Exception:
+                log.exception("reconciling the threads of guild %s failed", guild.id)
+        try:
+            now = self.clock()
+            await self.bot.store.threads.prune(
+                activity_before=now - ACTIVITY_RETENTION, dormant_before=now - PARTICIPANT_RETENTION
+            )
+        except Exception:
+            log.exception("pruning old thread data failed")
+
+    @tasks.loop(seconds=60)
+    async def weekly_loop(self) -> None:
+        await self.check_weekly()
+
+    @reconcile_loop.before_loop
+    @weekly_loop.before_loop
+    async def _wait_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    # Reconciliation ----------------------------------------------------------------------------------
+
+    async def reconcile_guild(self, guild: discord.Guild) -> None:
+        """Bring stored thread states in line with Discord after downtime.
+
+        Active threads are fetched; a tracked thread not among them was archived or deleted while the bot
+        was away: it is fetched (at most `MAX_FETCHES_PER_GUILD` a run) and marked deleted on 404.
+        New threads in tracked channels are tracked.
+        """
+        active = {thread.id: thread for thread in await guild.active_threads()}
+        for thread in active.values():
+            if not self.tracker.is_tracked(thread.id) and self.should_auto_track(thread):
+                await self.track(thread)
+        fetches = 0
+        for row in await self.bot.store.threads.in_guild(guild.id):
+            live = active.get(row.thread_id)
+            if live is not None:
+                status = status_of(live)
+                if (status.archived, status.locked, status.name) != (
+                    row.state == "archived",
+                    row.locked,
+                    row.name,
+                ):
+                    await self.tracker.update_status(row.thread_id, status)
+                continue
+            if row.state != "active" or fetches >= MAX_FETCHES_PER_GUILD:
+                continue
+            fetches += 1
+            try:
+                fetched = await self.bot.fetch_channel(row.thread_id)
+            except discord.NotFound:
+                await self.tracker.thread_deleted(row.thread_id)
+                log.info("tracked thread %s was deleted while the bot was away", row.thread_id)
+                continue
+            except discord.HTTPException as exc:
+                log.warning("cannot check thread %s (%s); marking it archived", row.thread_id, exc.status)
+                await self.tracker.update_status(row.thread_id, ThreadStatus(archived=True))
+                continue
+            if isinstance(fetched, discord.Thread):
+                await self.tracker.update_status(row.thread_id, status_of(fetched))
+
+    # Events ------------------------------------------------------------------------------------------
+
+    def should_auto_track(self, thread: discord.Thread) -> bool:
+        """Public threads (and forum posts) created in a tracked channel; private threads are never listed."""
+        return thread.type is not discord.ChannelType.private_thread and self.tracker.parent_tracked(
+            thread.guild.id, thread.parent_id
+        )
+
+    async def track(
+        self, thread: discord.Thread, *, item_id: int | None = None, source: str | None = None
+    ) -> bool:
+        return await self.tracker.track_thread(
+            thread.id,
+            thread.guild.id,
+            thread.parent_id,
+            name=thread.name,
+            created_at=thread.created_at or discord.utils.snowflake_time(thread.id),
+            item_id=item_id,
+            tags=[tag.name for tag in thread.applied_tags],
+            source="manual" if source == "manual" else None,
+            archived=thread.archived,
+            locked=thread.locked,
+        )
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if not is_counted(message):
+            return
+        thread = message.channel
+        assert isinstance(thread, discord.Thread)  # noqa: S101  (checked by is_counted)
+        if not self.tracker.is_tracked(thread.id):
+            if not self.should_auto_track(thread):
+                return
+            try:
+                await self.track(thread)
+            except Exception:
+                log.exception("could not track thread %s", thread.id)
+                return
+        self.tracker.record_message(thread.id, message.author.id, message.created_at)
+
+    @commands.Cog.listener()
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        if self.tracker.is_tracked(thread.id) or not self.should_auto_track(thread):
+            return
+        try:
+            await self.track(thread)
+            log.info("tracking new thread %s in channel %s", thread.id, thread.parent_id)
+        except Exception:
+            log.exception("could not track new thread %s", thread.id)
+
+    @commands.Cog.listener()
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        guild = self.bot.get_guild(payload.guild_id)
+        status = status_of(payload.thread) if payload.thread else status_from_payload(guild, payload.data)
+        try:
+            if self.tracker.is_tracked(payload.thread_id):
+                await self.tracker.update_status(payload.thread_id, status)
+            elif (
+                payload.thread is not None and not status.archived and self.should_auto_track(payload.thread)
+            ):
+                await self.track(payload.thread)
+        except Exception:
+            log.exception("could not update thread %s", payload.thread_id)
+
+    @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        if not self.tracker.is_tracked(payload.thread_id):
+            return
+        try:
+            await self.tracker.thread_deleted(payload.thread_id)
+        except Exception:
+            log.exception("could not mark thread %s deleted", payload.thread_id)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        if self.tracker.parent_tracked(channel.guild.id, channel.id):
+            try:
+                await self.tracker.untrack_parent(channel.guild.id, channel.id)
+            except Exception:
+                log.exception("could not untrack deleted channel %s", channel.id)
+
+    # Weekly post -------------------------------------------------------------------------------------
+
+    async def check_weekly(self) -> int:
+        """Post every weekly "hot discussions" message that is due; returns how many were posted."""
+        posted = 0
+        try:
+            configs = await self.bot.store.threads.weekly()
+        except Exception:
+            log.exception("reading the weekly-post settings failed")
+            return 0
+        for config in configs:
+            try:
+                posted += await self.post_weekly_if_due(config)
+            except Exception:
+                log.exception("the weekly post of guild %s failed", config.guild_id)
+        return posted
+
+    async def post_weekly_if_due(self, config: WeeklyConfig) -> bool:
+        now = self.clock()
+        slot = due_slot(config, now)
+        guild = self.bot.get_guild(config.guild_id)
+        if slot is None or guild is None:
+            return False
+        key = (config.guild_id, f"{slot.isoformat()}:{config.channel_id}")
+        if key in self._weekly_failed:
+            return False
+        channel = guild.get_channel(config.channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            self._weekly_failed.add(key)
+            log.warning("weekly post of guild %s: channel %s is gone", guild.id, config.channel_id)
+            return False
+        digest = await build_weekly(
+            self.bot.store.threads,
+            guild.id,
+            slot,
+            episodes=self.episodes,
+            polls=self.polls,
+            visible=lambda thread: self.publicly_visible(guild, thread.parent_id),
+        )
+        try:
+            message = await channel.send(
+                embed=weekly_embed(digest),
+                nonce=weekly_nonce(guild.id, digest.week),
+                allowed_mentions=NO_MENTIONS,
+            )
+        except (discord.Forbidden, discord.NotFound) as exc:
+            self._weekly_failed.add(key)
+            log.warning(
+                "weekly post of guild %s refused by Discord (%s); not retried this week", guild.id, exc
+            )
+            return False
+        await self.bot.store.threads.mark_weekly_posted(guild.id, digest.week, message.id, now)
+        log.info("posted the weekly hot discussions of %s in guild %s", digest.week, guild.id)
+        return True
+
+    @staticmethod
+    def publicly_visible(guild: discord.Guild, parent_id: int | None) -> bool:
+        """Whether everyone in the guild can see a thread's channel (the weekly post is public)."""
+        parent = guild.get_channel(parent_id) if parent_id else None
+        return parent is not None and parent.permissions_for(guild.default_role).view_channel
