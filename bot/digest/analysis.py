@@ -102,11 +102,9 @@ def extract_entities(text: str, limit: int = 10) -> Entities:
     )
     known = {n.casefold() for n in [*companies, *models]}
     for pair, count in pairs.items():
-        if (
-            count >= 2
-            and not any(part.casefold() in known for part in pair.split())
-            and pair not in people_hits
-        ):
+        parts = pair.casefold().split()
+        clash = any(part in name.split() for name in known for part in parts)
+        if count >= 2 and not clash and pair not in people_hits:
             people_hits[pair] += count
     people = [name for name, _ in sorted(people_hits.items(), key=lambda kv: (-kv[1], kv[0]))]
     return Entities(_dedupe(companies, limit), _dedupe(models, limit), _dedupe(people, limit))

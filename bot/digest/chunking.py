@@ -22,7 +22,7 @@ def estimate_tokens(text: str) -> int:
     """A conservative offline token count for `text` (see the module docstring)."""
     if not text:
         return 0
-    return math.ceil(len(text) / CHARS_PER_TOKEN * SAFETY_MARGIN)
+    return -(-len(text) * 11 // 40)  # ceil(chars / 4 * 1.1) in integers, free of float rounding
 
 
 @dataclass(frozen=True, slots=True)

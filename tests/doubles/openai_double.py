@@ -10,7 +10,7 @@ messages plus the schema, so tests can assert what was sent and what it cost.
 Faults and canned answers are scripted per test, consumed one per chat request in order:
 
     double.script(Fault.rate_limit(retry_after=0.01), Fault.server_error(), Fault.hang(),
-                  Fault.malformed_json(), Fault.schema_violation(), Fault.content('{"tldr": ...}'))
+                  Fault.malformed_json(), Fault.schema_violation(), Fault.answer('{"tldr": ...}'))
 
 Usage:
 
@@ -78,7 +78,7 @@ class Fault:
         return cls("broken_body")
 
     @classmethod
-    def content(cls, content: str) -> Fault:
+    def answer(cls, content: str) -> Fault:
         """A 200 with exactly this message content."""
         return cls("content", content=content)
 

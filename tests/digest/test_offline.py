@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.digest.models import KEY_POINTS_MAX, KEY_POINTS_MIN, TLDR_LIMIT
+from bot.digest.offline import split_sentences, summarize_offline
+from tests.digest.transcripts import SHORT, hour_transcript
+
+
+def test_same_text_gives_the_same_digest() -> None:
+    text = hour_transcript(3000)
+    assert summarize_offline(text, "Ep").to_dict() == summarize_offline(text, "Ep").to_dict()
+
+
+def test_key_points_and_tldr_are_sentences_of_the_source() -> None:
+    digest = summarize_offline(SHORT, "Open weights week")
+    sentences = set(split_sentences(SHORT))
+    assert KEY_POINTS_MIN <= len(digest.key_points) <= KEY_POINTS_MAX
+    for point in digest.key_points:
+        assert point in sentences
+    assert digest.tldr in sentences
+    assert len(digest.tldr) <= TLDR_LIMIT
+    assert digest.key_points == sorted(digest.key_points, key=SHORT.index)  # in the order of the episode
+
+
+def test_short_transcript_finds_entities_quote_and_poll() -> None:
+    digest = summarize_offline(SHORT, "Open weights week")
+    assert {"Meta", "OpenAI", "DeepSeek", "Nvidia"} <= set(digest.entities.companies)
+    assert {"Llama 4", "GPT-5", "DeepSeek R1", "Claude", "Gemini"} <= set(digest.entities.models)
+    assert {"Sam Altman", "Yann LeCun"} <= set(digest.entities.people)
+    assert digest.quote == "Open weights are the only way to know what runs on your own machine"
+    # The source asks an open-versus-closed question itself: it becomes the poll question.
+    assert digest.poll.question == "Is open source going to beat closed models this year?"
+    assert 2 <= len(digest.poll.answers) <= 5
+    assert all(len(answer) <= 55 for answer in digest.poll.answers)
+    assert digest.poll.open_answers == [0]
+    assert digest.poll.closed_answers == [1]
+    assert digest.backend == "offline"
+    assert digest.tokens_in == digest.tokens_out == 0
+
+
+def test_no_quote_and_default_poll_when_the_text_offers_none() -> None:
+    text = (
+        "The weather was calm across the valley this morning. Farmers started the harvest early this year. "
+        "Markets in town expect a good season for apples and pears."
+    )
+    digest = summarize_offline(text, "Farm news")
+    assert digest.quote is None
+    assert digest.poll.question.startswith("Open or closed")
+    assert digest.angle.startswith("No open-versus-closed angle")
+    assert digest.entities.all() == []
+
+
+def test_splitting_keeps_abbreviations_and_splits_before_unknown_names() -> None:
+    text = (
+        "We met at 9 a.m. on Monday. Dr. Smith said the U.S. Senate agreed. "
+        "It failed on real tasks. Analysts agree."
+    )
+    assert split_sentences(text) == [
+        "We met at 9 a.m. on Monday.",
+        "Dr. Smith said the U.S. Senate agreed.",
+        "It failed on real tasks.",
+        "Analysts agree.",
+    ]
+
+
+@pytest.mark.timeout(20)
+def test_one_hour_transcript_gives_a_sensible_digest() -> None:
+    text = hour_transcript(10_000)
+    digest = summarize_offline(text, "One hour")
+    sentences = set(split_sentences(text))
+    assert len(digest.key_points) == KEY_POINTS_MAX
+    assert all(point in sentences for point in digest.key_points)
+    assert len(set(digest.key_points)) == len(digest.key_points)
+    assert len(digest.tldr) <= TLDR_LIMIT
+    assert {"OpenAI", "Meta", "Anthropic", "Google", "Nvidia"} <= set(digest.entities.companies)
+    assert digest.entities.people == []  # nobody is named in it; "Claude Opus" is a model, not a person
+    assert digest.angle.startswith(("Leans open", "Both sides"))
+    assert len(digest.topics) >= 3
+
+
+def test_empty_and_title_only_sources_do_not_crash() -> None:
+    digest = summarize_offline("", "Episode 12: open weights")
+    assert digest.tldr == "Episode 12: open weights"
+    assert digest.key_points == ["Episode 12: open weights"]
+    one = summarize_offline("Short note.", "T")
+    assert one.key_points == ["Short note."]
