@@ -144,10 +144,11 @@ class Scenario:
         color: int = 0,
         hoist: bool = False,
     ) -> Role:
-        """A role; by default positioned just above the other ordinary roles, below the bot's role."""
+        """A role; by default just above the other ordinary roles but below the bot's role."""
         if position is None:
-            unmanaged = [r.position for r in guild.roles.values() if not r.managed and r.id != guild.id]
-            position = max(unmanaged, default=0) + 1
+            ceiling = self.bot_role(guild).position
+            below = [r.position for r in guild.roles.values() if not r.managed and 0 < r.position < ceiling]
+            position = min(max(below, default=0) + 1, ceiling - 1)
         role = Role(
             id=self.world.ids.next(),
             guild_id=guild.id,

@@ -122,7 +122,7 @@ class DiscordDouble(Scenario):
         self.port = sock.getsockname()[1]
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25, handle_signals=False)
         await self._runner.setup()
-        await web.SockSite(self._runner, sock, shutdown_timeout=0.25).start()
+        await web.SockSite(self._runner, sock).start()
         return self
 
     async def stop(self) -> None:
