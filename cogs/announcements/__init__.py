@@ -1,0 +1,32 @@
+"""Announcements (issue 5): the outbox loops, `/admin feed …`, `/admin modlog`, and member ping opt-in."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.admin_group import get_admin_group, mount, unmount
+from cogs.announcements.admin import FeedAdmin, modlog_command
+from cogs.announcements.cog import Announcements
+from cogs.announcements.members import NotifyToggle, Subscriptions
+
+if TYPE_CHECKING:
+    from bot.client import CommunityBot
+
+__all__ = ["Announcements"]
+
+
+async def setup(bot: CommunityBot) -> None:
+    cog = Announcements(bot)
+    await bot.add_cog(cog)
+    await bot.add_cog(Subscriptions(bot))
+    bot.add_dynamic_items(NotifyToggle)
+    mount(bot, FeedAdmin(bot, cog))
+    admin = get_admin_group(bot)
+    admin.remove_command("modlog")
+    admin.add_command(modlog_command(bot))
+
+
+async def teardown(bot: CommunityBot) -> None:
+    unmount(bot, "feed")
+    unmount(bot, "modlog")
+    bot.remove_dynamic_items(NotifyToggle)

@@ -1,0 +1,360 @@
+"""`/admin feed …` and `/admin modlog`: where and how this server gets its announcements.
+
+Mounted under the shared `/admin` group (Manage Server, enforced at run time by the tree). Every command
+acts on this guild's subscriptions only.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.announce.models import AUTO_ARCHIVE_CHOICES, ChannelKind, Subscription
+from bot.announce.outbox import MAX_BACKFILL
+from bot.announce.roles import role_problem
+from bot.announce.why import explain
+from bot.errors import NO_MENTIONS, UserFacingError
+from bot.render.text import defang_mentions, truncate
+from cogs.announcements.feeds import FeedLookup, channel_problems, worker_of
+
+if TYPE_CHECKING:
+    from bot.client import CommunityBot
+    from cogs.announcements.cog import Announcements
+
+log = logging.getLogger(__name__)
+
+ARCHIVE_CHOICES = [
+    app_commands.Choice(name={60: "1 hour", 1440: "1 day", 4320: "3 days", 10080: "1 week"}[m], value=m)
+    for m in AUTO_ARCHIVE_CHOICES
+]
+AnnounceChannel = discord.TextChannel | discord.ForumChannel
+
+
+async def _say(interaction: discord.Interaction, text: str, *, embed: discord.Embed | None = None) -> None:
+    """Answer ephemerally (whether or not the interaction was deferred); never mentions anyone."""
+    embeds = [embed] if embed is not None else []
+    content = truncate(text, 2000) or None
+    if interaction.response.is_done():
+        await interaction.followup.send(
+            content or "", embeds=embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+    else:
+        await interaction.response.send_message(
+            content, embeds=embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+def _guild(interaction: discord.Interaction) -> discord.Guild:
+    if interaction.guild is None:
+        raise UserFacingError("This command only works inside a server.")
+    return interaction.guild
+
+
+def describe_subscription(sub: Subscription, title: str, waiting: int) -> str:
+    parts = [f"**{truncate(defang_mentions(title), 100)}** → <#{sub.channel_id}> ({sub.channel_kind.value})"]
+    parts.append(f"ping <@&{sub.ping_role_id}>" if sub.ping_role_id else "no ping")
+    if sub.channel_kind is ChannelKind.TEXT:
+        parts.append(f"threads {'on' if sub.threads_enabled else 'off'} ({sub.auto_archive_minutes} min)")
+    parts.append(f"cap {sub.effective_daily_cap}/day")
+    if sub.paused:
+        parts.append(f"⏸️ paused: {truncate(sub.pause_reason or '', 200)}")
+    if waiting:
+        parts.append(f"{waiting} waiting")
+    return " · ".join(parts)
+
+
+class FeedAdmin(app_commands.Group):
+    """`/admin feed …`."""
+
+    def __init__(self, bot: CommunityBot, cog: Announcements) -> None:
+        super().__init__(name="feed", description="Announcements: feeds, channels, ping roles, pause, why.")
+        self.bot = bot
+        self.cog = cog
+        self.lookup = FeedLookup(bot)
+
+    # -- where announcements go ------------------------------------------------------------------------
+
+    @app_commands.command(
+        name="channel", description="Announce a feed (podcast, newsletter, id or URL) here."
+    )
+    @app_commands.describe(feed="podcast, newsletter, or a feed you added", channel="A text or forum channel")
+    async def channel(self, interaction: discord.Interaction, feed: str, channel: AnnounceChannel) -> None:
+        guild = _guild(interaction)
+        target = await self.lookup.resolve(guild.id, feed, must_follow=False)
+        kind = ChannelKind.FORUM if isinstance(channel, discord.ForumChannel) else ChannelKind.TEXT
+        before = await self.bot.store.announcements.get_subscription(guild.id, target.id)
+        sub = await self.bot.store.announcements.subscribe(guild.id, target.id, channel.id, kind)
+        lines = [f"✅ **{truncate(target.display_name, 100)}** will be announced in {channel.mention}."]
+        if before is not None and before.paused and before.paused_by == "auto":
+            waiting = await self.bot.store.announcements.resume(guild.id, target.id)
+            lines.append(
+                f"Delivery was paused ({before.pause_reason}); it is resumed ({waiting or 0} waiting)."
+            )
+        problems = channel_problems(channel, sub)
+        if problems:
+            lines.append(
+                f"⚠️ I am missing {problems} in {channel.mention}; announcements will pause until fixed."
+            )
+        self.cog.wake()
+        await _say(interaction, "\n".join(lines))
+
+    @app_commands.command(name="add", description="Follow another RSS/Atom feed in this server.")
+    @app_commands.describe(
+        url="The feed's address (http or https)", channel="Where to announce it (default: here)"
+    )
+    async def add(
+        self, interaction: discord.Interaction, url: str, channel: AnnounceChannel | None = None
+    ) -> None:
+        guild = _guild(interaction)
+        target = channel or interaction.channel
+        if not isinstance(target, discord.TextChannel | discord.ForumChannel):
+            raise UserFacingError("Pick a text or forum channel for its announcements with `channel:`.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        feed, preview = await self.lookup.add(url)
+        kind = ChannelKind.FORUM if isinstance(target, discord.ForumChannel) else ChannelKind.TEXT
+        sub = await self.bot.store.announcements.subscribe(guild.id, feed.id, target.id, kind)
+        lines = [
+            f"✅ Following **{truncate(defang_mentions(feed.display_name), 200)}** (id {feed.id}) in "
+            f"{target.mention}: items that appear from now on are announced."
+        ]
+        if preview:
+            lines.append(
+                "Its newest items (not announced; `/admin feed backfill` announces some on request):"
+            )
+            lines += [f"• {truncate(defang_mentions(title), 150)}" for title in preview]
+        problems = channel_problems(target, sub)
+        if problems:
+            lines.append(f"⚠️ I am missing {problems} in {target.mention}.")
+        await _say(interaction, "\n".join(lines))
+
+    @app_commands.command(name="remove", description="Stop announcing a feed in this server.")
+    async def remove(self, interaction: discord.Interaction, feed: str) -> None:
+        guild = _guild(interaction)
+        target = await self.lookup.resolve(guild.id, feed)
+        await self.bot.store.announcements.unsubscribe(guild.id, target.id)
+        await self.lookup.forget_if_unused(target)
+        await _say(interaction, f"✅ This server no longer follows **{truncate(target.display_name, 100)}**.")
+
+    @app_commands.command(name="list", description="The feeds this server follows, where, and their health.")
+    async def list_(self, interaction: discord.Interaction) -> None:
+        guild = _guild(interaction)
+        subs = await self.bot.store.announcements.list_subscriptions(guild.id)
+        if not subs:
+            await _say(
+                interaction, "This server follows no feed yet: `/admin feed channel feed:podcast channel:#…`."
+            )
+            return
+        lines = []
+        for sub in subs:
+            feed = await self.bot.store.feeds.get_feed(sub.feed_id)
+            title = feed.display_name if feed else f"feed {sub.feed_id}"
+            waiting = await self.bot.store.announcements.waiting_count(guild.id, sub.feed_id)
+            line = describe_subscription(sub, title, waiting)
+            if feed is not None and feed.status == "failing":
+                line += f" · ❗ feed failing: {truncate(feed.last_error or '', 150)}"
+            lines.append(f"• {line}")
+        await _say(interaction, "\n".join(lines))
+
+    # -- how ---------------------------------------------------------------------------------------------
+
+    @app_commands.command(
+        name="role", description="Set (or clear) the role pinged for a feed's announcements."
+    )
+    @app_commands.describe(role="Members opt in with the 🔔 button or /subscribe; leave empty to clear")
+    async def role(
+        self, interaction: discord.Interaction, feed: str, role: discord.Role | None = None
+    ) -> None:
+        guild = _guild(interaction)
+        target = await self.lookup.resolve(guild.id, feed)
+        await self.bot.store.announcements.update_subscription(
+            guild.id, target.id, ping_role_id=role.id if role else None
+        )
+        if role is None:
+            await _say(interaction, f"✅ Announcements of **{target.display_name}** ping nobody now.")
+            return
+        text = (
+            f"✅ Announcements of **{target.display_name}** ping {role.mention} (members opt in themselves)."
+        )
+        problem = role_problem(guild, role)
+        if problem:
+            text += f"\n⚠️ {problem}"
+        me = guild.me
+        if not role.mentionable and not (me and me.guild_permissions.mention_everyone):
+            text += (
+                f"\n⚠️ {role.mention} is not mentionable, so Discord would not notify anyone: turn on "
+                '"Allow anyone to @mention this role" in its settings.'
+            )
+        await _say(interaction, text)
+
+    @app_commands.command(
+        name="settings", description="Threads, auto-archive, daily cap and forum tag of a feed."
+    )
+    @app_commands.describe(
+        threads="Open a discussion thread on each announcement (text channels)",
+        archive="When idle threads archive",
+        cap="Most announcements per day for this feed (0 = none)",
+        tag="The forum tag to apply (its name), in forum channels",
+    )
+    @app_commands.choices(archive=ARCHIVE_CHOICES)
+    async def settings(
+        self,
+        interaction: discord.Interaction,
+        feed: str,
+        threads: bool | None = None,
+        archive: app_commands.Choice[int] | None = None,
+        cap: app_commands.Range[int, 0, 50] | None = None,
+        tag: str | None = None,
+    ) -> None:
+        guild = _guild(interaction)
+        target = await self.lookup.resolve(guild.id, feed)
+        values: dict[str, object] = {}
+        if threads is not None:
+            values["threads_enabled"] = threads
+        if archive is not None:
+            values["auto_archive_minutes"] = archive.value
+        if cap is not None:
+            values["daily_cap"] = cap
+        if tag is not None:
+            values["forum_tag_id"] = await self._tag_id(guild, target.id, tag)
+        sub = await self.bot.store.announcements.update_subscription(guild.id, target.id, **values)
+        assert sub is not None  # noqa: S101 (resolve checked the guild follows it)
+        await _say(interaction, "✅ " + describe_subscription(sub, target.display_name, 0))
+
+    async def _tag_id(self, guild: discord.Guild, feed_id: int, name: str) -> int | None:
+        if not name.strip() or name.strip().lower() == "none":
+            return None
+        sub = await self.bot.store.announcements.get_subscription(guild.id, feed_id)
+        forum = guild.get_channel(sub.channel_id) if sub else None
+        if not isinstance(forum, discord.ForumChannel):
+            raise UserFacingError(
+                "Tags only apply to forum channels; this feed is announced in a text channel."
+            )
+        for tag in forum.available_tags:
+            if tag.name.lower() == name.strip().lower():
+                return tag.id
+        names = ", ".join(t.name for t in forum.available_tags) or "none"
+        raise UserFacingError(f"{forum.mention} has no tag named {name!r} (its tags: {names}).")
+
+    # -- pause, resume, check, backfill, why ---------------------------------------------------------
+
+    @app_commands.command(
+        name="pause", description="Hold a feed's announcements here (they wait, nothing is lost)."
+    )
+    async def pause(self, interaction: discord.Interaction, feed: str) -> None:
+        guild = _guild(interaction)
+        target = await self.lookup.resolve(guild.id, feed)
+        await self.bot.store.announcements.pause(
+            guild.id, target.id, f"paused by {interaction.user} with /admin feed pause", by="moderator"
+        )
+        await _say(
+            interaction,
+            f"⏸️ **{target.display_name}** is paused here; `/admin feed resume` delivers what waits.",
+        )
+
+    @app_commands.command(
+        name="resume", description="Resume a paused feed; everything missed is announced once."
+    )
+    async def resume(self, interaction: discord.Interaction, feed: str) -> None:
+        guild = _guild(interaction)
+        target = await self.lookup.resolve(guild.id, feed)
+        waiting = await self.bot.store.announcements.resume(guild.id, target.id)
+        self.cog.wake()
+        await _say(
+            interaction, f"▶️ **{target.display_name}** resumed: {waiting or 0} announcement(s) go out now."
+        )
+
+    @app_commands.command(name="check", description="Fetch a feed now and report what was found.")
+    async def check(self, interaction: discord.Interaction, feed: str) -> None:
+        guild = _guild(interaction)
+        target = await self.lookup.resolve(guild.id, feed)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        worker = worker_of(self.bot)
+        result = await worker.poll_feed(target.id, force=True)
+        self.cog.wake()
+        text = f"🔄 Checked **{target.display_name}**: {result.outcome}"
+        text += f", {len(result.new_items)} new item(s), {len(result.edited_items)} edited."
+        if result.error:
+            text += f"\n❗ {truncate(result.error, 1000)}"
+        await _say(interaction, text)
+
+    @app_commands.command(name="backfill", description="Announce a feed's newest items here now (no ping).")
+    async def backfill(
+        self, interaction: discord.Interaction, feed: str, count: app_commands.Range[int, 1, MAX_BACKFILL] = 1
+    ) -> None:
+        guild = _guild(interaction)
+        target = await self.lookup.resolve(guild.id, feed)
+        sub = await self.bot.store.announcements.get_subscription(guild.id, target.id)
+        assert sub is not None  # noqa: S101 (resolve checked)
+        queued = await self.cog.outbox.backfill(sub, count)
+        self.cog.wake()
+        if not queued:
+            await _say(interaction, "Nothing to backfill: the newest items were already announced here.")
+            return
+        titles = "\n".join(f"• {truncate(defang_mentions(i.title), 150)}" for i in queued)
+        await _say(interaction, f"📬 Announcing {len(queued)} item(s) in <#{sub.channel_id}>:\n{titles}")
+
+    @app_commands.command(name="why", description="Why an episode or issue was or was not announced here.")
+    @app_commands.describe(episode="Start typing its title")
+    async def why(self, interaction: discord.Interaction, episode: str) -> None:
+        guild = _guild(interaction)
+        item = await self.lookup.item(guild.id, episode)
+        feed = await self.bot.store.feeds.get_feed(item.feed_id)
+        if feed is None:
+            raise UserFacingError("That item's feed no longer exists.")
+        window = timedelta(days=self.bot.settings.announce_window_days)
+        explanation = await explain(self.bot.store, guild.id, item, feed, window=window)
+        embed = discord.Embed(
+            title=truncate(defang_mentions(item.title), 256),
+            description=truncate(explanation.text(), 4000),
+            colour=discord.Colour.green() if explanation.announced else discord.Colour.orange(),
+        )
+        await _say(interaction, "", embed=embed)
+
+    # -- autocomplete ---------------------------------------------------------------------------------
+
+    @channel.autocomplete("feed")
+    async def _any_feed(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self.lookup.choices(interaction.guild_id, current, followed_only=False)
+
+    @remove.autocomplete("feed")
+    @role.autocomplete("feed")
+    @settings.autocomplete("feed")
+    @pause.autocomplete("feed")
+    @resume.autocomplete("feed")
+    @check.autocomplete("feed")
+    @backfill.autocomplete("feed")
+    async def _followed_feed(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self.lookup.choices(interaction.guild_id, current, followed_only=True)
+
+    @why.autocomplete("episode")
+    async def _episode(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self.lookup.item_choices(interaction.guild_id, current)
+
+
+def modlog_command(bot: CommunityBot) -> app_commands.Command[FeedAdmin, ..., None]:
+    """`/admin modlog channel:#x`: where health alerts go (empty: clear, alerts then DM the owner)."""
+
+    @app_commands.command(name="modlog", description="Set the channel for health alerts (empty to clear).")
+    async def modlog(interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+        guild = _guild(interaction)
+        await bot.store.guilds.set_mod_log(guild.id, channel.id if channel else None)
+        if channel is None:
+            await _say(interaction, "✅ Mod-log cleared: alerts now go to the server owner by DM.")
+            return
+        problems = channel_problems(channel, None)
+        text = f"✅ Health alerts go to {channel.mention}."
+        if problems:
+            text += f"\n⚠️ I am missing {problems} there, so alerts would fall back to the owner's DMs."
+        await _say(interaction, text)
+
+    return modlog

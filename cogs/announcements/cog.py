@@ -1,0 +1,182 @@
+"""The announcer at run time: the feed-event listener, the delivery loop and the follow-up loop.
+
+Two loops, each woken at once by events and otherwise every `interval` seconds: the delivery loop
+dispatches pending items, sends due announcements and edits stale ones; the follow-up loop advances sent
+announcements through thread, tracking, digest and poll, so a slow digest never delays an announcement.
+Both drain the outbox from the store on start-up, which is how a restart resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from discord.ext import commands, tasks
+
+from bot.announce.alerts import Alerts
+from bot.announce.delivery import Announcer, Outcome, backoff
+from bot.announce.listener import AnnouncementEvents
+from bot.announce.outbox import Outbox
+from bot.announce.pipeline import Pipeline, ReadyDigest, refresh_stale
+from bot.digest.render import render_digest_embed, render_digest_line
+from bot.feeds.events import hub_for
+from bot.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from bot.client import CommunityBot
+    from bot.feeds.models import StoredItem
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL = 5.0
+
+
+class Announcements(commands.Cog, name="Announcements"):
+    """Owns the outbox machinery; commands live in `admin.py` and `members.py`."""
+
+    def __init__(
+        self, bot: CommunityBot, *, interval: float = DEFAULT_INTERVAL, retry_base: float = 30.0
+    ) -> None:
+        self.bot = bot
+        self.interval = interval
+        self.alerts = Alerts(bot, bot.store)
+        self.outbox = Outbox(bot.store)
+        self.announcer = Announcer(bot, bot.store, self.outbox.items, self.alerts, retry_base=retry_base)
+        self.pipeline = Pipeline(bot, bot.store, self.outbox.items, self.alerts, retry_base=retry_base)
+        self.events = AnnouncementEvents(bot.store, self.alerts, self.wake)
+        self._send_wake = asyncio.Event()
+        self._followup_wake = asyncio.Event()
+        self.cycles = 0
+
+    async def cog_load(self) -> None:
+        hub_for(self.bot).subscribe(self.events)
+        self.delivery_loop.start()
+        self.followup_loop.start()
+
+    async def cog_unload(self) -> None:
+        hub_for(self.bot).unsubscribe(self.events)
+        self.delivery_loop.cancel()
+        self.followup_loop.cancel()
+
+    def wake(self) -> None:
+        """Run the delivery loop now (new or edited items, a resumed subscription, a backfill)."""
+        self._send_wake.set()
+
+    # -- the delivery loop ----------------------------------------------------------------------------
+
+    @tasks.loop(seconds=0)
+    async def delivery_loop(self) -> None:
+        self._send_wake.clear()
+        try:
+            await self.send_cycle()
+        except Exception:
+            log.exception("delivery cycle failed; retrying in %ss", self.interval)
+        await self._sleep(self._send_wake)
+
+    @delivery_loop.before_loop
+    async def _before_delivery(self) -> None:
+        await self.bot.wait_until_ready()
+
+    async def send_cycle(self) -> None:
+        """Dispatch pending items, send what is due, edit what the feed changed. Each step isolated."""
+        repo = self.bot.store.announcements
+        try:
+            await self.outbox.dispatch_pending()
+        except Exception:
+            log.exception("dispatch failed")
+        for delivery in await repo.due_sends(utcnow()):
+            try:
+                outcome = await self.announcer.deliver(delivery)
+            except Exception as exc:
+                log.exception("delivery %s failed unexpectedly", delivery.id)
+                retry_at = utcnow() + backoff(delivery.attempts + 1, self.announcer.retry_base)
+                await repo.record_failure(delivery.id, f"internal error: {exc!r}", retry_at=retry_at)
+                continue
+            if outcome is Outcome.SENT:
+                self._followup_wake.set()
+        try:
+            await refresh_stale(self.bot, self.bot.store, self.outbox.items)
+        except Exception:
+            log.exception("editing changed announcements failed")
+        self.cycles += 1
+
+    # -- the follow-up loop ---------------------------------------------------------------------------
+
+    @tasks.loop(seconds=0)
+    async def followup_loop(self) -> None:
+        self._followup_wake.clear()
+        try:
+            await self.followup_cycle()
+        except Exception:
+            log.exception("follow-up cycle failed; retrying in %ss", self.interval)
+        await self._sleep(self._followup_wake)
+
+    @followup_loop.before_loop
+    async def _before_followup(self) -> None:
+        await self.bot.wait_until_ready()
+
+    async def followup_cycle(self) -> None:
+        self.pipeline.digests = self._digest_provider()
+        self.pipeline.polls = self._poll_provider()
+        self.pipeline.tracker = self._tracker()
+        for delivery in await self.bot.store.announcements.due_followups(utcnow()):
+            await self.pipeline.advance(delivery)
+
+    async def _sleep(self, event: asyncio.Event) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=self.interval)
+
+    # -- collaborators, found at use time (cogs load in any order, and may be absent) -----------------
+
+    def _tracker(self) -> TrackerAdapter | None:
+        cog = self.bot.get_cog("Threads")
+        tracker = getattr(cog, "tracker", None)
+        return TrackerAdapter(tracker) if tracker is not None else None
+
+    def _poll_provider(self) -> Any | None:
+        cog = self.bot.get_cog("Polls")
+        service = getattr(cog, "service", None)
+        return service if service is not None and hasattr(service, "create_episode_poll") else None
+
+    def _digest_provider(self) -> DigestAdapter | None:
+        cog = self.bot.get_cog("Digests")
+        service = getattr(cog, "service", None)
+        return DigestAdapter(service) if service is not None and hasattr(service, "ensure_digest") else None
+
+
+class TrackerAdapter:
+    """The thread-tracking capability's `ThreadTracker.track_thread`, as the pipeline calls it."""
+
+    def __init__(self, tracker: Any) -> None:
+        self.tracker = tracker
+
+    async def track(
+        self,
+        *,
+        thread_id: int,
+        guild_id: int,
+        parent_id: int | None,
+        name: str,
+        item_id: int,
+        tags: list[str],
+    ) -> None:
+        await self.tracker.track_thread(
+            thread_id, guild_id, parent_id, name=name, created_at=utcnow(), item_id=item_id, tags=tags
+        )
+
+
+class DigestAdapter:
+    """The digest capability's `DigestService.ensure_digest` and renderers, as the pipeline needs them."""
+
+    def __init__(self, service: Any) -> None:
+        self.service = service
+
+    async def digest(self, item: StoredItem) -> ReadyDigest | None:
+        digest = await self.service.ensure_digest(item)
+        if digest is None:
+            return None
+        return ReadyDigest(
+            embed=render_digest_embed(digest, item), line=render_digest_line(digest), poll=digest.poll
+        )
