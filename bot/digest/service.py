@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -52,8 +53,10 @@ class DigestService:
         context_tokens: int = 8000,
         daily_token_budget: int = 200_000,
         fetcher: TranscriptFetcher | None = None,
+        kind_of: Callable[[Any], Awaitable[str | None]] | None = None,
     ) -> None:
         self.repo = repo
+        self.kind_of = kind_of
         self.summarizer = (
             LLMSummarizer(llm, model, context_tokens=context_tokens) if llm is not None else None
         )
@@ -64,7 +67,12 @@ class DigestService:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, repo: DigestRepo, llm: AsyncOpenAI | None, fetcher: TranscriptFetcher | None
+        cls,
+        settings: Settings,
+        repo: DigestRepo,
+        llm: AsyncOpenAI | None,
+        fetcher: TranscriptFetcher | None,
+        kind_of: Callable[[Any], Awaitable[str | None]] | None = None,
     ) -> DigestService:
         return cls(
             repo,
@@ -73,6 +81,7 @@ class DigestService:
             context_tokens=settings.llm_context_tokens,
             daily_token_budget=settings.llm_daily_token_budget,
             fetcher=fetcher,
+            kind_of=kind_of,
         )
 
     @property
@@ -88,7 +97,11 @@ class DigestService:
         progress: ProgressCallback | None = None,
     ) -> Digest:
         """The digest of a feed item (or `EpisodeInput`), from the cache when it was already made."""
-        episode = item if isinstance(item, EpisodeInput) else EpisodeInput.from_item(item)
+        if isinstance(item, EpisodeInput):
+            episode = item
+        else:
+            kind = await self.kind_of(item) if self.kind_of is not None else None
+            episode = EpisodeInput.from_item(item, kind=kind)
         source = await choose_source(episode, self.fetcher)
         return await self.digest_text(
             episode.key, episode.title, source, backend=backend, force=force, progress=progress

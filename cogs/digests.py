@@ -1,0 +1,200 @@
+"""`/digest` for members, `/admin digest …` for moderators, and the digest post in an episode's thread.
+
+A thin adapter over `bot.digest`: the `DigestService` (as `cog.service`, which the announcer uses), the
+renderers, and the store's feed items for choosing an episode.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.admin_group import mount, unmount
+from bot.digest.fetching import make_fetcher
+from bot.digest.render import render_digest_embed
+from bot.digest.service import BackendChoice, DigestError, DigestService
+from bot.errors import NO_MENTIONS, UserFacingError
+from bot.render.text import truncate
+
+if TYPE_CHECKING:
+    from bot.client import CommunityBot
+    from bot.digest.models import Digest
+    from bot.feeds.models import StoredItem
+
+log = logging.getLogger(__name__)
+
+BACKENDS = [
+    app_commands.Choice(name="Automatic (LLM when configured and within budget)", value="auto"),
+    app_commands.Choice(name="LLM", value="llm"),
+    app_commands.Choice(name="Offline extractive summarizer", value="offline"),
+]
+
+
+class Digests(commands.Cog):
+    """Episode digests."""
+
+    def __init__(self, bot: CommunityBot) -> None:
+        self.bot = bot
+        self.service = DigestService.from_settings(
+            bot.settings,
+            bot.store.digests,
+            bot.llm,
+            make_fetcher(bot.settings, bot.http_session),
+            kind_of=self._kind_of,
+        )
+        self.admin = DigestAdmin(self)
+
+    async def _kind_of(self, item: Any) -> str | None:
+        feed_id = getattr(item, "feed_id", None)
+        feed = await self.bot.store.feeds.get_feed(feed_id) if feed_id is not None else None
+        return feed.kind if feed is not None else None
+
+    # For the announcer ---------------------------------------------------------------------------
+
+    async def post_digest(
+        self, thread: discord.abc.Messageable, item: StoredItem, *, nonce: str | None = None
+    ) -> tuple[Digest, discord.Message]:
+        """Make (or reuse) the item's digest and post it in its discussion thread, pinging nobody."""
+        digest = await self.service.ensure_digest(item)
+        embed = render_digest_embed(digest, item)
+        if nonce is not None:  # an idempotent send: Discord returns the first message for a repeated nonce
+            message = await thread.send(embed=embed, allowed_mentions=NO_MENTIONS, nonce=nonce)
+        else:
+            message = await thread.send(embed=embed, allowed_mentions=NO_MENTIONS)
+        return digest, message
+
+    # Shared helpers ------------------------------------------------------------------------------
+
+    async def resolve(self, value: str | None) -> StoredItem:
+        """The item an option names: an autocomplete value (item id), a key, a title fragment, or newest."""
+        feeds = self.bot.store.feeds
+        text = (value or "").strip()
+        if text.isdigit():
+            item = await feeds.get_item(int(text))
+            if item is not None:
+                return item
+        found = await feeds.find_items(text, limit=1)
+        if not found:
+            if text:
+                raise UserFacingError(f"No episode or issue matches {truncate(text, 80)!r}.")
+            raise UserFacingError("No episode has been seen yet; digests appear once a feed has items.")
+        return found[0]
+
+    def progress(self, interaction: discord.Interaction, title: str) -> Any:
+        async def report(done: int, total: int) -> None:
+            step = "combining the parts" if done == total and total > 1 else f"part {done} of {total} done"
+            try:
+                await interaction.edit_original_response(
+                    content=f"Summarizing **{truncate(title, 150)}**: {step}…", allowed_mentions=NO_MENTIONS
+                )
+            except discord.HTTPException as exc:  # progress is a courtesy; the digest goes on
+                log.info("could not show digest progress: %s", exc)
+
+        return report
+
+    # Member command ------------------------------------------------------------------------------
+
+    @app_commands.command(name="digest", description="Read the digest of an episode or newsletter issue.")
+    @app_commands.describe(
+        episode="The episode or issue (start typing its title); the newest if left empty",
+        public="Post the digest in the channel instead of only showing it to you",
+    )
+    async def digest(
+        self, interaction: discord.Interaction, episode: str | None = None, public: bool = False
+    ) -> None:
+        await interaction.response.defer(ephemeral=not public, thinking=True)
+        item = await self.resolve(episode)
+        stored = await self.service.stored(item.key)
+        if stored is not None:
+            digest = stored.digest
+        else:
+            digest = await self.service.ensure_digest(item, progress=self.progress(interaction, item.title))
+        await interaction.edit_original_response(
+            content=None, embed=render_digest_embed(digest, item), allowed_mentions=NO_MENTIONS
+        )
+
+    @digest.autocomplete("episode")
+    async def _episode_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self.choices(current)
+
+    async def choices(self, current: str) -> list[app_commands.Choice[str]]:
+        """Recent episodes and issues whose title contains what was typed, newest first (at most 25)."""
+        items = await self.bot.store.feeds.find_items(current.strip(), limit=25)
+        return [app_commands.Choice(name=truncate(i.title or i.key, 100), value=str(i.id)) for i in items]
+
+
+class DigestAdmin(app_commands.Group):
+    """`/admin digest …` (Manage Server: hidden by the `/admin` group, enforced by the tree and here)."""
+
+    def __init__(self, cog: Digests) -> None:
+        super().__init__(name="digest", description="Episode digests: regenerate one, see the LLM spend.")
+        self.cog = cog
+
+    @app_commands.command(
+        name="regenerate", description="Make an episode's digest again, bypassing the cache."
+    )
+    @app_commands.describe(
+        episode="The episode or issue (start typing its title)", backend="Which summarizer"
+    )
+    @app_commands.choices(backend=BACKENDS)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def regenerate(
+        self,
+        interaction: discord.Interaction,
+        episode: str,
+        backend: app_commands.Choice[str] | None = None,
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        cog = self.cog
+        item = await cog.resolve(episode)
+        choice: BackendChoice = "auto"
+        if backend is not None and backend.value in ("llm", "offline"):
+            choice = "llm" if backend.value == "llm" else "offline"
+        try:
+            digest = await cog.service.ensure_digest(
+                item, backend=choice, force=True, progress=cog.progress(interaction, item.title)
+            )
+        except DigestError as exc:
+            raise UserFacingError(str(exc)) from exc
+        if digest.backend == "llm":
+            made = f"by {digest.model} ({digest.tokens_in:,} tokens in, {digest.tokens_out:,} out)"
+        else:
+            made = "by the offline summarizer"
+        note = f" The LLM was not used: {digest.fallback_reason}." if digest.fallback_reason else ""
+        log.info("digest of %s regenerated by %s (%s)", item.key, interaction.user.id, digest.backend)
+        await interaction.edit_original_response(
+            content=truncate(f"Regenerated {made}.{note}", 2000),
+            embed=render_digest_embed(digest, item),
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @regenerate.autocomplete("episode")
+    async def _regenerate_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self.cog.choices(current)
+
+    @app_commands.command(name="spend", description="LLM tokens spent on digests today, against the budget.")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def spend(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(
+            await self.cog.service.spend_line(), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+async def setup(bot: CommunityBot) -> None:
+    cog = Digests(bot)
+    await bot.add_cog(cog)
+    mount(bot, cog.admin)
+
+
+async def teardown(bot: CommunityBot) -> None:
+    unmount(bot, "digest")
