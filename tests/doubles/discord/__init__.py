@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
+from .constants import ChannelType, Intents, P
 from .errors import CommandNotSynced, CommandNotVisible, DiscordHTTPError, ScenarioError
 from .faults import Fault
-from .interactions import InteractionRecord
-from .models import (
-    Attachment,
-    Channel,
-    ChannelType,
-    ForumTag,
-    Guild,
-    Intents,
-    Member,
-    Message,
-    P,
-    Poll,
-    Role,
-    User,
-)
+from .models import Attachment, Channel, ForumTag, Guild, Member, Message, Poll, Role, User
+from .records import InteractionRecord
 from .server import DiscordDouble, DiscordPyPatch
 from .transport import RecordedRequest
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from . import payloads
-from .models import Intents
+from .constants import Intents
 
 if TYPE_CHECKING:
     from .server import DiscordDouble

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
+from .constants import MessageFlags
 from .errors import FormErrors
-from .models import MessageFlags
 
 CONTENT_MAX = 2000
 EMBEDS_MAX = 10

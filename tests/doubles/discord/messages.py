@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors as err
 from . import limits
+from .constants import MessageFlags, P
 from .errors import DiscordHTTPError, FormErrors
-from .models import Attachment, Channel, Message, MessageFlags, P, Poll, PollAnswer, User, utcnow
+from .models import Attachment, Channel, Message, Poll, PollAnswer, User, utcnow
 from .payloads import poll_expiry
 from .transport import UploadedFile
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from .models import Attachment, Channel, ChannelType, Guild, Member, Message, Poll, Role, User, iso, utcnow
+from .constants import ChannelType
+from .models import Attachment, Channel, Guild, Member, Message, Poll, Role, User, iso, utcnow
 from .state import World
 
 

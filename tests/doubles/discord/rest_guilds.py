@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors as err
 from . import payloads
+from .constants import P
 from .errors import DiscordHTTPError, FormErrors
-from .models import Guild, Member, P, Role
+from .models import Guild, Member, Role
 from .transport import ApiRequest
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors as err
 from . import limits, payloads
+from .constants import MessageFlags
 from .errors import DiscordHTTPError, FormErrors
 from .interactions import (
     APPLICATION_COMMAND,
@@ -15,7 +16,7 @@ from .interactions import (
     MODAL_SUBMIT,
     InteractionRecord,
 )
-from .models import Channel, Message, MessageFlags
+from .models import Channel, Message, utcnow
 from .transport import ApiRequest
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ class InteractionRoutes:
             limits.check_modal(errors, data)
             errors.raise_if_any()
         record.response_type = kind
+        record.responded_at = utcnow()
         record.response_data = data
         self.double.touch()
         return self._callback_body(record, kind, message)

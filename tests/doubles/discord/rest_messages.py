@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors as err
 from . import payloads
+from .constants import ChannelType, P
 from .errors import DiscordHTTPError, FormErrors
-from .models import Channel, ChannelType, Message, P, User, as_int, utcnow
+from .models import Channel, Message, User, as_int, utcnow
 from .transport import ApiRequest
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class MessageRoutes:
             needed |= P.READ_MESSAGE_HISTORY
         world.require(channel, needed)
         if channel.is_thread:
-            self.double.channel_routes.ensure_writable_thread(channel)
+            self.double.thread_routes.ensure_writable_thread(channel)
 
     async def send(self, req: ApiRequest) -> Any:
         channel = self.world.channel(req.param("channel_id"))
@@ -142,7 +143,7 @@ class MessageRoutes:
                 raise DiscordHTTPError(403, 50005, "Cannot edit a message authored by another user")
             self.world.require(channel, P.MANAGE_MESSAGES)
         if channel.is_thread:
-            self.double.channel_routes.ensure_writable_thread(channel)
+            self.double.thread_routes.ensure_writable_thread(channel)
         self.double.builder.edit(message, body, req.files)
         self.double.emit_message("MESSAGE_UPDATE", message)
         return payloads.message(self.world, message)

@@ -12,17 +12,20 @@ from typing import Any, Self
 from aiohttp import web
 
 from . import payloads
+from .actions import Actions
 from .commands import CommandStore
 from .errors import DiscordHTTPError
 from .faults import Fault, FaultRegistry, Matcher, compile_pattern, standard_headers
 from .gateway import Gateway
-from .interactions import InteractionFactory, InteractionRecord
+from .interactions import InteractionFactory
 from .messages import MessageBuilder
 from .models import Attachment, Message, as_int
+from .records import InteractionRecord
 from .rest_channels import ChannelRoutes
 from .rest_guilds import GuildRoutes
 from .rest_interactions import InteractionRoutes
 from .rest_messages import MessageRoutes
+from .rest_threads import ThreadRoutes
 from .scenario import Scenario
 from .state import World
 from .transport import ApiRequest, RecordedRequest, json_response, parse_body
@@ -61,7 +64,7 @@ class DiscordPyPatch:
         self.restore()
 
 
-class DiscordDouble(Scenario):
+class DiscordDouble(Scenario, Actions):
     """A fake Discord for the real discord.py client. See ``README.md`` beside this file."""
 
     def __init__(
@@ -91,6 +94,7 @@ class DiscordDouble(Scenario):
         self.command_store = CommandStore(self)
         self.message_routes = MessageRoutes(self)
         self.channel_routes = ChannelRoutes(self)
+        self.thread_routes = ThreadRoutes(self)
         self.guild_routes = GuildRoutes(self)
         self.interaction_routes = InteractionRoutes(self)
         self.factory = InteractionFactory(self)
@@ -108,6 +112,7 @@ class DiscordDouble(Scenario):
         for source in (
             self.command_store,
             self.message_routes,
+            self.thread_routes,
             self.channel_routes,
             self.guild_routes,
             self.interaction_routes,

@@ -6,19 +6,8 @@ import time
 from typing import Any
 
 from . import errors as err
-from .models import (
-    Channel,
-    ChannelType,
-    Guild,
-    Member,
-    Message,
-    MessageFlags,
-    P,
-    Role,
-    Snowflakes,
-    User,
-    as_int,
-)
+from .constants import ChannelType, MessageFlags, P
+from .models import Channel, Guild, Member, Message, Role, Snowflakes, User, as_int
 
 #: How long ``enforce_nonce`` remembers a nonce (Discord: "a few minutes").
 NONCE_WINDOW_SECONDS = 5 * 60
