@@ -7,6 +7,7 @@ poll whose results were not posted yet gets them on the next pass.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ class PollCloser:
         self.service = service
         self.repo = service.repo
         self.client = client
+        self._publishing: dict[int, asyncio.Lock] = {}
 
     def channel(self, poll: Poll) -> discord.abc.Messageable:
         found = self.client.get_channel(poll.channel_id)
@@ -60,7 +62,22 @@ class PollCloser:
         return await self.repo.get(poll.id) or closed
 
     async def publish(self, poll: Poll) -> None:
-        """Post the results of a closed poll (and retire an anonymous poll's buttons)."""
+        """Post the results of a closed poll (and retire an anonymous poll's buttons), exactly once.
+
+        The scheduler, `/poll close` and Discord's finalization can all get here for one poll; a per-poll
+        lock and a fresh read make the second one a no-op (the results nonce covers a crash in between).
+        """
+        lock = self._publishing.setdefault(poll.id, asyncio.Lock())
+        try:
+            async with lock:
+                fresh = await self.repo.get(poll.id)
+                if fresh is not None and fresh.status is PollStatus.CLOSED:
+                    await self._publish(fresh)
+        finally:
+            if not lock.locked():
+                self._publishing.pop(poll.id, None)
+
+    async def _publish(self, poll: Poll) -> None:
         channel = self.channel(poll)
         if poll.mode is PollMode.ANONYMOUS:
             await publish.mark_anonymous_closed(channel, poll)

@@ -84,7 +84,8 @@ def results_embed(tally: Tally, *, with_chart: bool) -> discord.Embed:
         colour=COLOUR_RESULTS,
     )
     people = "member" if tally.voters == 1 else "members"
-    summary = f"{tally.total_votes} votes from {tally.voters} {people}"
+    votes = "vote" if tally.total_votes == 1 else "votes"
+    summary = f"{tally.total_votes} {votes} from {tally.voters} {people}"
     if not tally.final:
         summary += " (Discord's running count)"
     embed.add_field(name="Turnout", value=summary, inline=True)

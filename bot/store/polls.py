@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -221,10 +222,12 @@ class PollRepo(Repo):
 
     @staticmethod
     async def _write_counts(tx: Any, poll_id: int, counts: Mapping[int, int]) -> None:
-        await tx.execute("UPDATE poll_answers SET final_count = 0 WHERE poll_id = ?", (poll_id,))
-        await tx.executemany(
-            "UPDATE poll_answers SET final_count = ? WHERE poll_id = ? AND position = ?",
-            [(count, poll_id, position) for position, count in counts.items()],
+        # One statement for all answers: the connection is shared, so a reader running between two
+        # statements of this transaction would otherwise see some answers updated and others not.
+        await tx.execute(
+            "UPDATE poll_answers SET final_count = coalesce("
+            "(SELECT value FROM json_each(?) WHERE key = CAST(position AS TEXT)), 0) WHERE poll_id = ?",
+            (json.dumps({str(position): int(count) for position, count in counts.items()}), poll_id),
         )
 
     async def mark_done(self, poll_id: int, results_message_id: int | None) -> None:

@@ -1,0 +1,135 @@
+"""Native polls end to end: create, votes mirrored, early end, Discord's finalization, limits, permissions."""
+
+from __future__ import annotations
+
+from bot.client import CommunityBot
+from bot.polls.models import PollStatus
+from tests.polls.conftest import BotRunner, World, eventually
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+async def create_native(world: World, question: str = "Who leads AI right now?"):
+    record = await world.double.invoke(
+        world.guild,
+        world.moderator,
+        "poll create",
+        {
+            "question": question,
+            "answers": "Open weights | Closed labs | Tie",
+            "mode": "native",
+            "duration_hours": 48,
+            "open_answers": "1",
+            "closed_answers": "2",
+        },
+        channel=world.general,
+    )
+    reply = await record.wait_final(lambda m: "is up" in m.content)
+    assert reply.ephemeral
+    message = await world.double.wait_for_message(world.general.id, lambda m: m.poll is not None)
+    return message
+
+
+async def test_native_poll_votes_are_mirrored_and_closing_early_posts_results(
+    world: World, bot: CommunityBot, runner: BotRunner
+) -> None:
+    double = world.double
+    message = await create_native(world)
+    assert message.poll.question == "Who leads AI right now?"
+    assert [a.text for a in message.poll.answers] == ["Open weights", "Closed labs", "Tie"]
+    assert message.allowed_mentions is not None and message.nonce
+    poll = await runner.service.repo.by_message(message.id)
+    assert poll is not None and poll.status is PollStatus.OPEN
+
+    await double.vote(message, "Open weights", world.alice)
+    await double.vote(message, "Closed labs", world.bob)
+    await double.vote(message, "Tie", world.moderator)
+    await double.unvote(message, "Tie", world.moderator)
+
+    async def mirrored():
+        tally = await runner.service.tally(poll)
+        return [a.votes for a in tally.answers] == [1, 1, 0]
+
+    await eventually(mirrored, what="the votes mirrored in the store")
+
+    close = await double.invoke(
+        world.guild, world.moderator, "poll close", {"poll": poll.id}, channel=world.general
+    )
+    assert "is closed" in (await close.wait_final(lambda m: "closed" in m.content)).content
+    assert double.message(message.id).poll.finalized  # end_poll reached Discord
+    results = await double.wait_for_message(world.general.id, lambda m: bool(m.attachments))
+    text = results.text()
+    assert "Open weights" in text and "1 vote (50.0%)" in text and "50% open" in text
+    assert results.attachments[0].data.startswith(PNG)
+    assert results.embeds[0]["image"]["url"].endswith(
+        f"/{results.attachments[0].filename}"
+    )  # shown in the embed
+    assert results.message_reference["message_id"] == str(message.id)
+    assert results.allowed_mentions == {"parse": []} or results.allowed_mentions["parse"] == []
+    closed = await runner.service.repo.get(poll.id)
+    assert closed.status is PollStatus.DONE
+    assert [a.final_count for a in closed.answers] == [1, 1, 0]
+
+
+async def test_discord_ending_a_poll_by_itself_closes_it_with_results(
+    world: World, bot: CommunityBot, runner: BotRunner
+) -> None:
+    message = await create_native(world, "Will open weights catch up this year?")
+    await world.double.vote(message, "Closed labs", world.alice)
+    await world.double.finalize_poll(message)
+    results = await world.double.wait_for_message(world.general.id, lambda m: bool(m.attachments))
+    assert "1 vote (100.0%)" in results.text()
+
+    async def done():
+        poll = await runner.service.repo.by_message(message.id)
+        return poll.finalized and poll.status is PollStatus.DONE
+
+    await eventually(done, what="the poll recorded as finalized and done")
+    assert len([m for m in world.double.messages_in(world.general) if m.attachments]) == 1
+
+
+async def test_limits_are_refused_with_a_clear_message_and_nothing_is_posted(
+    world: World, bot: CommunityBot
+) -> None:
+    double = world.double
+    cases = [
+        ({"question": "x" * 301, "answers": "a | b"}, "Discord allows at most 300"),
+        (
+            {"question": "ok?", "answers": "a | " + "b" * 56},
+            "Answer 2 is 56 characters long; Discord allows at most 55",
+        ),
+        ({"question": "ok?", "answers": "just one"}, "needs 2 to 10 answers"),
+        ({"question": "ok?", "answers": " | ".join(str(i) for i in range(11))}, "you gave 11"),
+    ]
+    for options, expected in cases:
+        record = await double.invoke(
+            world.guild, world.moderator, "poll create", options, channel=world.general
+        )
+        reply = await record.wait_final()
+        assert expected in reply.content and reply.ephemeral
+    assert not [m for m in double.messages_in(world.general) if m.poll is not None or m.components]
+
+
+async def test_a_member_cannot_create_or_close_a_poll(
+    world: World, bot: CommunityBot, runner: BotRunner
+) -> None:
+    double = world.double
+    message = await create_native(world)
+    poll = await runner.service.repo.by_message(message.id)
+    for command, options in [
+        ("poll close", {"poll": poll.id}),
+        ("poll create", {"question": "q", "answers": "a|b"}),
+    ]:
+        record = await double.invoke(world.guild, world.alice, command, options, channel=world.general)
+        reply = await record.wait_final()
+        assert "Manage Server" in reply.content and reply.ephemeral
+    choices = await double.autocomplete(
+        world.guild, world.alice, "poll close", {"poll": ""}, focused="poll", channel=world.general
+    )
+    assert choices == []
+    assert (await runner.service.repo.get(poll.id)).status is PollStatus.OPEN
+    assert not double.message(message.id).poll.finalized
+    mod_choices = await double.autocomplete(
+        world.guild, world.moderator, "poll close", {"poll": ""}, focused="poll", channel=world.general
+    )
+    assert [c["value"] for c in mod_choices] == [poll.id]
