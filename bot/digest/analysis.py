@@ -21,6 +21,11 @@ COMPANIES = {
     "stability ai": "Stability AI", "moonshot": "Moonshot", "zhipu": "Zhipu", "cursor": "Cursor",
     "databricks": "Databricks", "snowflake": "Snowflake", "oracle": "Oracle", "softbank": "SoftBank",
 }  # fmt: skip
+_COMPANY = re.compile(
+    r"(?<![\w-])(?:"
+    + "|".join(re.escape(k) for k in sorted(COMPANIES, key=len, reverse=True))
+    + r")(?![\w-])"
+)
 _MODEL_PATTERNS = [
     r"GPT-?\d(?:\.\d)?(?:[- ]?(?:o|mini|turbo|pro|nano))?", r"ChatGPT", r"o[134](?:-(?:mini|pro))?",
     r"Claude(?: (?:\d(?:\.\d)? )?(?:Opus|Sonnet|Haiku)(?: \d(?:\.\d)?)?)?",
@@ -83,12 +88,7 @@ def _dedupe(values: list[str], limit: int) -> list[str]:
 
 def extract_entities(text: str, limit: int = 10) -> Entities:
     """Companies and models from the lexicons, people from a list or repeated capitalised name pairs."""
-    lowered = text.lower()
-    company_hits: Counter[str] = Counter()
-    for needle, name in COMPANIES.items():
-        count = len(re.findall(r"(?<![\w-])" + re.escape(needle) + r"(?![\w-])", lowered))
-        if count:
-            company_hits[name] += count
+    company_hits = Counter(COMPANIES[match] for match in _COMPANY.findall(text.lower()))
     companies = [name for name, _ in sorted(company_hits.items(), key=lambda kv: (-kv[1], kv[0]))]
     model_hits = Counter(match.group(0) for match in _MODEL.finditer(text))
     models = [name for name, _ in sorted(model_hits.items(), key=lambda kv: (-kv[1], kv[0]))]

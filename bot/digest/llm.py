@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import openai
@@ -84,6 +84,15 @@ def _fence(text: str) -> str:
     )
 
 
+def _compact(part: DigestOut) -> dict[str, Any]:
+    """What the combine step needs of a part, cleaned and trimmed (a part's poll and topics are redone)."""
+    try:
+        tldr, key_points, _, entities, quote, _, _ = clean_output(part)
+    except InvalidOutput as exc:
+        raise LLMFailure(f"unusable partial answer: {exc}") from None
+    return {"tldr": tldr, "key_points": key_points, "quote": quote, "entities": asdict(entities)}
+
+
 def prompt_overhead_tokens() -> int:
     """Tokens every request spends besides the source: the longer system prompt plus the schema."""
     schema = json.dumps(response_format(), separators=(",", ":"))
@@ -139,7 +148,7 @@ class LLMSummarizer:
             if on_progress is not None:
                 await on_progress(number, total)
         if plan.needs_combine:
-            merged = [part.model_dump(exclude={"topics", "angle"}) for part in parts]
+            merged = [_compact(part) for part in parts]
             user = f"Title: {title}\n{_fence(json.dumps(merged, ensure_ascii=False, separators=(',', ':')))}"
             final = await self._ask(COMBINE_PROMPT, user, tokens, on_usage)
             if on_progress is not None:
