@@ -145,6 +145,13 @@ class Bot(commands.Bot):
             await interaction.response.defer(thinking=True)
             await interaction.followup.send("done thinking")
 
+        @tree.command(name="report", description="Defers ephemerally, edits, then follows up")
+        async def report(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            await interaction.edit_original_response(content="report: 3 items")
+            csv = discord.File(io.BytesIO(b"a,b"), "r.csv")
+            await interaction.followup.send("details attached", file=csv, ephemeral=True)
+
         @tree.command(name="secret", description="Ephemeral reply")
         async def secret(interaction: discord.Interaction) -> None:
             await interaction.response.send_message("only you", ephemeral=True)
@@ -224,6 +231,8 @@ async def double() -> AsyncIterator[DiscordDouble]:
     async with DiscordDouble(interaction_timeout=0.4) as fake:
         with fake.apply_to_discord_py():
             yield fake
+        # Any 4xx a test did not declare with expect_errors() is a bug the bot would hit on Discord.
+        fake.assert_no_errors()
 
 
 @pytest.fixture
@@ -280,6 +289,7 @@ async def test_ready_with_guilds_channels_and_members(double: DiscordDouble, sce
     assert guild.me.guild_permissions.manage_roles and not guild.me.guild_permissions.administrator
     assert bot.application_id == double.world.application_id
     assert double.gateway.heartbeats >= 1  # discord.py heartbeats right after HELLO
+    assert bot.latency < 1.0  # ... and the double ACKed it
 
 
 async def test_guild_added_later_emits_guild_create(double: DiscordDouble, bot: Bot) -> None:
@@ -310,6 +320,7 @@ async def test_sync_keeps_payload_and_fetch_reads_it_back(
 
 
 async def test_invalid_command_sync_is_refused(double: DiscordDouble, bot: Bot) -> None:
+    double.expect_errors(50035)
     bad = {"name": "Bad Name", "description": "x" * 101, "type": 1}
     with pytest.raises(discord.HTTPException) as info:
         await bot.http.bulk_upsert_global_commands(bot.application_id, payload=[bad])  # type: ignore[arg-type]
@@ -349,6 +360,13 @@ async def test_defer_then_followup_replaces_the_thinking_message(
     assert rec.response_type == 5
     final = await rec.wait_final()
     assert final.content == "done thinking" and final.id == rec.original_id and not final.loading
+
+    report = await double.invoke(scene.guild, scene.alice, "report")
+    last = await report.wait_final(lambda m: m.content == "details attached")
+    assert report.original is not None and report.original.content == "report: 3 items"
+    assert report.ephemeral and [a.data for a in last.attachments] == [b"a,b"]
+    assert [m.content for m in report.messages] == ["report: 3 items", "details attached"]
+    assert double.messages_in(scene.general) == [final]  # ephemeral ones stay out of the channel
 
 
 async def test_ephemeral_reply_stays_out_of_the_channel(
@@ -397,6 +415,7 @@ async def test_default_permissions_hide_commands(double: DiscordDouble, scene: S
 
 
 async def test_second_initial_response_is_refused(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
+    double.expect_errors(40060)
     rec = await double.invoke(scene.guild, scene.alice, "twice")
     await rec.wait_final()
     error = await bot.wait_seen("error")
@@ -405,6 +424,7 @@ async def test_second_initial_response_is_refused(double: DiscordDouble, scene: 
 
 
 async def test_unacknowledged_interaction_expires(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
+    double.expect_errors(10062)
     ignored = await double.invoke(scene.guild, scene.alice, "ignore")
     with pytest.raises(AssertionError, match="did not acknowledge"):
         await ignored.wait_response()
@@ -481,6 +501,7 @@ async def test_thread_from_message(double: DiscordDouble, scene: Scene, bot: Bot
     await bot.wait_seen("message", lambda m: m.channel.id == thread.id)
     await double.archive_thread(double.thread_named("Episode 12"))
     assert (await bot.wait_seen("thread_update", lambda t: t.id == thread.id)).archived
+    double.expect_errors(160004)
     with pytest.raises(discord.HTTPException) as info:
         await starter.create_thread(name="again")
     assert info.value.code == 160004
@@ -495,6 +516,7 @@ async def test_forum_post_with_a_tag(double: DiscordDouble, scene: Scene, bot: B
     stored = double.thread_named("Ep 13")
     assert stored.applied_tags == [news.id]
     assert double.messages_in(stored)[0].content == "Show notes"
+    double.expect_errors(50035)
     with pytest.raises(discord.HTTPException) as info:
         await forum.create_thread(name="x" * 101, content="too long")
     assert info.value.code == 50035
@@ -526,6 +548,7 @@ async def test_over_limit_payloads_get_invalid_form_body(
 ) -> None:
     channel = bot.get_channel(scene.general.id)
     assert isinstance(channel, discord.TextChannel)
+    double.expect_errors(50035, 50006)
     big = discord.Embed(title="t" * 257, description="d" * 4000)
     with pytest.raises(discord.HTTPException) as info:
         await channel.send(embed=big)
@@ -554,6 +577,7 @@ async def test_role_add_and_role_above_the_bot(double: DiscordDouble, scene: Sce
     assert double.requests_to("PUT /guilds/*/members/*/roles/*")[-1].reason == "joined helpers"
     assert scene.helper.id in [r.id for r in (await guild.fetch_member(scene.alice.id)).roles]
     admin = double.add_role(scene.guild, "admins", position=99)
+    double.expect_errors(50013)
     with pytest.raises(discord.Forbidden) as info:
         await member.add_roles(discord.Object(admin.id))
     assert info.value.code == 50013
@@ -583,6 +607,7 @@ async def test_dm_to_the_guild_owner(double: DiscordDouble, scene: Scene, bot: B
     sent = await owner.send("Weekly report")
     assert double.messages_in(sent.channel.id)[0].content == "Weekly report"
     closed = double.add_member(scene.guild, "private", dms_open=False)
+    double.expect_errors(50007)
     with pytest.raises(discord.Forbidden) as info:
         await (await bot.fetch_user(closed.id)).send("hi")
     assert info.value.code == 50007
@@ -615,6 +640,7 @@ async def test_server_errors_and_hangs(double: DiscordDouble, scene: Scene, bot:
 
 async def test_missing_permissions_is_forbidden_50013(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
     double.deny_bot(scene.general)
+    double.expect_errors(50013)
     channel = bot.get_channel(scene.general.id)
     assert isinstance(channel, discord.TextChannel)
     with pytest.raises(discord.Forbidden) as info:
@@ -628,6 +654,7 @@ async def test_deleted_channel_is_unknown_channel(double: DiscordDouble, scene: 
     channel = bot.get_channel(scene.general.id)
     assert isinstance(channel, discord.TextChannel)
     await double.delete_channel(scene.general)
+    double.expect_errors(10003)
     await bot.wait_seen("channel_delete", lambda c: c.id == scene.general.id)
     with pytest.raises(discord.NotFound) as info:
         await channel.send("into the void")
@@ -645,6 +672,14 @@ async def test_gateway_drop_resumes_and_replays_missed_events(
     assert len(double.gateway.identifies) == 1 and len(double.gateway.resumes) == 1
     rec = await double.invoke(scene.guild, scene.alice, "secret")
     assert (await rec.wait_final()).content == "only you"
+
+
+async def test_reconnect_opcode_resumes_the_session(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
+    await double.request_reconnect()
+    await bot.wait_seen("resumed")
+    assert [r["session_id"] for r in double.gateway.resumes] == [s.id for s in double.gateway.live_sessions]
+    await double.post_message(scene.general, scene.alice, "still here")
+    await bot.wait_seen("message", lambda m: m.author.id == scene.alice.id)
 
 
 async def test_wait_for_failure_lists_what_the_bot_sent(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .constants import ChannelType, Intents, P
+from .constants import FORUM_REQUIRE_TAG, ChannelType, Intents, MessageFlags, P
 from .errors import CommandNotSynced, CommandNotVisible, DiscordHTTPError, ScenarioError
 from .faults import Fault
 from .models import Attachment, Channel, ForumTag, Guild, Member, Message, Poll, Role, User
@@ -11,6 +11,7 @@ from .server import DiscordDouble, DiscordPyPatch
 from .transport import RecordedRequest
 
 __all__ = [
+    "FORUM_REQUIRE_TAG",
     "Attachment",
     "Channel",
     "ChannelType",
@@ -26,6 +27,7 @@ __all__ = [
     "InteractionRecord",
     "Member",
     "Message",
+    "MessageFlags",
     "P",
     "Poll",
     "RecordedRequest",

@@ -57,6 +57,11 @@ def required_intent(event: str, data: dict[str, Any], bot_id: int) -> int | None
         return Intents.GUILDS
     if event == "GUILD_MEMBER_UPDATE" and int(data["user"]["id"]) == bot_id:
         return None  # updates to the bot's own member are always sent
+    if event == "THREAD_MEMBERS_UPDATE":
+        touched = [int(m["user_id"]) for m in data.get("added_members") or []]
+        touched += [int(u) for u in data.get("removed_member_ids") or []]
+        if bot_id in touched:
+            return Intents.GUILDS  # the bot joining or leaving a thread only needs GUILDS
     if event in _MEMBER_EVENTS:
         return Intents.GUILD_MEMBERS
     if event in _MESSAGE_EVENTS:
@@ -256,10 +261,13 @@ class Gateway:
         if session.shard is not None:
             ready["shard"] = list(session.shard)
         session.send("READY", ready)
+        self.events.append(DispatchedEvent("READY", ready))
         all_members = bool(intents & Intents.GUILD_PRESENCES)
         for guild in guilds:
             guild.announced = True
-            session.send("GUILD_CREATE", payloads.guild_create(world, guild, all_members=all_members))
+            data = payloads.guild_create(world, guild, all_members=all_members)
+            session.send("GUILD_CREATE", data)
+            self.events.append(DispatchedEvent("GUILD_CREATE", data))
         self.double.touch()
 
     def _resume(self, conn: Connection, data: dict[str, Any]) -> None:

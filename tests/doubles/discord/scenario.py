@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import payloads
 from .constants import FORUM_REQUIRE_TAG, ChannelType, P
+from .gateway import DispatchedEvent
 from .models import Channel, ForumTag, Guild, Member, Message, Overwrite, Role, as_int, as_permissions
 
 if TYPE_CHECKING:
@@ -61,6 +62,9 @@ class Scenario:
             data = payloads.guild_create(self.world, guild, all_members=bool(session.intents & (1 << 8)))
             data.pop("unavailable")  # a guild joined after READY: discord.py fires on_guild_join
             session.send("GUILD_CREATE", data)
+        self.gateway.events.append(
+            DispatchedEvent("GUILD_CREATE", payloads.guild_create(self.world, guild, all_members=False))
+        )
         self.touch()
 
     def _guild_event(self: DiscordDouble, guild: Guild, event: str, data: dict[str, Any]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -35,7 +34,7 @@ Handler = Callable[[ApiRequest], Awaitable[Any]]
 Route = tuple[str, str, Handler]
 #: Application flags of a small unverified app with all three privileged intents switched on.
 DEFAULT_APPLICATION_FLAGS = (1 << 13) | (1 << 15) | (1 << 19)
-_UNAUTHENTICATED = ("/interactions/", "/webhooks/{application_id}/{token}", "/gateway")
+_UNAUTHENTICATED = ("/interactions/", "/webhooks/{application_id}/{token}")
 
 
 class DiscordPyPatch:
@@ -86,6 +85,7 @@ class DiscordDouble(Scenario, Actions):
         self.requests: list[RecordedRequest] = []
         self.unknown_routes: list[RecordedRequest] = []
         self.warnings: list[str] = []
+        self.expected_error_codes: set[int] = set()
         self.interactions: dict[int, InteractionRecord] = {}
         self.attachment_store: dict[int, Attachment] = {}
         self.faults = FaultRegistry()
@@ -273,6 +273,7 @@ class DiscordDouble(Scenario, Actions):
             record.json, record.files = await parse_body(request)
             if (
                 not template.startswith(_UNAUTHENTICATED)
+                and template != "/gateway"
                 and request.headers.get("Authorization") != f"Bot {self.token}"
             ):
                 raise DiscordHTTPError(401, 0, "401: Unauthorized")
@@ -314,9 +315,23 @@ class DiscordDouble(Scenario, Actions):
         """Requests the double refused with a 4xx that was not injected: bugs the bot would hit live."""
         return [r for r in self.requests if r.status is not None and 400 <= r.status < 500 and not r.faulted]
 
+    def expect_errors(self, *codes: int) -> None:
+        """Declare Discord error codes (e.g. 50013) a test provokes on purpose (see ``assert_no_errors``)."""
+        self.expected_error_codes.update(codes)
+
+    def unexpected_errors(self) -> list[RecordedRequest]:
+        expected = self.expected_error_codes
+        return [
+            r
+            for r in self.client_errors
+            if not (isinstance(r.response, dict) and r.response.get("code") in expected)
+        ]
+
     def assert_no_errors(self, *, allow: Callable[[RecordedRequest], bool] | None = None) -> None:
-        """Fail if the bot got a 4xx (other than allowed/injected ones) or hit an unimplemented route."""
-        bad = [r for r in self.client_errors if allow is None or not allow(r)]
+        """Fail if the bot got a 4xx it would also get from Discord (a production bug), or hit a route the
+        double lacks. Injected faults, codes declared with ``expect_errors`` and ``allow``-ed requests pass.
+        Call it in fixture teardown so every test checks it."""
+        bad = [r for r in self.unexpected_errors() if allow is None or not allow(r)]
         if bad or self.unknown_routes:
             raise AssertionError(self.report(f"the bot made {len(bad)} failing request(s)"))
 
@@ -381,8 +396,3 @@ class DiscordDouble(Scenario, Actions):
         if found is None:
             raise KeyError(f"no message {message!r}")
         return found
-
-    async def _cancel_task(self, task: asyncio.Task[Any]) -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
