@@ -407,14 +407,16 @@ class ThreadRepo(Repo):
         """Forget what is no longer needed.
 
         - hourly buckets older than `activity_before`;
-        - deleted threads (their counters are no longer shown);
+        - threads deleted on Discord before `activity_before` (they are no longer shown anyway);
         - participant pairs of threads with no message since `dormant_before` (their count is kept).
         """
         async with self.db.transaction() as tx:
             activity = await tx.execute(
                 "DELETE FROM thread_activity WHERE hour < ?", (to_db(activity_before),)
             )
-            deleted = await tx.execute("DELETE FROM threads WHERE state = 'deleted'")
+            deleted = await tx.execute(
+                "DELETE FROM threads WHERE state = 'deleted' AND updated_at < ?", (to_db(activity_before),)
+            )
             dormant = "SELECT thread_id FROM threads WHERE coalesce(last_activity_at, created_at) < ?"
             await tx.execute(
                 "UPDATE threads SET pruned_participants = participant_count "  # noqa: S608

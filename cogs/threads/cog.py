@@ -16,6 +16,7 @@ from discord.ext import commands, tasks
 from bot.errors import NO_MENTIONS
 from bot.threads.models import ThreadStatus, WeeklyConfig
 from bot.threads.render import weekly_embed
+from bot.threads.sources import FeedEpisodes, PollResults
 from bot.threads.tracker import ThreadTracker
 from bot.threads.weekly import EpisodeSource, PollResultsSource, build_weekly, due_slot, weekly_nonce
 from bot.timeutil import utcnow
@@ -85,7 +86,7 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
     ) -> None:
         self.bot = bot
         self.tracker = ThreadTracker(bot.store.threads)
-        self.episodes = episodes
+        self.episodes: EpisodeSource = episodes or FeedEpisodes(bot.store.feeds)
         self.polls = polls
         self.clock = clock
         self.admin = ThreadsAdmin(self)
@@ -300,7 +301,7 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
             guild.id,
             slot,
             episodes=self.episodes,
-            polls=self.polls,
+            polls=self.polls or self.poll_results(),
             visible=lambda thread: self.publicly_visible(guild, thread.parent_id),
         )
         try:
@@ -318,6 +319,11 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
         await self.bot.store.threads.mark_weekly_posted(guild.id, digest.week, message.id, now)
         log.info("posted the weekly hot discussions of %s in guild %s", digest.week, guild.id)
         return True
+
+    def poll_results(self) -> PollResultsSource | None:
+        """The polls capability's results, when its cog is loaded (looked up late: load order is free)."""
+        service = getattr(self.bot.get_cog("Polls"), "service", None)
+        return PollResults(service) if service is not None else None
 
     @staticmethod
     def publicly_visible(guild: discord.Guild, parent_id: int | None) -> bool:

@@ -7,6 +7,7 @@ import pytest
 from bot.store import Store
 from bot.threads.models import ThreadStatus
 from bot.threads.tracker import ThreadTracker
+from bot.timeutil import utcnow
 
 GUILD, OTHER_GUILD, CHANNEL, FORUM = 100, 200, 10, 11
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -184,7 +185,7 @@ async def test_prune_forgets_dormant_participants_but_keeps_their_count(
     await tracker.thread_deleted(2)
 
     result = await store.threads.prune(
-        activity_before=T0 + timedelta(days=1), dormant_before=T0 + timedelta(days=90)
+        activity_before=utcnow() + timedelta(days=1), dormant_before=T0 + timedelta(days=90)
     )
     assert (result.deleted_threads, result.pruned_participants, result.activity_rows) == (1, 3, 1)
     assert await store.db.fetchval("SELECT count(*) FROM thread_participants") == 0
