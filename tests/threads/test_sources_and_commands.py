@@ -1,0 +1,97 @@
+"""The weekly post's episode source over the real feeds repository, and the command payloads' limits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+
+from bot.client import CommunityBot
+from bot.feeds.models import ParsedItem
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.feeds import NewItem
+from bot.threads.sources import FeedEpisodes
+from bot.threads.tracker import ThreadTracker
+from bot.threads.weekly import build_weekly
+
+GUILD = 100
+SLOT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+async def _episode(store: Store, feed_id: int, key: str, title: str, published: datetime) -> int:
+    item = ParsedItem(key=key, title=title, link=f"https://example.com/{key}", published=published)
+    item.content_hash = key
+    inserted, _ = await store.feeds.save_poll(
+        feed_id, now=published, feed_fields={}, new=[NewItem(item, "new")]
+    )
+    return inserted[0].id
+
+
+async def test_the_weeks_episodes_come_from_the_podcast_feed_with_their_threads(store: Store) -> None:
+    feed = await store.feeds.ensure_builtin("podcast", "https://example.com/podcast.xml", "podcast")
+    old = await _episode(store, feed.id, "e1", "Last week's episode", SLOT - timedelta(days=8))
+    monday = await _episode(store, feed.id, "e2", "Monday: open weights", SLOT - timedelta(days=6))
+    friday = await _episode(store, feed.id, "e3", "Friday: agents", SLOT - timedelta(days=2))
+    tracker = ThreadTracker(store.threads)
+    await tracker.track_thread(
+        7, GUILD, 1, name="Monday: open weights", created_at=SLOT - timedelta(days=6), item_id=monday
+    )
+    tracker.record_message(7, 42, SLOT - timedelta(days=5))
+    await tracker.flush()
+
+    digest = await build_weekly(store.threads, GUILD, SLOT, episodes=FeedEpisodes(store.feeds))
+    assert [(e.episode.item_id, e.episode.url) for e in digest.episodes] == [
+        (monday, "https://example.com/e2"),
+        (friday, "https://example.com/e3"),
+    ]
+    assert [a.thread.thread_id for a in digest.episodes[0].threads] == [7]
+    assert digest.episodes[1].threads == []
+    assert old not in {e.episode.item_id for e in digest.episodes}
+
+
+async def test_without_a_podcast_feed_the_episode_threads_stand_in(store: Store) -> None:
+    tracker = ThreadTracker(store.threads)
+    await tracker.track_thread(7, GUILD, 1, name="Ep 9", created_at=SLOT - timedelta(days=1), item_id=9)
+    digest = await build_weekly(store.threads, GUILD, SLOT, episodes=FeedEpisodes(store.feeds))
+    assert [e.episode.title for e in digest.episodes] == ["Ep 9"]
+
+
+@pytest.fixture
+async def offline_bot(make_settings: Callable[..., Settings], store: Store) -> AsyncIterator[CommunityBot]:
+    async with aiohttp.ClientSession() as session:
+        bot = CommunityBot(settings=make_settings(), store=store, http_session=session, sync_commands=False)
+        async with bot:  # initialises the client (no login), so the loops can wait for readiness
+            await bot.load_extension("cogs.threads")
+            yield bot
+
+
+def _walk(options: list[dict]) -> list[dict]:
+    found = []
+    for option in options:
+        found.append(option)
+        found += _walk(option.get("options", []))
+    return found
+
+
+async def test_commands_fit_discords_limits_and_admin_is_guarded(offline_bot: CommunityBot) -> None:
+    threads = offline_bot.tree.get_command("threads")
+    admin = offline_bot.tree.get_command("admin")
+    assert threads is not None and admin is not None
+    members = threads.to_dict(offline_bot.tree)
+    moderators = admin.to_dict(offline_bot.tree)
+    for payload in (members, moderators):
+        for option in [payload, *_walk(payload.get("options", []))]:
+            assert 1 <= len(option["description"]) <= 100, option["name"]
+            assert option["name"] == option["name"].lower() and len(option["name"]) <= 32
+    assert members["dm_permission"] is False
+    assert int(moderators["default_member_permissions"]) == 1 << 5  # Manage Server
+    sub = next(o for o in moderators["options"] if o["name"] == "threads")
+    assert {o["name"] for o in sub["options"]} == {"track", "untrack", "weekly", "weekly-off", "status"}
+    episode = next(o for o in members["options"] if o["name"] == "episode")
+    assert episode["autocomplete"] is True
+
+    await offline_bot.unload_extension("cogs.threads")
+    assert "threads" not in {c.name for c in admin.commands}  # a reload leaves no stale copy
