@@ -20,11 +20,15 @@ from tests.doubles.discord import (
     CommandNotSynced,
     CommandNotVisible,
     DiscordDouble,
+    DiscordHTTPError,
     Guild,
     Member,
     P,
     ScenarioError,
+    limits,
 )
+from tests.doubles.discord.commands import validate_commands
+from tests.doubles.discord.errors import FormErrors
 
 
 class PanelView(discord.ui.View):
@@ -40,6 +44,17 @@ class PanelView(discord.ui.View):
     @discord.ui.button(label="Count", custom_id="panel:count", style=discord.ButtonStyle.secondary)
     async def count(self, interaction: discord.Interaction, button: discord.ui.Button[PanelView]) -> None:
         await interaction.response.edit_message(content="clicked once")
+
+    @discord.ui.select(
+        custom_id="panel:pick",
+        options=[
+            discord.SelectOption(label="Open", value="open"),
+            discord.SelectOption(label="Closed", value="closed"),
+        ],
+    )
+    async def pick(self, interaction: discord.Interaction, select: discord.ui.Select[PanelView]) -> None:
+        await interaction.response.defer()
+        await interaction.message.edit(content=f"picked {select.values[0]}")  # type: ignore[union-attr]
 
 
 class NoteModal(discord.ui.Modal, title="Leave a note"):
@@ -247,13 +262,12 @@ def scene(double: DiscordDouble) -> Scene:
 
 async def start_bot(double: DiscordDouble, **kwargs: Any) -> tuple[Bot, asyncio.Task[None]]:
     bot = Bot(double, **kwargs)
-    task = asyncio.create_task(bot.start(double.token))
-    ready = asyncio.create_task(bot.wait_seen("ready"))
-    done, _ = await asyncio.wait([task, ready], timeout=5, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        ready.cancel()
-        task.result()
-    assert ready in done, double.report("the bot never became ready")
+    await bot.login(double.token)  # REST login + setup_hook (the command sync) happen here
+    task = asyncio.create_task(bot.connect())
+    try:
+        await asyncio.wait_for(bot.wait_until_ready(), 5)
+    except TimeoutError:
+        raise AssertionError(double.report("the bot never became ready")) from None
     return bot, task
 
 
@@ -390,12 +404,16 @@ async def test_autocomplete_returns_the_bots_choices(double: DiscordDouble, scen
 
 async def test_button_click_on_a_persistent_view(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
     panel = await (await double.invoke(scene.guild, scene.alice, "panel")).wait_final()
-    assert panel.custom_ids() == ["panel:ping", "panel:count"]
+    assert panel.custom_ids() == ["panel:ping", "panel:count", "panel:pick"]
     pong = await double.click(panel, "panel:ping", scene.alice)
     assert (await pong.wait_final()).content == "pong for alice" and pong.ephemeral
     count = await double.click(panel, "panel:count", scene.alice)
     updated = await count.wait_final()
     assert count.response_type == 7 and updated.id == panel.id and updated.content == "clicked once"
+    pick = await double.click(panel, "panel:pick", scene.alice, values=["closed"])
+    assert (await pick.wait_final()).content == "picked closed" and pick.response_type == 6
+    with pytest.raises(ScenarioError, match="not among options"):
+        await double.click(panel, "panel:pick", scene.alice, values=["maybe"])
 
 
 async def test_modal_round_trip(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
@@ -691,3 +709,165 @@ async def test_wait_for_failure_lists_what_the_bot_sent(
     with pytest.raises(AssertionError) as info:
         await double.wait_for_message(scene.general, lambda m: m.content == "never", timeout=0.1)
     assert "POST /channels/" in str(info.value) and "something else" in str(info.value)
+
+
+# Limits (pure checks, no client) ------------------------------------------------------------------
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> set[str]:
+    found: set[str] = set()
+    for key, value in tree.items():
+        if key == "_errors":
+            found.add(prefix)
+        else:
+            found |= _flatten(value, f"{prefix}.{key}" if prefix else key)
+    return found
+
+
+def _message_errors(payload: dict[str, Any]) -> set[str]:
+    errors = FormErrors()
+    limits.check_message(errors, payload)
+    return _flatten(errors.tree)
+
+
+def _button(custom_id: str = "b", label: str = "x") -> dict[str, Any]:
+    return {"type": 2, "style": 1, "custom_id": custom_id, "label": label}
+
+
+def _row(*buttons: dict[str, Any]) -> dict[str, Any]:
+    return {"type": 1, "components": list(buttons)}
+
+
+def _poll(question: str = "q", answers: int = 2, answer: str = "a", duration: float = 24) -> dict[str, Any]:
+    items = [{"poll_media": {"text": answer}} for _ in range(answers)]
+    return {"question": {"text": question}, "answers": items, "duration": duration, "layout_type": 1}
+
+
+@pytest.mark.parametrize(
+    ("ok", "bad", "field"),
+    [
+        ({"content": "x" * 2000}, {"content": "x" * 2001}, "content"),
+        ({"embeds": [{"title": "t"}] * 10}, {"embeds": [{"title": "t"}] * 11}, "embeds"),
+        ({"embeds": [{"title": "t" * 256}]}, {"embeds": [{"title": "t" * 257}]}, "embeds.0.title"),
+        (
+            {"embeds": [{"description": "d" * 4096}]},
+            {"embeds": [{"description": "d" * 4097}]},
+            "embeds.0.description",
+        ),
+        (
+            {"embeds": [{"fields": [{"name": "n", "value": "v"}] * 25}]},
+            {"embeds": [{"fields": [{"name": "n", "value": "v"}] * 26}]},
+            "embeds.0.fields",
+        ),
+        (
+            {"embeds": [{"fields": [{"name": "n" * 256, "value": "v" * 1024}]}]},
+            {"embeds": [{"fields": [{"name": "n" * 257, "value": "v"}]}]},
+            "embeds.0.fields.0.name",
+        ),
+        (
+            {"embeds": [{"fields": [{"name": "n", "value": "v" * 1024}]}]},
+            {"embeds": [{"fields": [{"name": "n", "value": "v" * 1025}]}]},
+            "embeds.0.fields.0.value",
+        ),
+        (
+            {"embeds": [{"footer": {"text": "f" * 2048}}]},
+            {"embeds": [{"footer": {"text": "f" * 2049}}]},
+            "embeds.0.footer.text",
+        ),
+        (
+            {"embeds": [{"author": {"name": "a" * 256}}]},
+            {"embeds": [{"author": {"name": "a" * 257}}]},
+            "embeds.0.author.name",
+        ),
+        (
+            {"embeds": [{"description": "d" * 4000}, {"description": "d" * 2000}]},
+            {"embeds": [{"description": "d" * 4000}, {"description": "d" * 2001}]},
+            "embeds",
+        ),
+        (
+            {"components": [_row(_button(f"r{i}")) for i in range(5)]},
+            {"components": [_row(_button(f"r{i}")) for i in range(6)]},
+            "components",
+        ),
+        (
+            {"components": [_row(*[_button(f"b{i}") for i in range(5)])]},
+            {"components": [_row(*[_button(f"b{i}") for i in range(6)])]},
+            "components.0.components",
+        ),
+        (
+            {"components": [_row(_button("c" * 100))]},
+            {"components": [_row(_button("c" * 101))]},
+            "components.0.components.0.custom_id",
+        ),
+        (
+            {"components": [_row(_button("a"))]},
+            {"components": [_row(_button(""))]},
+            "components.0.components.0.custom_id",
+        ),
+        (
+            {"components": [_row(_button(label="l" * 80))]},
+            {"components": [_row(_button(label="l" * 81))]},
+            "components.0.components.0.label",
+        ),
+        ({"poll": _poll(question="q" * 300)}, {"poll": _poll(question="q" * 301)}, "poll.question.text"),
+        ({"poll": _poll(answers=10)}, {"poll": _poll(answers=11)}, "poll.answers"),
+        ({"poll": _poll(answers=1)}, {"poll": _poll(answers=0)}, "poll.answers"),
+        (
+            {"poll": _poll(answer="a" * 55)},
+            {"poll": _poll(answer="a" * 56)},
+            "poll.answers.0.poll_media.text",
+        ),
+        ({"poll": _poll(duration=768)}, {"poll": _poll(duration=769)}, "poll.duration"),
+        ({"poll": _poll(duration=1)}, {"poll": _poll(duration=0)}, "poll.duration"),
+    ],
+)
+def test_message_limits_at_and_over_the_edge(ok: dict[str, Any], bad: dict[str, Any], field: str) -> None:
+    assert _message_errors(ok) == set()
+    assert field in _message_errors(bad)
+
+
+def _command(**overrides: Any) -> dict[str, Any]:
+    return {"name": "poll", "description": "Polls", "type": 1, "options": []} | overrides
+
+
+def _string_option(name: str = "q", **extra: Any) -> dict[str, Any]:
+    return {"type": 3, "name": name, "description": "d"} | extra
+
+
+@pytest.mark.parametrize(
+    ("commands_payload", "field"),
+    [
+        ([_command(name="Poll")], "0.name"),
+        ([_command(name="a" * 33)], "0.name"),
+        ([_command(name="two words")], "0.name"),
+        ([_command(description="")], "0.description"),
+        ([_command(description="d" * 101)], "0.description"),
+        ([_command(options=[_string_option(f"o{i}") for i in range(26)])], "0.options"),
+        ([_command(options=[_string_option("Q")])], "0.options.0.name"),
+        ([_command(options=[_string_option(description="d" * 101)])], "0.options.0.description"),
+        (
+            [
+                _command(
+                    options=[_string_option(choices=[{"name": str(i), "value": str(i)} for i in range(26)])]
+                )
+            ],
+            "0.options.0.choices",
+        ),
+        (
+            [_command(options=[_string_option("a"), _string_option("b", required=True)])],
+            "0.options.1.required",
+        ),
+        ([_command(), _command()], "1.name"),
+    ],
+)
+def test_command_sync_validation(commands_payload: list[dict[str, Any]], field: str) -> None:
+    with pytest.raises(DiscordHTTPError) as info:
+        validate_commands(commands_payload)
+    assert info.value.code == 50035 and field in _flatten(info.value.errors or {})
+
+
+def test_command_count_limit() -> None:
+    validate_commands([_command(name=f"c{i}") for i in range(100)])
+    with pytest.raises(DiscordHTTPError) as info:
+        validate_commands([_command(name=f"c{i}") for i in range(101)])
+    assert info.value.code == 30032
