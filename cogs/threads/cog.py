@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands, tasks
 
-from bot.errors import NO_MENTIONS
-from bot.threads.models import ThreadStatus, WeeklyConfig
-from bot.threads.render import weekly_embed
-from bot.threads.sources import FeedEpisodes, PollResults
+from bot.threads.models import ThreadStatus
+from bot.threads.sources import FeedEpisodes
 from bot.threads.tracker import ThreadTracker
-from bot.threads.weekly import EpisodeSource, PollResultsSource, build_weekly, due_slot, weekly_nonce
+from bot.threads.weekly import EpisodeSource, PollResultsSource
 from bot.timeutil import utcnow
 from cogs.threads.commands import ThreadsAdmin, ThreadsCommands
+from cogs.threads.weekly_post import WeeklyPoster
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
@@ -86,11 +85,9 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
     ) -> None:
         self.bot = bot
         self.tracker = ThreadTracker(bot.store.threads)
-        self.episodes: EpisodeSource = episodes or FeedEpisodes(bot.store.feeds)
-        self.polls = polls
         self.clock = clock
         self.admin = ThreadsAdmin(self)
-        self._weekly_failed: set[tuple[int, str]] = set()
+        self.poster = WeeklyPoster(bot, episodes=episodes or FeedEpisodes(bot.store.feeds), polls=polls)
         self.flush_loop.change_interval(seconds=bot.settings.tracker_flush_interval)
         self.weekly_loop.change_interval(seconds=weekly_check_seconds)
         self.reconcile_loop.change_interval(seconds=RECONCILE_EVERY.total_seconds())
@@ -269,64 +266,4 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
 
     async def check_weekly(self) -> int:
         """Post every weekly "hot discussions" message that is due; returns how many were posted."""
-        posted = 0
-        try:
-            configs = await self.bot.store.threads.weekly()
-        except Exception:
-            log.exception("reading the weekly-post settings failed")
-            return 0
-        for config in configs:
-            try:
-                posted += await self.post_weekly_if_due(config)
-            except Exception:
-                log.exception("the weekly post of guild %s failed", config.guild_id)
-        return posted
-
-    async def post_weekly_if_due(self, config: WeeklyConfig) -> bool:
-        now = self.clock()
-        slot = due_slot(config, now)
-        guild = self.bot.get_guild(config.guild_id)
-        if slot is None or guild is None:
-            return False
-        key = (config.guild_id, f"{slot.isoformat()}:{config.channel_id}")
-        if key in self._weekly_failed:
-            return False
-        channel = guild.get_channel(config.channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            self._weekly_failed.add(key)
-            log.warning("weekly post of guild %s: channel %s is gone", guild.id, config.channel_id)
-            return False
-        digest = await build_weekly(
-            self.bot.store.threads,
-            guild.id,
-            slot,
-            episodes=self.episodes,
-            polls=self.polls or self.poll_results(),
-            visible=lambda thread: self.publicly_visible(guild, thread.parent_id),
-        )
-        try:
-            message = await channel.send(
-                embed=weekly_embed(digest),
-                nonce=weekly_nonce(guild.id, digest.week),
-                allowed_mentions=NO_MENTIONS,
-            )
-        except (discord.Forbidden, discord.NotFound) as exc:
-            self._weekly_failed.add(key)
-            log.warning(
-                "weekly post of guild %s refused by Discord (%s); not retried this week", guild.id, exc
-            )
-            return False
-        await self.bot.store.threads.mark_weekly_posted(guild.id, digest.week, message.id, now)
-        log.info("posted the weekly hot discussions of %s in guild %s", digest.week, guild.id)
-        return True
-
-    def poll_results(self) -> PollResultsSource | None:
-        """The polls capability's results, when its cog is loaded (looked up late: load order is free)."""
-        service = getattr(self.bot.get_cog("Polls"), "service", None)
-        return PollResults(service) if service is not None else None
-
-    @staticmethod
-    def publicly_visible(guild: discord.Guild, parent_id: int | None) -> bool:
-        """Whether everyone in the guild can see a thread's channel (the weekly post is public)."""
-        parent = guild.get_channel(parent_id) if parent_id else None
-        return parent is not None and parent.permissions_for(guild.default_role).view_channel
+        return await self.poster.check(self.clock())

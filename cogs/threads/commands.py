@@ -13,7 +13,7 @@ from bot.errors import NO_MENTIONS, UserFacingError
 from bot.render.text import truncate
 from bot.threads.hot import WINDOW, rank_hot
 from bot.threads.models import TrackedThread
-from bot.threads.render import MAX_LISTED, next_post_text, safe_name, threads_embed
+from bot.threads.render import MAX_LISTED, next_post_text, threads_embed
 from bot.threads.weekly import WEEKDAY_NAMES, next_slot
 from bot.timeutil import utcnow
 
@@ -256,7 +256,10 @@ class ThreadsAdmin(app_commands.Group):
             config = weekly[0]
             lines.append("**Weekly post:** " + _weekly_text(config.weekday, config.hour, config.channel_id))
             if config.last_week:
-                lines.append(f"Last posted: week {safe_name(config.last_week, 10)}")
+                lines.append(f"Last posted: week {config.last_week}")
+            problem = self.cog.poster.problems.get(guild.id)
+            if problem is not None:
+                lines.append(f"⚠️ Last attempt failed: {problem.text}")
         else:
             lines.append("**Weekly post:** off (`/admin threads weekly` sets it up)")
         lines.append(

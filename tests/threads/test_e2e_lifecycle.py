@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import discord
+
 from bot.polls.models import PollMode
 from bot.polls.spec import build_spec
 from bot.store import Store
@@ -144,3 +146,41 @@ async def test_the_weekly_post_lists_the_weeks_threads_and_polls_once(
 async def _count(store: Store, thread_id: int, n: int) -> bool:
     row = await store.threads.get(thread_id)
     return row is not None and row.message_count == n
+
+
+async def test_a_refused_weekly_post_is_not_retried_and_moderators_are_told(
+    runner: BotRunner, world: World, store: Store
+) -> None:
+    double, guild, general, staff = world.double, world.guild, world.general, world.staff
+    await store.guilds.set_mod_log(guild.id, staff.id)
+    await runner.start()
+    await (
+        await double.invoke(
+            guild, world.mod, "admin threads weekly", {"day": 3, "hour": 18, "channel": general.id}
+        )
+    ).wait_response()
+    double.deny_bot(general)
+    await eventually(_bot_denied(runner, general.id), what="the bot to learn of the new overwrite")
+
+    cog = runner.cog
+    cog.clock = lambda: next_slot(utcnow(), 3, 18) + timedelta(minutes=5)
+    assert await cog.check_weekly() == 0
+    alert = await double.wait_for_message(staff.id)
+    assert "weekly hot-discussions post was not sent" in alert.content
+    sends = len(double.requests_to(f"POST /channels/{general.id}/messages"))
+    assert sends == 1
+    assert await cog.check_weekly() == 0
+    assert len(double.requests_to(f"POST /channels/{general.id}/messages")) == sends  # no retry loop
+
+    status = await (await double.invoke(guild, world.mod, "admin threads status")).wait_response()
+    assert "Last attempt failed" in status.content and "every Thursday at 18:00 UTC" in status.content
+
+
+def _bot_denied(runner: BotRunner, channel_id: int):
+    async def check() -> bool:
+        assert runner.bot is not None
+        channel = runner.bot.get_channel(channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        return not channel.permissions_for(channel.guild.me).send_messages
+
+    return check
