@@ -525,6 +525,38 @@ async def test_thread_from_message(double: DiscordDouble, scene: Scene, bot: Bot
     assert info.value.code == 160004
 
 
+async def test_bot_manages_threads(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
+    channel = bot.get_channel(scene.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    thread = await channel.create_thread(name="Weekly", type=discord.ChannelType.public_thread)
+    stored = double.thread_named("Weekly")
+    notice = double.messages_in(scene.general)[-1]
+    assert notice.type == 18 and notice.content == "Weekly"  # Discord's "started a thread" message
+    assert [t.id for t in await bot.get_guild(scene.guild.id).active_threads()] == [thread.id]  # type: ignore[union-attr]
+    rec = await double.invoke(scene.guild, scene.alice, "secret", channel=stored)
+    assert (await rec.wait_final()).channel_id == thread.id
+    thread = await thread.edit(archived=True, name="Weekly (closed)")
+    assert stored.archived and stored.name == "Weekly (closed)"
+    await thread.send("reopening")  # sending to an archived, unlocked thread unarchives it
+    assert not stored.archived
+    await double.archive_thread(stored, locked=True)
+    assert (await bot.wait_seen("thread_update", lambda t: t.locked)).id == thread.id
+    await thread.send("mods may still post")  # the bot has Manage Threads
+    double.set_bot_permissions(scene.guild, P.BOT_DEFAULT & ~P.MANAGE_THREADS)
+    double.expect_errors(50083)
+    with pytest.raises(discord.HTTPException) as info:
+        await double_archive_then_send(double, stored, thread)
+    assert info.value.code == 50083
+    double.set_bot_permissions(scene.guild, P.BOT_DEFAULT)
+    await thread.delete()
+    assert stored.deleted and double.threads == []
+
+
+async def double_archive_then_send(double: DiscordDouble, stored: Channel, thread: discord.Thread) -> None:
+    await double.archive_thread(stored, locked=True)
+    await thread.send("not any more")
+
+
 async def test_forum_post_with_a_tag(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
     forum = bot.get_channel(scene.forum.id)
     assert isinstance(forum, discord.ForumChannel)

@@ -105,6 +105,8 @@ class Actions:
     ) -> Message:
         """A member posts a message (MESSAGE_CREATE; content hidden without the MESSAGE_CONTENT intent)."""
         target = self.world.channel(as_int(channel))
+        if target.type in (ChannelType.FORUM, ChannelType.CATEGORY):
+            raise ScenarioError(f"#{target.name} takes no messages; use create_forum_post for forums")
         needed = P.SEND_MESSAGES_IN_THREADS if target.is_thread else P.SEND_MESSAGES
         if target.guild_id is not None and self.world.channel_permissions(target, member) & needed != needed:
             raise ScenarioError(f"{member.name} cannot send messages in #{target.name}")

@@ -187,7 +187,12 @@ class Gateway:
         try:
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
-                    await self._on_frame(conn, json.loads(msg.data))
+                    try:
+                        frame = json.loads(msg.data)
+                    except json.JSONDecodeError:
+                        await ws.close(code=4002, message=b"Error while decoding payload.")
+                        break
+                    await self._on_frame(conn, frame)
                 elif msg.type is WSMsgType.ERROR:
                     break
         finally:
@@ -206,10 +211,14 @@ class Gateway:
         if op == OP_HEARTBEAT:
             self.heartbeats += 1
             conn.send({"op": OP_ACK, "d": None})
+        elif op in (OP_IDENTIFY, OP_RESUME) and conn.session is not None:
+            await conn.ws.close(code=4005, message=b"Already authenticated.")
         elif op == OP_IDENTIFY:
             await self._identify(conn, data or {})
         elif op == OP_RESUME:
             self._resume(conn, data or {})
+        elif op in (OP_PRESENCE, OP_VOICE, OP_REQUEST_MEMBERS) and conn.session is None:
+            await conn.ws.close(code=4003, message=b"Not authenticated.")
         elif op == OP_REQUEST_MEMBERS:
             self._request_members(conn, data or {})
         elif op == OP_PRESENCE:
@@ -229,8 +238,11 @@ class Gateway:
         if intents & PRIVILEGED & ~self.allowed_privileged:
             await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
-        shard = data.get("shard")
-        session = Session(id=secrets.token_hex(16), intents=intents, shard=tuple(shard) if shard else None)
+        shard = tuple(data["shard"]) if data.get("shard") else None
+        for stale in self.live_sessions:
+            if stale.connection is None and stale.shard == shard:
+                stale.invalidated = True  # abandoned without RESUME: Discord would have expired it
+        session = Session(id=secrets.token_hex(16), intents=intents, shard=shard)
         self.sessions[session.id] = session
         session.connection = conn
         conn.session = session

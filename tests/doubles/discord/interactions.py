@@ -282,8 +282,10 @@ class InteractionFactory:
             data["values"] = chosen
         elif values is not None:
             raise ScenarioError(f"component {custom_id!r} is a button; it takes no values")
+        if message.guild_id is None:
+            raise ScenarioError("component clicks are only supported on guild messages")
         channel = self.world.channels[message.channel_id]
-        guild = self.world.guilds[message.guild_id or 0]
+        guild = self.world.guilds[message.guild_id]
         payload = self.base(MESSAGE_COMPONENT, guild, channel, member, locale)
         payload |= {"data": data, "message": payloads.message(self.world, message)}
         return self.register(payload, member, custom_id=custom_id, source_message_id=message.id)
