@@ -68,6 +68,9 @@ class Announcements(commands.Cog, name="Announcements"):
 
     @tasks.loop(seconds=0)
     async def delivery_loop(self) -> None:
+        if self.bot.is_closed():  # the client is shutting down: the store may be closing too
+            self.delivery_loop.stop()
+            return
         self._send_wake.clear()
         try:
             await self.send_cycle()
@@ -106,6 +109,9 @@ class Announcements(commands.Cog, name="Announcements"):
 
     @tasks.loop(seconds=0)
     async def followup_loop(self) -> None:
+        if self.bot.is_closed():
+            self.followup_loop.stop()
+            return
         self._followup_wake.clear()
         try:
             await self.followup_cycle()
