@@ -102,6 +102,7 @@ async def double() -> AsyncIterator[DiscordDouble]:
     async with DiscordDouble() as running:
         with running.apply_to_discord_py():
             yield running
+        running.assert_no_errors()  # a refused request the test did not declare fails it
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ async def test_a_clean_shutdown_loses_nothing_and_a_restart_reconciles(
     # while the bot is away: one post is archived, one deleted, and a new post is opened
     await double.archive_thread(archived)
     await double.delete_thread(deleted)
+    double.expect_errors(10003)  # the bot fetches the missing post to learn it was deleted
     while_away, _ = await double.create_forum_post(forum, ada, "Opened while away")
 
     await runner.start(**SLOW_FLUSH)
@@ -160,6 +161,7 @@ async def test_a_refused_weekly_post_is_not_retried_and_moderators_are_told(
         )
     ).wait_response()
     double.deny_bot(general)
+    double.expect_errors(50013)
     await eventually(_bot_denied(runner, general.id), what="the bot to learn of the new overwrite")
 
     cog = runner.cog

@@ -137,3 +137,31 @@ async def test_a_tracked_forums_new_posts_are_tracked(runner: BotRunner, world: 
     ).wait_response()  # fmt: skip
     assert "Manage Server" in refused.content
     assert runner.cog.tracker.parent_tracked(guild.id, world.forum.id)
+
+
+async def test_moderators_track_and_untrack_a_single_thread(
+    runner: BotRunner, world: World, store: Store
+) -> None:
+    double, guild = world.double, world.guild
+    await runner.start(**FAST_FLUSH)
+    assert runner.bot is not None
+    general = runner.bot.get_channel(world.general.id)
+    assert isinstance(general, discord.TextChannel)
+    starter = await double.post_message(world.general.id, world.members[0], "anyone tried the new model?")
+    side = await general.get_partial_message(starter.id).create_thread(name="New model impressions")
+
+    record = await (
+        await double.invoke(guild, world.mod, "admin threads track", {"channel": side.id})
+    ).wait_response()
+    assert "Tracking" in record.content
+    await double.post_message(side.id, world.members[1], "yes")
+    await eventually(lambda: counted(store, side.id, 1), what="the message in the manually tracked thread")
+    row = await store.threads.get(side.id)
+    assert row is not None and row.source == "manual"
+
+    record = await (
+        await double.invoke(guild, world.mod, "admin threads untrack", {"channel": side.id})
+    ).wait_response()
+    assert "Stopped tracking" in record.content
+    assert await store.threads.get(side.id) is None
+    assert not runner.cog.tracker.is_tracked(side.id)
