@@ -61,10 +61,9 @@ def status_from_payload(guild: discord.Guild | None, data: Mapping[str, Any]) ->
 
 
 def is_counted(message: discord.Message) -> bool:
-    """A member's message in a guild thread: not a bot, webhook or system message (content is not read)."""
+    """A member's message in a guild: not a bot, webhook or system message (content is not read)."""
     return (
         message.guild is not None
-        and isinstance(message.channel, discord.Thread)
         and not message.author.bot
         and message.webhook_id is None
         and message.type in COUNTED_TYPES
@@ -209,17 +208,16 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
     async def on_message(self, message: discord.Message) -> None:
         if not is_counted(message):
             return
-        thread = message.channel
-        assert isinstance(thread, discord.Thread)  # noqa: S101  (checked by is_counted)
-        if not self.tracker.is_tracked(thread.id):
-            if not self.should_auto_track(thread):
+        channel = message.channel  # a Thread, or a PartialMessageable when the thread is not cached
+        if not self.tracker.is_tracked(channel.id):
+            if not isinstance(channel, discord.Thread) or not self.should_auto_track(channel):
                 return
             try:
-                await self.track(thread)
+                await self.track(channel)
             except Exception:
-                log.exception("could not track thread %s", thread.id)
+                log.exception("could not track thread %s", channel.id)
                 return
-        self.tracker.record_message(thread.id, message.author.id, message.created_at)
+        self.tracker.record_message(channel.id, message.author.id, message.created_at)
 
     @commands.Cog.listener()
     async def on_thread_create(self, thread: discord.Thread) -> None:
