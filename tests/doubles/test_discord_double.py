@@ -652,6 +652,47 @@ async def test_members_intent_chunks_and_receives_member_updates(double: Discord
         await task
 
 
+async def test_intents_decide_which_events_arrive(double: DiscordDouble, scene: Scene) -> None:
+    intents = discord.Intents.none()
+    intents.guilds = intents.guild_messages = True  # no polls intent, no message content
+    client, task = await start_bot(double, intents=intents)
+    try:
+        channel = client.get_channel(scene.general.id)
+        assert isinstance(channel, discord.TextChannel)
+        poll = (
+            discord.Poll(question="Q?", duration=timedelta(hours=1)).add_answer(text="A").add_answer(text="B")
+        )
+        message = await channel.send(poll=poll)
+        await double.vote(message, "A", scene.alice)
+        await double.post_message(scene.general, scene.alice, "after the vote")
+        # Events arrive in order: once the later message is in, a vote event would have been too.
+        await client.wait_seen("message", lambda m: m.author.id == scene.alice.id)
+        assert [name for name, _ in client.seen if name == "vote"] == []
+        assert double.gateway.find("MESSAGE_POLL_VOTE_ADD")  # dispatched, but filtered for this session
+        assert double.gateway.identifies[-1]["intents"] == intents.value
+    finally:
+        await client.close()
+        await task
+
+
+async def test_fetching_guild_roles_channels_and_members(
+    double: DiscordDouble, scene: Scene, bot: Bot
+) -> None:
+    guild = await bot.fetch_guild(scene.guild.id, with_counts=True)
+    assert guild.name == "AI Daily Brief" and guild.approximate_member_count == 3
+    roles = {r.name for r in await guild.fetch_roles()}
+    assert {"@everyone", "helper", double.world.bot.username} <= roles
+    forum = await bot.fetch_channel(scene.forum.id)
+    assert isinstance(forum, discord.ForumChannel) and len(forum.available_tags) == 2
+    member = await guild.fetch_member(scene.alice.id)
+    assert member.name == "alice" and member.joined_at is not None
+    double.expect_errors(10007, 10003)
+    with pytest.raises(discord.NotFound):
+        await guild.fetch_member(12345)
+    with pytest.raises(discord.NotFound):
+        await bot.fetch_channel(12345)
+
+
 async def test_dm_to_the_guild_owner(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
     owner = await bot.fetch_user(scene.guild.owner_id)
     sent = await owner.send("Weekly report")

@@ -277,6 +277,8 @@ class Message:
     application_id: int | None = None
     interaction_metadata: dict[str, Any] | None = None
     reactions: dict[str, list[int]] = field(default_factory=dict)
+    #: Index of the message in its thread (threads only), as Discord's ``position``.
+    position: int | None = None
     created_at: datetime = field(default_factory=utcnow)
     edited_at: datetime | None = None
     deleted: bool = False

@@ -318,11 +318,8 @@ def message(world: World, m: Message, *, event: bool = False, with_reference: bo
             )
     if m.thread_id is not None and m.thread_id in world.channels:
         payload["thread"] = channel(world, world.channels[m.thread_id])
-    channel_obj = world.channels.get(m.channel_id)
-    if channel_obj is not None and channel_obj.is_thread:
-        payload["position"] = (
-            max(0, world.channel_messages[m.channel_id].index(m.id)) if not m.ephemeral else 0
-        )
+    if m.position is not None:
+        payload["position"] = m.position
     if event and m.guild_id is not None:
         payload["guild_id"] = str(m.guild_id)
         if guild_obj is not None and m.author.id in guild_obj.members and m.webhook_id is None:

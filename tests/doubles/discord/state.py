@@ -49,9 +49,12 @@ class World:
     def add_message(self, message: Message) -> Message:
         self.messages[message.id] = message
         if not message.ephemeral:
-            self.channel_messages.setdefault(message.channel_id, []).append(message.id)
+            in_channel = self.channel_messages.setdefault(message.channel_id, [])
+            in_channel.append(message.id)
             channel = self.channels.get(message.channel_id)
             if channel is not None:
+                if channel.is_thread:
+                    message.position = len(in_channel) - 1
                 channel.last_message_id = message.id
                 if channel.is_thread and message.type not in (18, 21):
                     channel.message_count += 1
