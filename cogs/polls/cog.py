@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHECK_INTERVAL_SECONDS = 30.0  # how often due polls are closed; tests shorten it
+CHECK_INTERVAL_SECONDS = 30.0  # how often due polls are closed (the first pass runs once ready)
 moderator_only = app_commands.checks.has_permissions(manage_guild=True)
 
 
@@ -56,7 +56,6 @@ class Polls(commands.Cog):
     async def cog_load(self) -> None:
         await self.service.check_key()
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-        self.close_due.change_interval(seconds=CHECK_INTERVAL_SECONDS)
         self.close_due.start()
 
     async def cog_unload(self) -> None:

@@ -11,17 +11,18 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 import pytest
 
-import cogs.polls.cog
 from bot import client as bot_client
 from bot.client import CommunityBot, apply_discord_endpoints
 from bot.polls.service import PollService, find_service
 from bot.settings import Settings
 from bot.store import Store
+from bot.timeutil import from_db, to_db
 from tests.doubles.discord import Channel, DiscordDouble, Guild, Member, P
 
 READY_TIMEOUT = 10.0
@@ -83,6 +84,17 @@ class BotRunner:
             await self._session.close()
         self.bot, self._task, self._session = None, None, None
 
+    async def pass_time_while_stopped(self, poll_id: int, *, hours: float) -> None:
+        """While the bot is down, move a poll's times back as if `hours` had passed."""
+        assert self.bot is None, "stop the bot first"
+        row = await self.store.db.fetchone("SELECT created_at, closes_at FROM polls WHERE id = ?", (poll_id,))
+        assert row is not None
+        shift = timedelta(hours=hours)
+        await self.store.db.execute(
+            "UPDATE polls SET created_at = ?, closes_at = ? WHERE id = ?",
+            (to_db(from_db(row["created_at"]) - shift), to_db(from_db(row["closes_at"]) - shift), poll_id),
+        )
+
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
@@ -110,7 +122,6 @@ async def world() -> AsyncIterator[World]:
 async def runner(
     world: World, make_settings: Callable[..., Settings], store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[BotRunner]:
-    monkeypatch.setattr(cogs.polls.cog, "CHECK_INTERVAL_SECONDS", 0.05)
     # Only the polls cog (and /about): other capabilities' cogs are tested in their own folders, and the
     # whole set is checked together by the extension smoke test, so a clash elsewhere cannot fail these.
     monkeypatch.setattr(bot_client, "extension_names", lambda: list(POLL_EXTENSIONS))
