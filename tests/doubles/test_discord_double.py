@@ -729,6 +729,30 @@ async def test_server_errors_and_hangs(double: DiscordDouble, scene: Scene, bot:
     assert (await bot.fetch_channel(scene.general.id)).name == "general"
 
 
+async def test_server_error_500_is_retried_by_discord_py(
+    double: DiscordDouble, scene: Scene, bot: Bot
+) -> None:
+    double.inject(f"GET /channels/{scene.general.id}", status=500, times=1)
+    assert (await bot.fetch_channel(scene.general.id)).name == "general"  # after discord.py's 1 s back-off
+    assert [r.status for r in double.requests_to(f"GET /channels/{scene.general.id}")] == [500, 200]
+
+
+async def test_bugs_in_the_double_fail_fast_and_loudly(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
+    def broken(request: Any) -> bool:
+        raise RuntimeError("boom")
+
+    fault = double.inject(broken)
+    with pytest.raises(discord.HTTPException, match="internal error"):
+        await bot.fetch_channel(scene.general.id)  # a 400, so discord.py does not retry for seconds
+    assert "boom" in double.internal_errors[0]
+    with pytest.raises(AssertionError, match="please fix the double"):
+        double.assert_no_errors()
+    fault.cancel()
+    double.faults.clear()
+    double.internal_errors.clear()
+    double.expect_errors(0)
+
+
 async def test_missing_permissions_is_forbidden_50013(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
     double.deny_bot(scene.general)
     double.expect_errors(50013)

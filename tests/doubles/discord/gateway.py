@@ -192,7 +192,10 @@ class Gateway:
                     except json.JSONDecodeError:
                         await ws.close(code=4002, message=b"Error while decoding payload.")
                         break
-                    await self._on_frame(conn, frame)
+                    try:
+                        await self._on_frame(conn, frame)
+                    except Exception as exc:  # a bug in the double: report it, keep the connection
+                        self.double.internal_error(f"gateway op {frame.get('op')}", exc)
                 elif msg.type is WSMsgType.ERROR:
                     break
         finally:

@@ -63,7 +63,8 @@ class InteractionRoutes:
         body = req.body
         kind = body.get("type")
         data = body.get("data") or {}
-        if kind not in ALLOWED_CALLBACKS[record.type]:
+        no_message = kind in (6, 7) and record.source_message_id is None  # a modal opened by a command
+        if kind not in ALLOWED_CALLBACKS[record.type] or no_message:
             errors = FormErrors()
             errors.add(
                 ("type",),

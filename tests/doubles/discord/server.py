@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
+import traceback
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self
@@ -28,6 +30,8 @@ from .rest_threads import ThreadRoutes
 from .scenario import Scenario
 from .state import World
 from .transport import ApiRequest, RecordedRequest, json_response, parse_body
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v10"
 Handler = Callable[[ApiRequest], Awaitable[Any]]
@@ -86,6 +90,8 @@ class DiscordDouble(Scenario, Actions):
         self.unknown_routes: list[RecordedRequest] = []
         self.warnings: list[str] = []
         self.expected_error_codes: set[int] = set()
+        #: Exceptions inside the double itself (with tracebacks): always a failure of the test run.
+        self.internal_errors: list[str] = []
         self.interactions: dict[int, InteractionRecord] = {}
         self.attachment_store: dict[int, Attachment] = {}
         self.faults = FaultRegistry()
@@ -214,6 +220,9 @@ class DiscordDouble(Scenario, Actions):
         if self.unknown_routes:
             lines.append("Routes the double does not implement:")
             lines += [f"  {r.method} {r.path}" for r in self.unknown_routes]
+        if self.internal_errors:
+            lines.append("Internal errors in the double (please fix the double):")
+            lines += [f"  {e}" for e in self.internal_errors]
         if self.warnings:
             lines.append("Warnings:")
             lines += [f"  {w}" for w in self.warnings]
@@ -223,6 +232,11 @@ class DiscordDouble(Scenario, Actions):
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)
+
+    def internal_error(self, where: str, exc: BaseException) -> None:
+        trace = "".join(traceback.format_exception(exc))
+        self.internal_errors.append(f"{where}: {trace}")
+        log.error("Discord double failed handling %s", where, exc_info=exc)
 
     # Dispatch helpers ------------------------------------------------------------------------------
 
@@ -297,6 +311,12 @@ class DiscordDouble(Scenario, Actions):
             self.warn(f"unimplemented route: {record.method} {record.path}")
             record.status, record.response = 404, {"message": "404: Not Found", "code": 0}
             return json_response(record.response, 404)
+        except Exception as exc:
+            # A bug in the double: answer 400 (discord.py would retry a 5xx for seconds) and report it.
+            self.internal_error(f"{record.method} {record.path}", exc)
+            record.status = 400
+            record.response = {"message": f"Discord double internal error: {exc!r}", "code": 0}
+            return json_response(record.response, 400)
         finally:
             self.touch()
 
@@ -332,7 +352,7 @@ class DiscordDouble(Scenario, Actions):
         double lacks. Injected faults, codes declared with ``expect_errors`` and ``allow``-ed requests pass.
         Call it in fixture teardown so every test checks it."""
         bad = [r for r in self.unexpected_errors() if allow is None or not allow(r)]
-        if bad or self.unknown_routes:
+        if bad or self.unknown_routes or self.internal_errors:
             raise AssertionError(self.report(f"the bot made {len(bad)} failing request(s)"))
 
     def requests_to(self, pattern: str | Matcher) -> list[RecordedRequest]:
