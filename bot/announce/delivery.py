@@ -145,11 +145,12 @@ class Announcer:
             return Outcome.SKIPPED
         if sub.paused:
             return Outcome.PAUSED
+        await repo.begin_attempt(delivery.id)
         try:
             channel = await self._channel(delivery.channel_id)
             posted = await self._find_previous(channel, delivery, item) if delivery.in_doubt else None
             if posted is None:
-                await repo.begin_attempt(delivery.id)
+                await repo.mark_sending(delivery.id)
                 posted = await self._post(channel, delivery, sub, item, feed)
         except (TimeoutError, discord.HTTPException, UnusableChannel, aiohttp.ClientError, OSError) as exc:
             return await self._failed(delivery, sub, feed, exc)
@@ -246,7 +247,8 @@ class Announcer:
         repo = self.store.announcements
         kind = classify(exc)
         error = describe_error(exc)
-        attempts = delivery.attempts + 1
+        fresh = await repo.get_delivery(delivery.id)
+        attempts = fresh.attempts if fresh is not None else delivery.attempts + 1
         if kind in (ErrorKind.FORBIDDEN, ErrorKind.GONE):
             await repo.clear_doubt(delivery.id)
             await repo.record_failure(delivery.id, error, retry_at=None)

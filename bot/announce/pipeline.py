@@ -150,7 +150,9 @@ class Pipeline:
         repo = self.store.announcements
         error = f"{step}: {describe_error(exc)}"
         attempts = delivery.step_attempts + 1
-        transient = isinstance(exc, STEP_ERRORS) and classify(exc) is ErrorKind.TRANSIENT
+        # Discord refusals (4xx) will not change on retry; anything else (5xx, timeouts, a collaborator's
+        # outage) is retried a bounded number of times.
+        transient = classify(exc) is ErrorKind.TRANSIENT
         if not isinstance(exc, STEP_ERRORS):
             log.exception("delivery %s: %s step failed", delivery.id, step)
         if transient and attempts < self.max_attempts:

@@ -369,9 +369,16 @@ class AnnouncementRepo(Repo):
     # The outbox: state transitions ------------------------------------------------------------------
 
     async def begin_attempt(self, delivery_id: int) -> None:
-        """Written just before a send: if the process dies now, the next start knows the send is in doubt."""
+        """Count an attempt to announce (before anything is asked of Discord)."""
         await self.db.execute(
-            "UPDATE deliveries SET attempts = attempts + 1, in_doubt = 1, last_attempt_at = ? WHERE id = ?",
+            "UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ? WHERE id = ?",
+            (to_db(utcnow()), delivery_id),
+        )
+
+    async def mark_sending(self, delivery_id: int) -> None:
+        """Written just before the send: if the process dies now, the next start knows it is in doubt."""
+        await self.db.execute(
+            "UPDATE deliveries SET in_doubt = 1, last_attempt_at = ? WHERE id = ?",
             (to_db(utcnow()), delivery_id),
         )
 
