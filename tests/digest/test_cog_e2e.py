@@ -4,7 +4,6 @@ the real openai client against the OpenAI double."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
@@ -16,12 +15,10 @@ from openai import AsyncOpenAI
 
 from bot.client import CommunityBot, apply_discord_endpoints
 from bot.errors import NO_MENTIONS
-from bot.feeds.models import ParsedItem, StoredItem
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.feeds import NewItem
-from bot.timeutil import utcnow
 from cogs.digests import Digests
+from tests.digest.helpers import add_episode
 from tests.digest.transcripts import SHORT, hour_transcript
 from tests.doubles.discord import DiscordDouble, P
 from tests.doubles.openai_double import OpenAIDouble
@@ -34,16 +31,6 @@ async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 5.
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.01)
     return value
-
-
-async def add_episode(store: Store, key: str, title: str, notes: str) -> StoredItem:
-    feed = await store.feeds.ensure_builtin("podcast", "https://example.com/podcast.xml", "podcast")
-    item = ParsedItem(key=key, title=title, link=f"https://example.com/{key}", published=utcnow(), text=notes)
-    item.content_hash = hashlib.sha256(notes.encode()).hexdigest()
-    inserted, _ = await store.feeds.save_poll(
-        feed.id, now=utcnow(), feed_fields={}, new=[NewItem(item, "new", None)]
-    )
-    return inserted[0]
 
 
 class Harness:
