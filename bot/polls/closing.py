@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.errors import NO_MENTIONS
 from bot.polls import publish
 from bot.polls.models import Poll, PollMode, PollStatus
 from bot.polls.spec import PollError
@@ -151,6 +152,6 @@ class PollCloser:
         embed, file = await publish.results_payload(tally)
         message = self.channel(fresh).get_partial_message(fresh.results_message_id)  # type: ignore[attr-defined]
         try:
-            await message.edit(embed=embed, attachments=[file] if file else [], allowed_mentions=None)
+            await message.edit(embed=embed, attachments=[file] if file else [], allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             log.info("could not update the results of poll %s with Discord's final counts: %s", poll.id, exc)

@@ -144,8 +144,10 @@ class PollService:
                     f"{exc.text or exc.status}). Check that I can send messages and create polls there."
                 ) from exc
             except discord.HTTPException as exc:
+                if exc.status >= 500:
+                    raise  # transient: the caller may retry; the same nonce keeps it from posting twice
                 raise PollError(
-                    f"Discord refused the poll ({exc.status}: {exc.text or 'no reason given'}). Try again."
+                    f"Discord refused the poll ({exc.status}: {exc.text or 'no reason given'})."
                 ) from exc
         await self.repo.mark_sent(poll.id, message.id)
         log.info("poll %s posted in guild %s as message %s (%s)", poll.id, guild_id, message.id, poll.mode)
@@ -165,7 +167,9 @@ class PollService:
 
         Idempotent per (guild, episode): a retry returns the poll already posted, and a retry after a crash
         between recording and posting reuses the same nonce, so Discord returns the first message.
-        Returns None when episode polls are off or the poll could not be posted (logged).
+        Returns None when episode polls are off or Discord refused the poll (4xx, logged; a later call
+        tries again). Transient failures (Discord 5xx, timeouts, connection errors) are raised, so the
+        caller retries them.
         """
         settings = await self.repo.get_settings(guild_id)
         if not settings.auto_enabled:

@@ -147,14 +147,19 @@ class Polls(commands.Cog):
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert self.bot.user is not None  # noqa: S101  (commands only run once connected)
-        poll = await self.service.create_poll(
-            guild_id=guild_id,
-            channel=interaction.channel,  # type: ignore[arg-type]
-            channel_id=interaction.channel_id,
-            spec=spec,
-            bot_id=self.bot.user.id,
-            created_by=interaction.user.id,
-        )
+        try:
+            poll = await self.service.create_poll(
+                guild_id=guild_id,
+                channel=interaction.channel,  # type: ignore[arg-type]
+                channel_id=interaction.channel_id,
+                spec=spec,
+                bot_id=self.bot.user.id,
+                created_by=interaction.user.id,
+            )
+        except discord.HTTPException as exc:  # 5xx: Discord's side; 4xx arrive as PollError
+            raise UserFacingError(
+                f"Discord had a problem ({exc.status}) and the poll was not posted. Try again in a minute."
+            ) from exc
         await interaction.followup.send(
             f"Poll #{poll.id} is up ({poll.mode.value}): {_jump(guild_id, poll.channel_id, poll.message_id)}"
             f" · it closes {discord_timestamp(poll.closes_at, 'R')}.",

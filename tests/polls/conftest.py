@@ -98,7 +98,7 @@ class BotRunner:
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
-    double = DiscordDouble()
+    double = DiscordDouble(interaction_timeout=1.0)  # Discord allows 3 s; a slow answer fails sooner
     await double.start()
     patch = double.apply_to_discord_py()
     try:
@@ -113,6 +113,7 @@ async def world() -> AsyncIterator[World]:
             bob=double.add_member(guild, "bob"),
         )
         yield world
+        double.assert_no_errors()  # any 4xx the bot would also get from Discord fails the test
     finally:
         patch.restore()
         await double.stop()

@@ -131,6 +131,7 @@ async def test_a_thread_the_bot_cannot_post_in_returns_none_and_is_retried_later
     world: World, bot: CommunityBot, runner: BotRunner
 ) -> None:
     thread = await episode_thread(bot, world, "Episode 104")
+    world.double.expect_errors(50013)  # Missing Permissions, provoked on purpose
     world.double.deny_bot(world.general)
     service = runner.service
     assert (
@@ -172,3 +173,20 @@ async def test_a_retry_after_discords_nonce_window_finds_the_poll_in_the_thread(
         poll = await service.repo.get(retried)
         assert poll.message_id == sent.id and poll.status is PollStatus.OPEN
     assert len(polls_in(world, thread)) == 2
+
+
+async def test_a_discord_outage_is_raised_for_the_caller_to_retry_and_posts_once(
+    world: World, bot: CommunityBot, runner: BotRunner
+) -> None:
+    thread = await episode_thread(bot, world, "Episode 107")
+    world.double.inject(f"POST /channels/{thread.id}/messages", status=503)
+    service = runner.service
+    with pytest.raises(discord.DiscordServerError):
+        await service.create_episode_poll(
+            guild_id=world.guild.id, thread=thread, item_id=107, suggestion=None
+        )
+    assert polls_in(world, thread) == []
+    poll_id = await service.create_episode_poll(
+        guild_id=world.guild.id, thread=thread, item_id=107, suggestion=None
+    )
+    assert poll_id is not None and len(polls_in(world, thread)) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.client import CommunityBot
 from bot.polls.models import PollStatus
+from tests.doubles.discord import P
 from tests.polls.conftest import BotRunner, World, eventually
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -133,3 +134,35 @@ async def test_a_member_cannot_create_or_close_a_poll(
         world.guild, world.moderator, "poll close", {"poll": ""}, focused="poll", channel=world.general
     )
     assert [c["value"] for c in mod_choices] == [poll.id]
+
+
+async def test_a_native_poll_due_while_the_bot_was_down_is_ended_after_restart(
+    world: World, bot: CommunityBot, runner: BotRunner
+) -> None:
+    message = await create_native(world)
+    await world.double.vote(message, "Tie", world.bob)
+    poll = await runner.service.repo.by_message(message.id)
+    await runner.stop()
+    await runner.pass_time_while_stopped(poll.id, hours=49)
+    await runner.start()
+    results = await world.double.wait_for_message(world.general.id, lambda m: bool(m.attachments))
+    assert world.double.message(message.id).poll.finalized
+    assert "1 vote (100.0%)" in results.text() and results.attachments[0].data.startswith(PNG)
+
+
+async def test_another_servers_polls_are_invisible(
+    world: World, bot: CommunityBot, runner: BotRunner
+) -> None:
+    double = world.double
+    message = await create_native(world)
+    mine = await runner.service.repo.by_message(message.id)
+    other = double.add_guild("Another community")
+    double.add_text_channel(other, "general")
+    stranger = double.add_member(other, "stranger", permissions=P.MANAGE_GUILD)
+    choices = await double.autocomplete(other, stranger, "poll results", {"poll": ""}, focused="poll")
+    assert choices == []
+    record = await double.invoke(other, stranger, "poll close", {"poll": mine.id})
+    assert f"There is no poll #{mine.id} in this server" in (await record.wait_final()).content
+    record = await double.invoke(other, stranger, "poll results", {"poll": mine.id})
+    assert f"There is no poll #{mine.id} in this server" in (await record.wait_final()).content
+    assert (await runner.service.repo.get(mine.id)).status is PollStatus.OPEN
