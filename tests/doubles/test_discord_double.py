@@ -726,14 +726,14 @@ async def test_server_errors_and_hangs(double: DiscordDouble, scene: Scene, bot:
     double.inject(f"GET /channels/{scene.general.id}", status=None, hang=0.3)
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(bot.fetch_channel(scene.general.id), 0.1)
-    assert (await bot.fetch_channel(scene.general.id)).name == "general"
+    assert str(await bot.fetch_channel(scene.general.id)) == "general"
 
 
 async def test_server_error_500_is_retried_by_discord_py(
     double: DiscordDouble, scene: Scene, bot: Bot
 ) -> None:
     double.inject(f"GET /channels/{scene.general.id}", status=500, times=1)
-    assert (await bot.fetch_channel(scene.general.id)).name == "general"  # after discord.py's 1 s back-off
+    assert str(await bot.fetch_channel(scene.general.id)) == "general"  # after discord.py's 1 s back-off
     assert [r.status for r in double.requests_to(f"GET /channels/{scene.general.id}")] == [500, 200]
 
 

@@ -7,21 +7,21 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .constants import ChannelType, P
+from .core import DoubleCore
 from .errors import ScenarioError
 from .models import Channel, Guild, Member, Message, as_int, utcnow
 from .transport import UploadedFile
 
 if TYPE_CHECKING:
     from .records import InteractionRecord
-    from .server import DiscordDouble
 
 
-class Actions:
-    """Mixed into :class:`DiscordDouble`; ``self`` is the double."""
+class Actions(DoubleCore):
+    """Mixed into :class:`~.server.DiscordDouble`."""
 
     # Interactions ----------------------------------------------------------------------------------
 
-    def _default_channel(self: DiscordDouble, guild: Guild) -> Channel:
+    def _default_channel(self, guild: Guild) -> Channel:
         if guild.system_channel_id is not None:
             return self.world.channel(guild.system_channel_id)
         text = [c for c in self.world.guild_channels(guild) if c.type == ChannelType.TEXT]
@@ -29,7 +29,7 @@ class Actions:
             raise ScenarioError(f"guild {guild.name!r} has no text channel to run the command in")
         return text[0]
 
-    def _deliver(self: DiscordDouble, record: InteractionRecord) -> InteractionRecord:
+    def _deliver(self, record: InteractionRecord) -> InteractionRecord:
         if not self.gateway.connected and not self.gateway.live_sessions:
             raise ScenarioError("no bot is connected to the gateway; start the client first")
         self.dispatch("INTERACTION_CREATE", record.payload, guild_id=record.guild_id)
@@ -37,7 +37,7 @@ class Actions:
         return record
 
     async def invoke(
-        self: DiscordDouble,
+        self,
         guild: Guild,
         member: Member,
         command: str,
@@ -61,7 +61,7 @@ class Actions:
         return self._deliver(record)
 
     async def autocomplete(
-        self: DiscordDouble,
+        self,
         guild: Guild,
         member: Member,
         command: str,
@@ -80,13 +80,13 @@ class Actions:
         return record.choices
 
     async def click(
-        self: DiscordDouble, message: Any, custom_id: str, member: Member, *, values: list[str] | None = None
+        self, message: Any, custom_id: str, member: Member, *, values: list[str] | None = None
     ) -> InteractionRecord:
         """Click a button (or pick ``values`` in a select menu) on ``message``."""
         return self._deliver(self.factory.component(self.message(message), custom_id, member, values))
 
     async def submit_modal(
-        self: DiscordDouble, opener: InteractionRecord, member: Member, values: dict[str, Any]
+        self, opener: InteractionRecord, member: Member, values: dict[str, Any]
     ) -> InteractionRecord:
         """Fill in and submit the modal the bot opened in answer to ``opener`` (``{custom_id: value}``)."""
         return self._deliver(self.factory.modal_submit(opener, member, values))
@@ -94,7 +94,7 @@ class Actions:
     # Member actions --------------------------------------------------------------------------------
 
     async def post_message(
-        self: DiscordDouble,
+        self,
         channel: Any,
         member: Member,
         content: str = "",
@@ -124,7 +124,7 @@ class Actions:
         return message
 
     async def create_forum_post(
-        self: DiscordDouble,
+        self,
         forum: Channel,
         member: Member,
         name: str,
@@ -140,24 +140,24 @@ class Actions:
         }
         return self.thread_routes.forum_post(forum, member.user, body, [])
 
-    async def archive_thread(self: DiscordDouble, thread: Channel, *, locked: bool = False) -> None:
+    async def archive_thread(self, thread: Channel, *, locked: bool = False) -> None:
         """Archive (auto-archive or a moderator) a thread: THREAD_UPDATE with ``archived: true``."""
         thread.archived, thread.locked = True, locked or thread.locked
         thread.archive_timestamp = utcnow()
         self.thread_routes.emit_thread("THREAD_UPDATE", thread)
 
-    async def delete_thread(self: DiscordDouble, thread: Channel) -> None:
+    async def delete_thread(self, thread: Channel) -> None:
         self.channel_routes.delete_channel(thread)
 
-    async def delete_channel(self: DiscordDouble, channel: Channel) -> None:
+    async def delete_channel(self, channel: Channel) -> None:
         """Delete a channel mid-run: CHANNEL_DELETE now, 404 10003 Unknown Channel for later requests."""
         self.channel_routes.delete_channel(channel)
 
-    async def delete_message(self: DiscordDouble, message: Any) -> None:
+    async def delete_message(self, message: Any) -> None:
         """A moderator deletes a message (MESSAGE_DELETE)."""
         self.message_routes.remove(self.message(message))
 
-    async def vote(self: DiscordDouble, message: Any, answer: int | str, member: Member) -> None:
+    async def vote(self, message: Any, answer: int | str, member: Member) -> None:
         """``member`` votes for an answer (id or text): MESSAGE_POLL_VOTE_ADD."""
         poll_message = self.message_routes.find_poll_message(message)
         poll = poll_message.poll
@@ -172,7 +172,7 @@ class Actions:
         chosen.voters.append(member.id)
         self._vote_event("MESSAGE_POLL_VOTE_ADD", poll_message, chosen.answer_id, member)
 
-    async def unvote(self: DiscordDouble, message: Any, answer: int | str, member: Member) -> None:
+    async def unvote(self, message: Any, answer: int | str, member: Member) -> None:
         poll_message = self.message_routes.find_poll_message(message)
         poll = poll_message.poll
         assert poll is not None
@@ -182,9 +182,7 @@ class Actions:
         chosen.voters.remove(member.id)
         self._vote_event("MESSAGE_POLL_VOTE_REMOVE", poll_message, chosen.answer_id, member)
 
-    def _vote_event(
-        self: DiscordDouble, event: str, message: Message, answer_id: int, member: Member
-    ) -> None:
+    def _vote_event(self, event: str, message: Message, answer_id: int, member: Member) -> None:
         data = {
             "user_id": str(member.id),
             "channel_id": str(message.channel_id),
@@ -195,7 +193,7 @@ class Actions:
             data["guild_id"] = str(message.guild_id)
         self.dispatch(event, data, guild_id=message.guild_id)
 
-    async def finalize_poll(self: DiscordDouble, message: Any) -> Message:
+    async def finalize_poll(self, message: Any) -> Message:
         """End the poll as its expiry would; returns the "poll results" system message."""
         poll_message = self.message_routes.find_poll_message(message)
         if poll_message.poll is not None and poll_message.poll.finalized:
@@ -204,11 +202,11 @@ class Actions:
 
     # Gateway faults --------------------------------------------------------------------------------
 
-    async def drop_gateway(self: DiscordDouble, *, code: int | None = None) -> int:
+    async def drop_gateway(self, *, code: int | None = None) -> int:
         """Cut the bot's websocket (abruptly, or closing with ``code``); discord.py RESUMEs and the
         events dispatched meanwhile are replayed. Returns how many connections were dropped."""
         return await self.gateway.drop(code=code)
 
-    async def request_reconnect(self: DiscordDouble) -> None:
+    async def request_reconnect(self) -> None:
         """Send opcode 7 RECONNECT, as Discord does before moving a session."""
         self.gateway.reconnect()

@@ -61,7 +61,7 @@ class InteractionRoutes:
             self.double.touch()
             raise err.unknown_interaction()
         body = req.body
-        kind = body.get("type")
+        kind = int(body.get("type") or 0)
         data = body.get("data") or {}
         no_message = kind in (6, 7) and record.source_message_id is None  # a modal opened by a command
         if kind not in ALLOWED_CALLBACKS[record.type] or no_message:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import errors as err
@@ -63,8 +64,8 @@ class ThreadRoutes:
         ]
         threads.sort(key=lambda t: t.archive_timestamp, reverse=True)
         if "before" in req.query:
-            before = req.query["before"]
-            threads = [t for t in threads if iso(t.archive_timestamp) < before]
+            before = datetime.fromisoformat(req.query["before"])
+            threads = [t for t in threads if t.archive_timestamp < before]
         limit = int(req.query.get("limit", 50))
         return self._thread_list(threads[:limit], has_more=len(threads) > limit)
 

@@ -7,24 +7,22 @@ the gateway events a real server would (GUILD_CREATE, CHANNEL_CREATE, GUILD_MEMB
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import payloads
 from .constants import FORUM_REQUIRE_TAG, ChannelType, P
+from .core import DoubleCore
 from .gateway import DispatchedEvent
 from .models import Channel, ForumTag, Guild, Member, Message, Overwrite, Role, as_int, as_permissions
 
-if TYPE_CHECKING:
-    from .server import DiscordDouble
 
-
-class Scenario:
-    """Mixed into :class:`DiscordDouble`; ``self`` is the double."""
+class Scenario(DoubleCore):
+    """Mixed into :class:`~.server.DiscordDouble`."""
 
     # World building --------------------------------------------------------------------------------
 
     def add_guild(
-        self: DiscordDouble,
+        self,
         name: str = "Test Guild",
         *,
         owner: str | Any = "owner",
@@ -56,7 +54,7 @@ class Scenario:
             self._announce_guild(guild)
         return guild
 
-    def _announce_guild(self: DiscordDouble, guild: Guild) -> None:
+    def _announce_guild(self, guild: Guild) -> None:
         guild.announced = True
         for session in self.gateway.live_sessions:
             data = payloads.guild_create(self.world, guild, all_members=bool(session.intents & (1 << 8)))
@@ -67,13 +65,13 @@ class Scenario:
         )
         self.touch()
 
-    def _guild_event(self: DiscordDouble, guild: Guild, event: str, data: dict[str, Any]) -> None:
+    def _guild_event(self, guild: Guild, event: str, data: dict[str, Any]) -> None:
         if guild.announced:
             self.dispatch(event, data, guild_id=guild.id)
         self.touch()
 
     def add_channel_to(
-        self: DiscordDouble,
+        self,
         guild: Guild,
         name: str,
         *,
@@ -102,7 +100,7 @@ class Scenario:
         return channel
 
     def add_text_channel(
-        self: DiscordDouble,
+        self,
         guild: Guild,
         name: str,
         *,
@@ -112,15 +110,15 @@ class Scenario:
         return self.add_channel_to(guild, name, topic=topic, category=category)
 
     def add_forum_channel(
-        self: DiscordDouble, guild: Guild, name: str, *, tags: Iterable[str] = (), require_tag: bool = False
+        self, guild: Guild, name: str, *, tags: Iterable[str] = (), require_tag: bool = False
     ) -> Channel:
         return self.add_channel_to(guild, name, type=ChannelType.FORUM, tags=tags, require_tag=require_tag)
 
-    def add_category(self: DiscordDouble, guild: Guild, name: str) -> Channel:
+    def add_category(self, guild: Guild, name: str) -> Channel:
         return self.add_channel_to(guild, name, type=ChannelType.CATEGORY)
 
     def add_role(
-        self: DiscordDouble,
+        self,
         guild: Guild,
         name: str,
         *,
@@ -152,7 +150,7 @@ class Scenario:
         return role
 
     def add_member(
-        self: DiscordDouble,
+        self,
         guild: Guild,
         name: str,
         *,
@@ -174,22 +172,20 @@ class Scenario:
         self._guild_event(guild, "GUILD_MEMBER_ADD", data)
         return member
 
-    def bot_member(self: DiscordDouble, guild: Guild) -> Member:
+    def bot_member(self, guild: Guild) -> Member:
         return self.world.bot_member(guild)
 
-    def bot_role(self: DiscordDouble, guild: Guild) -> Role:
+    def bot_role(self, guild: Guild) -> Role:
         return next(r for r in guild.roles.values() if r.bot_id == self.world.bot.id)
 
-    def set_bot_permissions(self: DiscordDouble, guild: Guild, permissions: Any) -> None:
+    def set_bot_permissions(self, guild: Guild, permissions: Any) -> None:
         role = self.bot_role(guild)
         role.permissions = as_permissions(permissions)
         self._guild_event(
             guild, "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": payloads.role(role)}
         )
 
-    def set_overwrite(
-        self: DiscordDouble, channel: Channel, target: Any, *, allow: Any = 0, deny: Any = 0
-    ) -> None:
+    def set_overwrite(self, channel: Channel, target: Any, *, allow: Any = 0, deny: Any = 0) -> None:
         """Set a permission overwrite on a channel for a role or member (replacing an existing one)."""
         ident = as_int(target)
         guild = self.world.guild(channel.guild_id)
@@ -199,41 +195,41 @@ class Scenario:
             channel.overwrites.append(Overwrite(ident, kind, as_permissions(allow), as_permissions(deny)))
         self._guild_event(guild, "CHANNEL_UPDATE", payloads.channel(self.world, channel))
 
-    def deny_bot(self: DiscordDouble, channel: Channel, permissions: Any = P.WRITE) -> None:
+    def deny_bot(self, channel: Channel, permissions: Any = P.WRITE) -> None:
         """Deny the bot ``permissions`` in ``channel``: sends then fail with 403 50013 Missing Permissions."""
         self.set_overwrite(channel, self.world.bot.id, deny=permissions)
 
-    def allow_bot(self: DiscordDouble, channel: Channel) -> None:
+    def allow_bot(self, channel: Channel) -> None:
         self.set_overwrite(channel, self.world.bot.id)
 
     # Inspection ------------------------------------------------------------------------------------
 
-    def messages_in(self: DiscordDouble, channel: Any, *, include_deleted: bool = False) -> list[Message]:
+    def messages_in(self, channel: Any, *, include_deleted: bool = False) -> list[Message]:
         """Messages in a channel or thread, oldest first (ephemeral ones are not in channels)."""
         return self.world.messages_in(as_int(channel), include_deleted=include_deleted)
 
     @property
-    def threads(self: DiscordDouble) -> list[Channel]:
+    def threads(self) -> list[Channel]:
         return [c for c in self.world.channels.values() if c.is_thread and not c.deleted]
 
-    def thread_named(self: DiscordDouble, name: str) -> Channel:
+    def thread_named(self, name: str) -> Channel:
         for thread in self.threads:
             if thread.name == name:
                 return thread
         raise KeyError(f"no thread named {name!r}; threads: {[t.name for t in self.threads]}")
 
-    def commands(self: DiscordDouble, guild: Any = None) -> list[dict[str, Any]]:
+    def commands(self, guild: Any = None) -> list[dict[str, Any]]:
         """The command payloads as synced (global by default, or for ``guild``), with ids."""
         return self.command_store.commands(None if guild is None else as_int(guild))
 
-    def command_named(self: DiscordDouble, name: str, guild: Any = None) -> dict[str, Any]:
+    def command_named(self, name: str, guild: Any = None) -> dict[str, Any]:
         for command in self.commands(guild):
             if command["name"] == name:
                 return command
         raise KeyError(f"command {name!r} not synced; synced: {[c['name'] for c in self.commands(guild)]}")
 
     async def wait_for_message(
-        self: DiscordDouble,
+        self,
         channel_id: Any = None,
         predicate: Callable[[Message], bool] | None = None,
         *,

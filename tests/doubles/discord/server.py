@@ -5,39 +5,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import traceback
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
 
-from . import payloads
 from .actions import Actions
 from .commands import CommandStore
+from .core import API_PREFIX
 from .errors import DiscordHTTPError
-from .faults import Fault, FaultRegistry, Matcher, compile_pattern, standard_headers
+from .faults import standard_headers
 from .gateway import Gateway
 from .interactions import InteractionFactory
 from .messages import MessageBuilder
-from .models import Attachment, Message, as_int
-from .records import InteractionRecord
 from .rest_channels import ChannelRoutes
 from .rest_guilds import GuildRoutes
 from .rest_interactions import InteractionRoutes
 from .rest_messages import MessageRoutes
 from .rest_threads import ThreadRoutes
 from .scenario import Scenario
-from .state import World
 from .transport import ApiRequest, RecordedRequest, json_response, parse_body
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v10"
 Handler = Callable[[ApiRequest], Awaitable[Any]]
 Route = tuple[str, str, Handler]
-#: Application flags of a small unverified app with all three privileged intents switched on.
-DEFAULT_APPLICATION_FLAGS = (1 << 13) | (1 << 15) | (1 << 19)
 _UNAUTHENTICATED = ("/interactions/", "/webhooks/{application_id}/{token}")
 
 
@@ -79,22 +72,12 @@ class DiscordDouble(Scenario, Actions):
         interaction_timeout: float = 3.0,
         attachment_size_limit: int = 10 * 1024 * 1024,
     ) -> None:
-        self.token = token
-        self.world = World(bot_name=bot_name)
-        self.developer = self.world.add_user("developer")
-        self.application_flags = DEFAULT_APPLICATION_FLAGS
-        #: Seconds the bot has to acknowledge an interaction (Discord: 3).
-        self.interaction_timeout = interaction_timeout
-        self.attachment_size_limit = attachment_size_limit
-        self.requests: list[RecordedRequest] = []
-        self.unknown_routes: list[RecordedRequest] = []
-        self.warnings: list[str] = []
-        self.expected_error_codes: set[int] = set()
-        #: Exceptions inside the double itself (with tracebacks): always a failure of the test run.
-        self.internal_errors: list[str] = []
-        self.interactions: dict[int, InteractionRecord] = {}
-        self.attachment_store: dict[int, Attachment] = {}
-        self.faults = FaultRegistry()
+        super().__init__(
+            token=token,
+            bot_name=bot_name,
+            interaction_timeout=interaction_timeout,
+            attachment_size_limit=attachment_size_limit,
+        )
         self.gateway = Gateway(self, heartbeat_interval=heartbeat_interval)
         self.builder = MessageBuilder(self)
         self.command_store = CommandStore(self)
@@ -104,11 +87,6 @@ class DiscordDouble(Scenario, Actions):
         self.guild_routes = GuildRoutes(self)
         self.interaction_routes = InteractionRoutes(self)
         self.factory = InteractionFactory(self)
-        self.port = 0
-        self._cond = asyncio.Condition()
-        self._notify_pending = False
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._timers: list[asyncio.TimerHandle] = []
         self._runner: web.AppRunner | None = None
 
     # Lifecycle -------------------------------------------------------------------------------------
@@ -154,100 +132,9 @@ class DiscordDouble(Scenario, Actions):
     ) -> None:
         await self.stop()
 
-    @property
-    def http_base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def api_base(self) -> str:
-        """Value for ``discord.http.Route.BASE`` (and ``DISCORD_API_BASE`` for a subprocess bot)."""
-        return self.http_base + API_PREFIX
-
-    @property
-    def gateway_url(self) -> str:
-        """Value for ``DiscordWebSocket.DEFAULT_GATEWAY`` (``DISCORD_GATEWAY_URL``)."""
-        return f"ws://127.0.0.1:{self.port}/"
-
     def apply_to_discord_py(self) -> DiscordPyPatch:
         """Point this process's discord.py at the double. Call the result (or use it as ``with``) to undo."""
         return DiscordPyPatch(self.api_base, self.gateway_url)
-
-    # Change notification ---------------------------------------------------------------------------
-
-    def touch(self) -> None:
-        """Something changed: wake every ``wait_for`` so it re-checks its predicate."""
-        if self._notify_pending:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        self._notify_pending = True
-        task = loop.create_task(self._notify())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _notify(self) -> None:
-        self._notify_pending = False
-        async with self._cond:
-            self._cond.notify_all()
-
-    async def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = 5.0, description: str | None = None
-    ) -> Any:
-        """Wait until ``predicate()`` is truthy (re-checked on every change); returns its value.
-
-        On timeout raises an ``AssertionError`` listing what the bot sent, so failures explain themselves.
-        """
-        value = predicate()
-        if value:
-            return value
-        try:
-            async with self._cond:
-                return await asyncio.wait_for(self._cond.wait_for(predicate), timeout)
-        except TimeoutError:
-            raise AssertionError(
-                self.report(f"timed out after {timeout}s waiting for {description or predicate}")
-            ) from None
-
-    def report(self, headline: str, *, last: int = 30) -> str:
-        lines = [headline, f"REST requests from the bot (last {last} of {len(self.requests)}):"]
-        lines += [f"  {r.summary()}" for r in self.requests[-last:]] or ["  (none)"]
-        errors = self.client_errors
-        if errors:
-            lines.append("Requests the double refused (4xx):")
-            lines += [f"  {r.summary()}" for r in errors[-last:]]
-        if self.unknown_routes:
-            lines.append("Routes the double does not implement:")
-            lines += [f"  {r.method} {r.path}" for r in self.unknown_routes]
-        if self.internal_errors:
-            lines.append("Internal errors in the double (please fix the double):")
-            lines += [f"  {e}" for e in self.internal_errors]
-        if self.warnings:
-            lines.append("Warnings:")
-            lines += [f"  {w}" for w in self.warnings]
-        events = [e.name for e in self.gateway.events[-last:]]
-        lines.append(f"Gateway events dispatched (last {last}): {events}")
-        return "\n".join(lines)
-
-    def warn(self, text: str) -> None:
-        self.warnings.append(text)
-
-    def internal_error(self, where: str, exc: BaseException) -> None:
-        trace = "".join(traceback.format_exception(exc))
-        self.internal_errors.append(f"{where}: {trace}")
-        log.error("Discord double failed handling %s", where, exc_info=exc)
-
-    # Dispatch helpers ------------------------------------------------------------------------------
-
-    def dispatch(self, event: str, data: dict[str, Any], *, guild_id: int | None = None) -> None:
-        self.gateway.dispatch(event, data, guild_id=guild_id)
-
-    def emit_message(self, event: str, message: Message) -> None:
-        if message.ephemeral:
-            self.touch()
-            return
-        self.dispatch(event, payloads.message(self.world, message, event=True), guild_id=message.guild_id)
 
     # HTTP ------------------------------------------------------------------------------------------
 
@@ -327,92 +214,3 @@ class DiscordDouble(Scenario, Actions):
         return web.Response(
             body=attachment.data, content_type=attachment.content_type or "application/octet-stream"
         )
-
-    # Inspection ------------------------------------------------------------------------------------
-
-    @property
-    def client_errors(self) -> list[RecordedRequest]:
-        """Requests the double refused with a 4xx that was not injected: bugs the bot would hit live."""
-        return [r for r in self.requests if r.status is not None and 400 <= r.status < 500 and not r.faulted]
-
-    def expect_errors(self, *codes: int) -> None:
-        """Declare Discord error codes (e.g. 50013) a test provokes on purpose (see ``assert_no_errors``)."""
-        self.expected_error_codes.update(codes)
-
-    def unexpected_errors(self) -> list[RecordedRequest]:
-        expected = self.expected_error_codes
-        return [
-            r
-            for r in self.client_errors
-            if not (isinstance(r.response, dict) and r.response.get("code") in expected)
-        ]
-
-    def assert_no_errors(self, *, allow: Callable[[RecordedRequest], bool] | None = None) -> None:
-        """Fail if the bot got a 4xx it would also get from Discord (a production bug), or hit a route the
-        double lacks. Injected faults, codes declared with ``expect_errors`` and ``allow``-ed requests pass.
-        Call it in fixture teardown so every test checks it."""
-        bad = [r for r in self.unexpected_errors() if allow is None or not allow(r)]
-        if bad or self.unknown_routes or self.internal_errors:
-            raise AssertionError(self.report(f"the bot made {len(bad)} failing request(s)"))
-
-    def requests_to(self, pattern: str | Matcher) -> list[RecordedRequest]:
-        """Recorded requests matching ``"POST /channels/{channel_id}/messages"`` (see ``inject``)."""
-        matcher = compile_pattern(pattern) if isinstance(pattern, str) else pattern
-        return [r for r in self.requests if matcher(r)]
-
-    def inject(
-        self,
-        match: str | Matcher,
-        *,
-        status: int | None = 429,
-        retry_after: float = 0.05,
-        times: int | None = 1,
-        is_global: bool = False,
-        hang: float = 0.0,
-        code: int | None = None,
-        message: str | None = None,
-    ) -> Fault:
-        """Answer matching requests with a fault, ``times`` times (``None``: until ``fault.cancel()``).
-
-        ``status=429`` sends Discord's rate-limit response (``Retry-After``, ``X-RateLimit-*``, ``Via``);
-        ``500/502/503/504`` server errors; any other status with ``code``/``message`` a custom error;
-        ``hang=N`` delays the answer by N seconds (with ``status=None`` the request then succeeds).
-        """
-        return self.faults.add(
-            match,
-            status=status,
-            retry_after=retry_after,
-            times=times,
-            is_global=is_global,
-            hang=hang,
-            code=code,
-            message=message,
-        )
-
-    def clear_faults(self) -> None:
-        self.faults.clear()
-
-    def schedule_expiry(self, record: InteractionRecord) -> None:
-        def expire() -> None:
-            if not record.responded:
-                record.expired = True
-                self.touch()
-
-        self._timers.append(asyncio.get_running_loop().call_later(self.interaction_timeout, expire))
-
-    def make_attachment(self, filename: str, data: bytes, content_type: str | None = None) -> Attachment:
-        """An uploaded file for an attachment option (served at its ``url``)."""
-        attachment = Attachment(
-            id=self.world.ids.next(), filename=filename, data=data, content_type=content_type
-        )
-        attachment.url = f"{self.http_base}/attachments/0/{attachment.id}/{filename}"
-        attachment.ephemeral = True
-        self.attachment_store[attachment.id] = attachment
-        return attachment
-
-    def message(self, message: Any) -> Message:
-        """The stored message for a model, a discord.py ``Message`` or an id."""
-        found = self.world.messages.get(as_int(message))
-        if found is None:
-            raise KeyError(f"no message {message!r}")
-        return found
