@@ -181,12 +181,15 @@ class DigestAdmin(app_commands.Group):
     ) -> list[app_commands.Choice[str]]:
         return await self.cog.choices(current)
 
-    @app_commands.command(name="spend", description="LLM tokens spent on digests today, against the budget.")
+    @app_commands.command(
+        name="status", description="The digest backend and its LLM token spend against the budget."
+    )
     @app_commands.checks.has_permissions(manage_guild=True)
     @app_commands.guild_only()
-    async def spend(self, interaction: discord.Interaction) -> None:
+    async def status(self, interaction: discord.Interaction) -> None:
+        lines = await self.cog.service.status_lines()
         await interaction.response.send_message(
-            await self.cog.service.spend_line(), ephemeral=True, allowed_mentions=NO_MENTIONS
+            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
 

@@ -126,6 +126,7 @@ class Digest:
     backend: Backend
     model: str
     source: SourceKind
+    source_url: str | None = None
     tokens_in: int = 0
     tokens_out: int = 0
     chunks: int = 1

@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.digest.llm import PROMPT_VERSION, LLMFailure, LLMSummarizer, ProgressCallback
@@ -20,6 +21,7 @@ from bot.digest.models import Digest, EpisodeInput
 from bot.digest.offline import OFFLINE_MODEL, summarize_offline
 from bot.digest.source import SourceText, TranscriptFetcher, choose_source
 from bot.store.digests import CacheKey, DigestRow, TokenUsage
+from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -183,6 +185,7 @@ class DigestService:
             backend="llm",
             model=self.model,
             source=source.kind,
+            source_url=source.url,
             tokens_in=result.tokens_in,
             tokens_out=result.tokens_out,
             chunks=result.chunks,
@@ -205,8 +208,21 @@ class DigestService:
         if not force and (cached := await self.repo.get_cached(cache_key)) is not None:
             return cached.digest
         digest = await asyncio.to_thread(summarize_offline, source.text, title, source=source.kind)
+        digest.source_url = source.url
         await self.repo.save(cache_key, title, digest)
         return digest
+
+    async def status_lines(self) -> list[str]:
+        """The digest part of a status report: backend, today's spend against the budget, the week's."""
+        lines = [await self.spend_line()]
+        if self.summarizer is not None:
+            week = await self.repo.usage_since(utcnow().date() - timedelta(days=6))
+            lines.append(
+                f"Last 7 days: {week.total:,} tokens in {week.requests} requests, "
+                f"{week.fallbacks} offline fallbacks. "
+                f"Context budget {self.summarizer.context_tokens:,} tokens per request."
+            )
+        return lines
 
     async def usage_today(self) -> TokenUsage:
         return await self.repo.usage_today()

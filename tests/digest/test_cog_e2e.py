@@ -168,8 +168,10 @@ async def test_moderator_regenerates_with_progress_and_members_cannot(
     )
     assert len(double.chat_requests) == parts + 1
 
-    spend = await (await discord_double.invoke(guild, mod, "admin digest spend")).wait_final()
-    assert "tokens today" in spend.content and "double-model" in spend.content
+    status = await (await discord_double.invoke(guild, mod, "admin digest status")).wait_final()
+    assert status.ephemeral
+    assert "tokens today" in status.content and "double-model" in status.content
+    assert f"{parts + 1} requests" in status.content
 
     refused = await discord_double.invoke(
         guild, member, "admin digest regenerate", {"episode": str(item.id)}, bypass_default_permissions=True
