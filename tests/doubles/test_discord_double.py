@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 from discord import app_commands
@@ -123,6 +124,9 @@ class Bot(commands.Bot):
 
     async def on_thread_create(self, thread: discord.Thread) -> None:
         self.note("thread_create", thread)
+
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        self.note("thread_delete", payload)
 
     async def on_thread_update(self, before: discord.Thread, after: discord.Thread) -> None:
         self.note("thread_update", after)
@@ -291,6 +295,16 @@ async def test_double_starts_fast_and_serves_gateway_discovery(double: DiscordDo
         assert other.api_base.startswith("http://127.0.0.1:") and other.api_base.endswith("/api/v10")
         assert other.gateway_url.startswith("ws://127.0.0.1:")
     assert double.api_base == discord.http.Route.BASE
+    async with aiohttp.ClientSession() as session:
+        async with session.get(double.api_base + "/gateway") as response:
+            assert response.headers["Content-Type"] == "application/json"  # exactly: discord.py checks
+            assert (await response.json())["url"] == double.gateway_url.rstrip("/")
+        headers = {"Authorization": f"Bot {double.token}"}
+        async with session.get(double.api_base + "/gateway/bot", headers=headers) as response:
+            assert (await response.json())["shards"] == 1
+        async with session.get(double.api_base + "/users/@me") as response:
+            assert response.status == 401  # no token
+    double.expect_errors(0)
 
 
 async def test_ready_with_guilds_channels_and_members(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
@@ -572,6 +586,10 @@ async def test_forum_post_with_a_tag(double: DiscordDouble, scene: Scene, bot: B
     assert info.value.code == 50035
     thread, _ = await double.create_forum_post(scene.forum, scene.alice, "Member post", ["deep-dive"])
     assert (await bot.wait_seen("thread_create", lambda t: t.id == thread.id)).owner_id == scene.alice.id
+    await double.delete_thread(thread)
+    assert (
+        await bot.wait_seen("thread_delete", lambda e: e.thread_id == thread.id)
+    ).parent_id == scene.forum.id
 
 
 async def test_native_poll_votes_and_ends_early(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
@@ -591,6 +609,26 @@ async def test_native_poll_votes_and_ends_early(double: DiscordDouble, scene: Sc
     assert voters == [scene.alice.id]
     with pytest.raises(ScenarioError):
         await double.vote(message, "Closed", scene.alice)
+    update = await bot.wait_seen("edit", lambda e: e.message_id == message.id and "poll" in e.data)
+    assert update.data["poll"]["results"]["is_finalized"] is True
+
+
+async def test_poll_expiry_finalizes_with_results(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
+    channel = bot.get_channel(scene.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    poll = discord.Poll(question="Best model?", duration=timedelta(hours=1), multiple=True)
+    message = await channel.send(poll=poll.add_answer(text="A").add_answer(text="B"))
+    bob = double.add_member(scene.guild, "bob")
+    await double.vote(message, "A", scene.alice)
+    await double.vote(message, "B", scene.alice)  # multiple answers allowed in this poll
+    await double.vote(message, "B", bob)
+    await double.unvote(message, "A", scene.alice)
+    result = await double.finalize_poll(message)
+    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+    assert fields["total_votes"] == "2" and fields["victor_answer_text"] == "B"
+    fetched = await channel.fetch_message(message.id)
+    assert fetched.poll is not None and fetched.poll.is_finalised()
+    assert [a.vote_count for a in fetched.poll.answers] == [0, 2]
 
 
 async def test_over_limit_payloads_get_invalid_form_body(
