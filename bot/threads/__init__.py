@@ -5,6 +5,7 @@
 - `hot`: the documented "hot" score.
 - `weekly`: the schedule and the content of the weekly "hot discussions" post.
 - `render`: the embeds members see.
+- `sources`: the weekly post's episodes (feeds) and poll results (polls), adapted.
 """
 
 from __future__ import annotations

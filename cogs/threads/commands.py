@@ -183,6 +183,11 @@ class ThreadsAdmin(app_commands.Group):
     ) -> None:
         guild = guild_of(interaction)
         if isinstance(channel, discord.Thread):
+            if self.cog.should_auto_track(channel):
+                raise UserFacingError(
+                    f"{channel.mention} is in <#{channel.parent_id}>, which is tracked as a whole, so its "
+                    "next message would track it again. Untrack the channel instead."
+                )
             removed = await self.cog.tracker.untrack_thread(guild.id, channel.id)
             text = (
                 f"Stopped tracking {channel.mention}; its counts are forgotten."

@@ -165,3 +165,31 @@ async def test_moderators_track_and_untrack_a_single_thread(
     assert "Stopped tracking" in record.content
     assert await store.threads.get(side.id) is None
     assert not runner.cog.tracker.is_tracked(side.id)
+
+
+async def test_a_thread_of_a_tracked_forum_is_untracked_with_its_forum(
+    runner: BotRunner, world: World, store: Store
+) -> None:
+    double, guild = world.double, world.guild
+    await runner.start(**FAST_FLUSH)
+    await (
+        await double.invoke(guild, world.mod, "admin threads track", {"channel": world.forum.id})
+    ).wait_response()
+    post, _ = await double.create_forum_post(world.forum, world.members[0], "Benchmarks are broken")
+    await eventually(lambda: counted(store, post.id, 1), what="the forum post")
+
+    record = await (
+        await double.invoke(guild, world.mod, "admin threads untrack", {"channel": post.id})
+    ).wait_response()
+    assert "Untrack the channel instead" in record.content
+    assert await store.threads.get(post.id) is not None
+
+    record = await (
+        await double.invoke(guild, world.mod, "admin threads untrack", {"channel": world.forum.id})
+    ).wait_response()
+    assert "and 1 of its threads" in record.content
+    episode = await announce_episode(runner, world.episodes, "Ep 1", item_id=1)
+    await double.post_message(post.id, world.members[1], "still here")
+    await double.post_message(episode.id, world.members[1], "events are handled in order")
+    await eventually(lambda: counted(store, episode.id, 1), what="the later message in a tracked thread")
+    assert await store.threads.get(post.id) is None
