@@ -196,13 +196,14 @@ async def test_digest_is_posted_in_the_episode_thread(
 ) -> None:
     guild = discord_double.add_guild("AI Daily Brief")
     episodes = discord_double.add_text_channel(guild, "episodes")
-    item = await add_episode(store, "ep-9", "Ep 9", SHORT)
+    item = await add_episode(store, "issue-9", "Issue 9", SHORT, kind="newsletter")
     bot = await harness.start()
     channel = bot.get_channel(episodes.id)
     assert isinstance(channel, discord.TextChannel)
-    announcement = await channel.send("New episode: Ep 9", allowed_mentions=NO_MENTIONS)
-    thread = await announcement.create_thread(name="Ep 9")
+    announcement = await channel.send("New issue: Issue 9", allowed_mentions=NO_MENTIONS)
+    thread = await announcement.create_thread(name="Issue 9")
     digest, message = await harness.cog.post_digest(thread, item)
+    assert digest.source == "newsletter"  # the feed's kind, looked up by the cog
     posted = discord_double.messages_in(thread.id)
     assert [m.id for m in posted] == [message.id]
     assert posted[0].embeds[0]["description"].startswith(digest.tldr[:50])
