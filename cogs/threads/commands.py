@@ -81,7 +81,10 @@ class ThreadsCommands(commands.Cog):
             empty = "This episode has no tracked discussion thread here."
         elif chosen == "recent":
             rows = await repo.recent(guild.id, CANDIDATES)
-            title, empty = "Latest discussions", "No tracked discussion yet."
+            title = "Latest discussions"
+            empty = (
+                "No tracked discussion yet. Moderators choose what is tracked with `/admin threads track`."
+            )
         else:
             hot = rank_hot(await repo.activity_since(guild.id, now - WINDOW), now, CANDIDATES)
             rows = [entry.thread for entry in hot]
