@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from bot.announce.models import ChannelKind, DeliveryState, announcement_nonce
 from bot.announce.outbox import Outbox
 from bot.announce.why import explain
 from bot.store import Store
 from bot.timeutil import utcnow
-from tests.announce.helpers import add_item, edit_item, podcast
+from tests.announce.helpers import add_item, edit_item, newsletter, podcast
 
 GUILD_A, GUILD_B, GUILD_C = 1001, 1002, 1003
 
@@ -138,3 +140,17 @@ async def test_an_edited_item_makes_its_announcement_stale(store: Store) -> None
     assert await store.announcements.stale_announcements() == []
     why = await explain(store, GUILD_A, edited, feed)
     assert why.announced and "/11/555" in why.headline
+
+
+async def test_the_newsletter_of_the_same_day_is_found(store: Store) -> None:
+    letters = await newsletter(store)
+    day = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    await add_item(
+        store, letters, "issue-1", "Issue", published=day + timedelta(hours=5), link="https://n.ex/1"
+    )
+    await add_item(
+        store, letters, "issue-0", "Older", published=day - timedelta(days=1), link="https://n.ex/0"
+    )
+
+    assert await store.announcements.same_day_link("newsletter", day) == "https://n.ex/1"
+    assert await store.announcements.same_day_link("newsletter", day + timedelta(days=2)) is None
