@@ -1,6 +1,6 @@
 -- Community polls (issue 7): per-guild settings, polls with their answers, and ballots.
--- item_id names the episode in `items` (migration 0002). It has no FOREIGN KEY yet because 0002 had not
--- landed an `items` table when this was written; a later migration can add it (ON DELETE SET NULL).
+-- item_id names the episode in `items` (migration 0002). ON DELETE SET NULL: a poll outlives its episode,
+-- and a recycled item id can never look as if its episode already had a poll.
 
 CREATE TABLE poll_settings (
     guild_id       INTEGER PRIMARY KEY,
@@ -15,7 +15,7 @@ CREATE TABLE polls (
     guild_id           INTEGER NOT NULL,
     channel_id         INTEGER NOT NULL,
     message_id         INTEGER,
-    item_id            INTEGER,
+    item_id            INTEGER REFERENCES items (id) ON DELETE SET NULL,
     mode               TEXT    NOT NULL CHECK (mode IN ('native', 'anonymous')),
     question           TEXT    NOT NULL,
     multiple           INTEGER NOT NULL CHECK (multiple IN (0, 1)),

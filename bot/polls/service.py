@@ -43,9 +43,14 @@ NONCE_WINDOW = timedelta(minutes=2)  # after this, a retry checks the channel be
 TREND_LIMIT = 50
 
 
-def episode_nonce(guild_id: int, item_id: int) -> str:
-    """The same nonce for every attempt at one guild's episode poll (Discord dedupes repeated sends)."""
-    return "p" + hashlib.sha256(f"episode-poll:{guild_id}:{item_id}".encode()).hexdigest()[:19]
+def episode_nonce(guild_id: int, item_id: int, generation: int = 0) -> str:
+    """The same nonce for every attempt at one guild's episode poll (Discord dedupes repeated sends).
+
+    `generation` moves past the nonce of an older poll whose episode row was deleted and whose item id
+    SQLite has since handed out again.
+    """
+    seed = f"episode-poll:{guild_id}:{item_id}" + (f":{generation}" if generation else "")
+    return "p" + hashlib.sha256(seed.encode()).hexdigest()[:19]
 
 
 def new_nonce() -> str:
@@ -183,6 +188,10 @@ class PollService:
         await self.repo.retry_failed_episode(
             guild_id, item_id, created_at=now, closes_at=now + timedelta(hours=spec.duration_hours)
         )
+        nonce, generation = episode_nonce(guild_id, item_id), 0
+        while await self.repo.nonce_taken_elsewhere(nonce, guild_id=guild_id, item_id=item_id):
+            generation += 1
+            nonce = episode_nonce(guild_id, item_id, generation)
         try:
             poll = await self.create_poll(
                 guild_id=guild_id,
@@ -191,7 +200,7 @@ class PollService:
                 spec=spec,
                 bot_id=client_user.id if client_user else 0,
                 item_id=item_id,
-                nonce=episode_nonce(guild_id, item_id),
+                nonce=nonce,
             )
         except PollError as exc:
             log.warning("episode poll for item %s in guild %s not posted: %s", item_id, guild_id, exc.message)

@@ -118,6 +118,11 @@ class PollRepo(Repo):
         assert poll is not None  # noqa: S101  (just written in the same connection)
         return poll, created
 
+    async def nonce_taken_elsewhere(self, nonce: str, *, guild_id: int, item_id: int) -> bool:
+        """Whether `nonce` belongs to a poll other than this guild's poll for this episode."""
+        row = await self.db.fetchone("SELECT guild_id, item_id FROM polls WHERE nonce = ?", (nonce,))
+        return row is not None and (row["guild_id"], row["item_id"]) != (guild_id, item_id)
+
     async def get(self, poll_id: int, *, guild_id: int | None = None) -> Poll | None:
         """The poll with this id (only if it belongs to `guild_id`, when given)."""
         if guild_id is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from bot.client import CommunityBot, apply_discord_endpoints
 from bot.polls.service import PollService, find_service
 from bot.settings import Settings
 from bot.store import Store
-from bot.timeutil import from_db, to_db
+from bot.timeutil import from_db, to_db, utcnow
 from tests.doubles.discord import Channel, DiscordDouble, Guild, Member, P
 
 READY_TIMEOUT = 10.0
@@ -160,3 +160,18 @@ async def eventually(check: Callable[[], Any], *, timeout: float = 5.0, what: st
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what} (last value: {value!r})")
         await asyncio.sleep(0.02)
+
+
+async def make_episodes(store: Store, ids: Iterable[int]) -> None:
+    """Episode rows with these ids (in the feeds capability's `items` table) for polls to refer to."""
+    now = to_db(utcnow())
+    feed_id = await store.db.insert(
+        "INSERT INTO feeds (url, kind, added_at) VALUES (?, 'podcast', ?)",
+        (f"https://example.test/{now}", now),
+    )
+    for item_id in ids:
+        await store.db.insert(
+            "INSERT INTO items (id, feed_id, key, title, content_hash, first_seen_at, status) "
+            "VALUES (?, ?, ?, ?, 'hash', ?, 'new')",
+            (item_id, feed_id, f"episode-{item_id}", f"Episode {item_id}", now),
+        )

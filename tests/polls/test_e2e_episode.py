@@ -12,9 +12,10 @@ from bot.polls import publish
 from bot.polls.models import PollMode, PollStatus, PollSuggestion
 from bot.polls.service import episode_nonce
 from bot.polls.spec import DEFAULT_SUGGESTION, spec_from_suggestion
+from bot.store import Store
 from bot.timeutil import utcnow
 from tests.doubles.discord import state as double_state
-from tests.polls.conftest import BotRunner, World
+from tests.polls.conftest import BotRunner, World, make_episodes
 
 SUGGESTION = PollSuggestion(
     question="After today's episode: are open-weight models closing the gap?",
@@ -22,6 +23,11 @@ SUGGESTION = PollSuggestion(
     open_answers=[0],
     closed_answers=[1],
 )
+
+
+@pytest.fixture(autouse=True)
+async def episodes(store: Store) -> None:
+    await make_episodes(store, range(101, 110))
 
 
 async def episode_thread(bot: CommunityBot, world: World, name: str) -> discord.Thread:
@@ -190,3 +196,20 @@ async def test_a_discord_outage_is_raised_for_the_caller_to_retry_and_posts_once
         guild_id=world.guild.id, thread=thread, item_id=107, suggestion=None
     )
     assert poll_id is not None and len(polls_in(world, thread)) == 1
+
+
+async def test_a_deleted_episode_keeps_its_poll_and_a_recycled_id_gets_a_new_one(
+    world: World, bot: CommunityBot, runner: BotRunner, store: Store
+) -> None:
+    thread = await episode_thread(bot, world, "Episode 108")
+    service = runner.service
+    old = await service.create_episode_poll(
+        guild_id=world.guild.id, thread=thread, item_id=108, suggestion=None
+    )
+    await store.db.execute("DELETE FROM items WHERE id = 108")  # the feed was removed
+    assert (await service.repo.get(old)).item_id is None
+    await make_episodes(store, [108])  # SQLite hands the id out again
+    new = await service.create_episode_poll(
+        guild_id=world.guild.id, thread=thread, item_id=108, suggestion=None
+    )
+    assert new is not None and new != old and len(polls_in(world, thread)) == 2

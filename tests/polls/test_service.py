@@ -12,6 +12,7 @@ from bot.polls.service import PollService, episode_nonce, new_nonce
 from bot.polls.spec import PollError, build_spec
 from bot.store import Store
 from bot.timeutil import utcnow
+from tests.polls.conftest import make_episodes
 
 GUILD, OTHER_GUILD, CHANNEL = 1000, 2000, 3000
 
@@ -150,7 +151,10 @@ async def test_trend_follows_the_open_share_across_polls(service: PollService) -
     assert shares == [0.75, 0.25]
 
 
-async def test_episode_polls_are_recorded_once_per_guild_and_episode(service: PollService) -> None:
+async def test_episode_polls_are_recorded_once_per_guild_and_episode(
+    service: PollService, store: Store
+) -> None:
+    await make_episodes(store, [77])
     spec = build_spec(
         question="Q?", answers=["a", "b"], duration_hours=1, multiple=False, mode=PollMode.NATIVE
     )
