@@ -25,6 +25,7 @@ from tests.doubles.discord import (
     Guild,
     Member,
     P,
+    Role,
     ScenarioError,
     limits,
 )
@@ -78,6 +79,7 @@ class Bot(commands.Bot):
         self.seen: list[tuple[str, Any]] = []
         self.errors: list[BaseException] = []
         self._changed = asyncio.Condition()
+        self._wakers: set[asyncio.Task[None]] = set()
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         self._add_commands()
 
@@ -85,7 +87,9 @@ class Bot(commands.Bot):
 
     def note(self, name: str, value: Any) -> None:
         self.seen.append((name, value))
-        asyncio.get_running_loop().create_task(self._wake())
+        task = asyncio.get_running_loop().create_task(self._wake())
+        self._wakers.add(task)
+        task.add_done_callback(self._wakers.discard)
 
     async def _wake(self) -> None:
         async with self._changed:
@@ -242,7 +246,7 @@ class Scene:
     general: Channel
     forum: Channel
     alice: Member
-    helper: discord.Role | Any
+    helper: Role
 
 
 @pytest.fixture
@@ -558,17 +562,13 @@ async def test_bot_manages_threads(double: DiscordDouble, scene: Scene, bot: Bot
     await thread.send("mods may still post")  # the bot has Manage Threads
     double.set_bot_permissions(scene.guild, P.BOT_DEFAULT & ~P.MANAGE_THREADS)
     double.expect_errors(50083)
+    await double.archive_thread(stored, locked=True)
     with pytest.raises(discord.HTTPException) as info:
-        await double_archive_then_send(double, stored, thread)
+        await thread.send("not any more")
     assert info.value.code == 50083
     double.set_bot_permissions(scene.guild, P.BOT_DEFAULT)
     await thread.delete()
     assert stored.deleted and double.threads == []
-
-
-async def double_archive_then_send(double: DiscordDouble, stored: Channel, thread: discord.Thread) -> None:
-    await double.archive_thread(stored, locked=True)
-    await thread.send("not any more")
 
 
 async def test_forum_post_with_a_tag(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
