@@ -15,6 +15,8 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.logs import register_secrets
+
 if TYPE_CHECKING:
     from bot.settings import Settings
 
@@ -76,4 +78,5 @@ def _read_secret(path: Path) -> bytes:
     text = path.read_text(encoding="ascii").strip()
     if len(text) < 32:
         raise ValueError(f"the poll secret file {path} is too short; delete it to generate a new one")
+    register_secrets([text])  # never in a log line, whatever happens
     return text.encode()

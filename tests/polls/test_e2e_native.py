@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.client import CommunityBot
 from bot.polls.models import PollStatus
+from bot.timeutil import utcnow
 from tests.doubles.discord import P
 from tests.polls.conftest import BotRunner, World, eventually
 
@@ -166,3 +167,29 @@ async def test_another_servers_polls_are_invisible(
     record = await double.invoke(other, stranger, "poll results", {"poll": mine.id})
     assert f"There is no poll #{mine.id} in this server" in (await record.wait_final()).content
     assert (await runner.service.repo.get(mine.id)).status is PollStatus.OPEN
+
+
+async def test_results_posted_before_discord_finalized_are_updated_with_its_final_counts(
+    world: World, bot: CommunityBot, runner: BotRunner
+) -> None:
+    double = world.double
+    message = await create_native(world, "Which lab ships the next frontier model?")
+    await double.vote(message, "Open weights", world.alice)
+    await double.vote(message, "Closed labs", world.bob)
+    poll = await runner.service.repo.by_message(message.id)
+    # Discord's running count when the poll was closed lagged behind (counts are approximate until final).
+    await runner.service.repo.close(poll.id, closed_at=utcnow(), final_counts={1: 1, 2: 0, 3: 0})
+    closer = bot.get_cog("Polls").closer  # type: ignore[union-attr]
+    await closer.publish(await runner.service.repo.get(poll.id))
+    results = await double.wait_for_message(world.general.id, lambda m: bool(m.attachments))
+    assert "running count" in results.text() and "1 vote (100.0%)" in results.text()
+    first_chart = results.attachments[0].data
+
+    await double.finalize_poll(message)
+    updated = await double.wait_for(
+        lambda: "running count" not in double.message(results.id).text() and double.message(results.id),
+        description="the results edited with Discord's final counts",
+    )
+    assert "1 vote (50.0%)" in updated.text() and "2 votes from 2 members" in updated.text()
+    assert updated.attachments[0].data.startswith(PNG) and updated.attachments[0].data != first_chart
+    assert (await runner.service.repo.get(poll.id)).finalized
