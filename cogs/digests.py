@@ -14,10 +14,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.admin_group import mount, unmount
-from bot.digest.fetching import make_fetcher
 from bot.digest.render import render_digest_embed
 from bot.digest.service import BackendChoice, DigestError, DigestService
 from bot.errors import NO_MENTIONS, UserFacingError
+from bot.http import create_fetcher
 from bot.render.text import truncate
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class Digests(commands.Cog):
             bot.settings,
             bot.store.digests,
             bot.llm,
-            make_fetcher(bot.settings, bot.http_session),
+            create_fetcher(bot.http_session, bot.settings),
             kind_of=self._kind_of,
         )
         self.admin = DigestAdmin(self)

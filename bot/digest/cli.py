@@ -80,8 +80,7 @@ async def digest_command(settings: Settings, source: str, *, as_json: bool, back
 async def _with_store(
     settings: Settings, key: str, *, as_json: bool, backend: str, text: SourceText | None, title: str
 ) -> int:
-    from bot.digest.fetching import make_fetcher
-    from bot.http import create_http_session
+    from bot.http import create_fetcher, create_http_session
     from bot.llm import create_llm_client
     from bot.store import Store
 
@@ -90,7 +89,7 @@ async def _with_store(
     try:
         async with create_http_session(settings) as session:
             service = DigestService.from_settings(
-                settings, store.digests, llm, make_fetcher(settings, session)
+                settings, store.digests, llm, create_fetcher(session, settings)
             )
             choice: BackendChoice = (
                 "offline" if backend == "offline" else ("llm" if backend == "llm" else "auto")

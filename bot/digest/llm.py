@@ -93,6 +93,11 @@ def _compact(part: DigestOut) -> dict[str, Any]:
     return {"tldr": tldr, "key_points": key_points, "quote": quote, "entities": asdict(entities)}
 
 
+def _unsupported_parameter(exc: openai.BadRequestError) -> bool:
+    text = str(exc).lower()
+    return "unsupported" in text and ("max_tokens" in text or "temperature" in text)
+
+
 def prompt_overhead_tokens() -> int:
     """Tokens every request spends besides the source: the longer system prompt plus the schema."""
     schema = json.dumps(response_format(), separators=(",", ":"))
@@ -114,6 +119,17 @@ class LLMSummarizer:
         self.model = model
         self.context_tokens = context_tokens
         self.max_output_tokens = max_output_tokens
+        self._modern_parameters = False
+
+    async def _create(self, messages: list[Any]) -> Any:
+        format_: Any = response_format()
+        if self._modern_parameters:
+            limits: dict[str, Any] = {"max_completion_tokens": self.max_output_tokens}
+        else:
+            limits = {"max_tokens": self.max_output_tokens, "temperature": 0.2}
+        return await self.client.chat.completions.create(
+            model=self.model, messages=messages, response_format=format_, **limits
+        )
 
     def plan(self, text: str) -> ChunkPlan:
         budget = chunk_budget(self.context_tokens, prompt_overhead_tokens(), self.max_output_tokens)
@@ -166,20 +182,25 @@ class LLMSummarizer:
     async def _ask(
         self, system: str, user: str, tokens: list[int], on_usage: UsageCallback | None
     ) -> DigestOut:
-        format_: Any = response_format()
         messages: list[Any] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         try:
-            completion = await self.client.chat.completions.create(
-                model=self.model,
-                messages=messages,
-                response_format=format_,
-                max_tokens=self.max_output_tokens,
-                temperature=0.2,
-            )
+            try:
+                completion = await self._create(messages)
+            except openai.BadRequestError as exc:
+                if self._modern_parameters or not _unsupported_parameter(exc):
+                    raise
+                # Reasoning models (OpenAI o-series, GPT-5) refuse `max_tokens` and `temperature`.
+                log.info("the LLM refused max_tokens/temperature; retrying with max_completion_tokens")
+                self._modern_parameters = True
+                completion = await self._create(messages)
         except openai.APITimeoutError:
             raise LLMFailure("the LLM timed out") from None
         except openai.RateLimitError:
             raise LLMFailure("the LLM is rate limited (429)") from None
+        except openai.AuthenticationError:
+            raise LLMFailure("the LLM rejected the API key (HTTP 401)") from None
+        except openai.NotFoundError:
+            raise LLMFailure(f"the LLM server does not know the model {self.model!r} (HTTP 404)") from None
         except openai.APIStatusError as exc:
             raise LLMFailure(f"the LLM answered HTTP {exc.status_code}") from None
         except openai.APIConnectionError:

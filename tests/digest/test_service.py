@@ -131,6 +131,32 @@ async def test_llm_failures_fall_back_to_the_offline_digest(
     assert retry.backend == "llm"
 
 
+async def test_reasoning_model_parameters_are_adopted_after_a_400(
+    double: OpenAIDouble, make_service: Callable[..., DigestService]
+) -> None:
+    double.script(Fault.bad_request("Unsupported parameter: 'max_tokens' is not supported with this model."))
+    service = make_service()
+    digest = await service.ensure_digest(episode())
+    assert digest.backend == "llm"
+    first, second = double.chat_requests
+    assert "max_tokens" in first and "temperature" in first
+    assert "max_tokens" not in second and "temperature" not in second
+    assert second["max_completion_tokens"] == first["max_tokens"]
+    await service.ensure_digest(episode("ep-2"))
+    assert "max_completion_tokens" in double.chat_requests[2]  # remembered, no second refusal
+
+
+async def test_unknown_model_and_other_400s_fall_back_with_a_clear_reason(
+    double: OpenAIDouble, make_service: Callable[..., DigestService]
+) -> None:
+    double.script(Fault.not_found(), Fault.bad_request("context length exceeded"))
+    missing = await make_service().ensure_digest(episode())
+    assert missing.fallback_reason == "the LLM server does not know the model 'double-model' (HTTP 404)"
+    refused = await make_service().ensure_digest(episode())
+    assert refused.fallback_reason == "the LLM answered HTTP 400"
+    assert len(double.chat_requests) == 2  # a 400 that is not about parameters is not retried
+
+
 async def test_rate_limit_is_retried_within_the_bound(double: OpenAIDouble, store: Store) -> None:
     client = double.client(timeout=2, max_retries=2)
     double.script(Fault.rate_limit(retry_after=0.01), Fault.rate_limit(retry_after=0.01))

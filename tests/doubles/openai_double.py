@@ -10,6 +10,7 @@ messages plus the schema, so tests can assert what was sent and what it cost.
 Faults and canned answers are scripted per test, consumed one per chat request in order:
 
     double.script(Fault.rate_limit(retry_after=0.01), Fault.server_error(), Fault.hang(),
+                  Fault.bad_request("Unsupported parameter: 'max_tokens'"), Fault.not_found(),
                   Fault.malformed_json(), Fault.schema_violation(), Fault.answer('{"tldr": ...}'))
 
 Usage:
@@ -56,6 +57,15 @@ class Fault:
     @classmethod
     def server_error(cls, status: int = 500) -> Fault:
         return cls("server_error", status)
+
+    @classmethod
+    def bad_request(cls, message: str) -> Fault:
+        """400 with this error message (e.g. an unsupported parameter)."""
+        return cls("bad_request", 400, content=message)
+
+    @classmethod
+    def not_found(cls, message: str = "The model does not exist") -> Fault:
+        return cls("bad_request", 404, content=message)
 
     @classmethod
     def hang(cls) -> Fault:
@@ -237,6 +247,8 @@ class OpenAIDouble:
             return _error(
                 fault.status, "The server had an error while processing your request.", "server_error"
             )
+        if fault is not None and fault.kind == "bad_request":
+            return _error(fault.status, fault.content or "bad request", "invalid_request_error")
         if fault is not None and fault.kind == "hang":
             await self._closing.wait()
             return _error(503, "closing", "server_error")
