@@ -139,6 +139,10 @@ class PollService:
         message = None
         if now - poll.created_at > NONCE_WINDOW:
             message = await publish.find_sent(channel, poll, bot_id)
+            if message is None:  # never posted: it runs for its full duration from now on
+                duration = poll.closes_at - poll.created_at
+                await self.repo.reschedule_pending(poll.id, created_at=now, closes_at=now + duration)
+                poll = await self.repo.get(poll.id) or poll
         if message is None:
             try:
                 message = await publish.send_poll(channel, poll, self.view_factory)
@@ -180,7 +184,7 @@ class PollService:
         if not settings.auto_enabled:
             return None
         spec = spec_from_suggestion(suggestion, duration_hours=settings.duration_hours, mode=settings.mode)
-        client_user = getattr(getattr(thread, "_state", None), "user", None)
+        me = getattr(getattr(thread, "guild", None), "me", None)
         channel_id = getattr(thread, "id", None)
         if channel_id is None:
             raise TypeError("the episode thread must have an id")
@@ -198,7 +202,7 @@ class PollService:
                 channel=thread,
                 channel_id=channel_id,
                 spec=spec,
-                bot_id=client_user.id if client_user else 0,
+                bot_id=me.id if me is not None else 0,
                 item_id=item_id,
                 nonce=nonce,
             )

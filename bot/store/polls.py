@@ -206,6 +206,13 @@ class PollRepo(Repo):
             )
         )
 
+    async def reschedule_pending(self, poll_id: int, *, created_at: datetime, closes_at: datetime) -> None:
+        """Restart the clock of a poll that was recorded but never posted."""
+        await self.db.execute(
+            "UPDATE polls SET created_at = ?, closes_at = ? WHERE id = ? AND status = 'pending'",
+            (to_db(created_at), to_db(closes_at), poll_id),
+        )
+
     async def close(
         self, poll_id: int, *, closed_at: datetime, final_counts: Mapping[int, int] | None
     ) -> bool:

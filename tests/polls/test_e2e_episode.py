@@ -213,3 +213,28 @@ async def test_a_deleted_episode_keeps_its_poll_and_a_recycled_id_gets_a_new_one
         guild_id=world.guild.id, thread=thread, item_id=108, suggestion=None
     )
     assert new is not None and new != old and len(polls_in(world, thread)) == 2
+
+
+async def test_a_poll_recorded_long_ago_but_never_posted_runs_its_full_duration(
+    world: World, bot: CommunityBot, runner: BotRunner
+) -> None:
+    thread = await episode_thread(bot, world, "Episode 109")
+    service = runner.service
+    spec = spec_from_suggestion(SUGGESTION, duration_hours=24, mode=PollMode.NATIVE)
+    then = utcnow() - timedelta(hours=30)  # the process died right after recording, a day ago
+    await service.repo.create(
+        spec,
+        guild_id=world.guild.id,
+        channel_id=thread.id,
+        nonce=episode_nonce(world.guild.id, 109),
+        created_at=then,
+        closes_at=then + timedelta(hours=24),
+        item_id=109,
+    )
+    poll_id = await service.create_episode_poll(
+        guild_id=world.guild.id, thread=thread, item_id=109, suggestion=SUGGESTION
+    )
+    poll = await service.repo.get(poll_id)
+    assert poll.status is PollStatus.OPEN and poll.closes_at > utcnow() + timedelta(hours=23)
+    [message] = polls_in(world, thread)
+    assert message.poll.expiry > utcnow() + timedelta(hours=23)
