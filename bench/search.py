@@ -1,0 +1,304 @@
+"""Search benchmarks: FTS5 against a `LIKE` scan of the same data, and query time against the 3 s deadline.
+
+10,000 synthetic episodes (2,000 with `--quick`), each with a ~2,000-word transcript, show notes and a
+digest, are stored through the real migrations, so the triggers of migration 0007 build the index exactly
+as in production. Queries run through the real `SearchService` on the real aiosqlite store; the baseline is
+the same question asked with `LIKE '%word%'` over the same columns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bench.core import Figure
+from bot.search import SearchService
+from bot.store import Store
+from bot.store.search import SearchRepo
+
+GUILD_ID = 1
+DEADLINE_MS = 3000.0
+SEARCH_QUERIES = [
+    "open weights",
+    "anthropic",
+    '"agentic coding"',
+    "regulation europe",
+    "benchmark*",
+    "zyqlorth",
+]
+TITLE_QUERIES = ["open", "ope", "anthropic ag", "penai", "weights", "llama 4", "zyq"]
+
+_TOPICS = [
+    "open",
+    "weights",
+    "closed",
+    "models",
+    "anthropic",
+    "openai",
+    "google",
+    "meta",
+    "llama",
+    "mistral",
+    "deepseek",
+    "agents",
+    "agentic",
+    "coding",
+    "regulation",
+    "europe",
+    "benchmark",
+    "reasoning",
+    "inference",
+    "chips",
+    "nvidia",
+    "compute",
+    "datacenter",
+    "policy",
+    "safety",
+    "alignment",
+    "startup",
+    "funding",
+    "enterprise",
+    "adoption",
+    "copilots",
+    "multimodal",
+    "video",
+    "voice",
+    "robotics",
+]
+
+
+def _vocabulary(rng: random.Random, size: int = 4000) -> list[str]:
+    letters = "abcdefghijklmnoprstuvwy"
+    words = {"".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(size)}
+    return sorted(words) + list(_TOPICS)
+
+
+def _paragraphs(rng: random.Random, vocabulary: list[str], count: int = 400, words: int = 100) -> list[str]:
+    # Zipf-like: the first words of the vocabulary are much more frequent, as in speech.
+    weights = [1.0 / (rank + 1) for rank in range(len(vocabulary))]
+    rng.shuffle(vocabulary)
+    return [" ".join(rng.choices(vocabulary, weights=weights, k=words)) for _ in range(count)]
+
+
+def seed(path: Path, episodes: int, *, transcript_words: int = 2000, rng_seed: int = 9) -> None:
+    """A migrated store at `path` with `episodes` items followed by guild 1, transcripts and digests."""
+
+    async def migrate() -> None:
+        store = await Store.open(path)
+        await store.close()
+
+    asyncio.run(migrate())
+    rng = random.Random(rng_seed)
+    vocabulary = _vocabulary(rng)
+    paragraphs = _paragraphs(rng, vocabulary)
+    per_transcript = max(1, transcript_words // 100)
+    now = "2026-11-01T00:00:00.000000+00:00"
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        conn.execute(
+            "INSERT INTO feeds (id, url, name, kind, title, added_at) "
+            "VALUES (1, 'https://example.test/podcast.xml', 'podcast', 'podcast', 'The AI Daily Brief', ?)",
+            (now,),
+        )
+        conn.execute(
+            "INSERT INTO subscriptions (guild_id, feed_id, channel_id, created_at, updated_at) "
+            "VALUES (?, 1, 10, ?, ?)",
+            (GUILD_ID, now, now),
+        )
+        conn.executemany(
+            "INSERT INTO search_transcripts (episode_key, text, updated_at) VALUES (?, ?, ?)",
+            ((f"ep-{n}", " ".join(rng.choices(paragraphs, k=per_transcript)), now) for n in range(episodes)),
+        )
+        conn.executemany(
+            "INSERT INTO digests (episode_key, title, source_hash, source_kind, backend, model, "
+            "prompt_version, data, created_at) "
+            "VALUES (?, '', 'h', 'transcript', 'offline', 'bench', '1', ?, ?)",
+            (
+                (
+                    f"ep-{n}",
+                    json.dumps(
+                        {"tldr": rng.choice(paragraphs)[:280], "key_points": [rng.choice(paragraphs)[:200]]}
+                    ),
+                    now,
+                )
+                for n in range(episodes)
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO items (feed_id, key, title, published_at, summary_text, content_hash, "
+            "first_seen_at, status) VALUES (1, ?, ?, ?, ?, 'h', ?, 'new')",
+            (
+                (
+                    f"ep-{n}",
+                    " ".join(rng.sample(_TOPICS, 3) + rng.sample(vocabulary, 3)).capitalize(),
+                    f"{2000 + n // 365:04d}-{1 + n % 12:02d}-{1 + n % 28:02d}T06:00:00.000000+00:00",
+                    rng.choice(paragraphs),
+                    now,
+                )
+                for n in range(episodes)
+            ),
+        )
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA optimize")
+    finally:
+        conn.close()
+
+
+def _like_terms(query: str) -> list[str]:
+    return [word for word in query.replace('"', " ").replace("*", " ").split() if word]
+
+
+_LIKE_SEARCH = (
+    "FROM items i LEFT JOIN search_transcripts t ON t.episode_key = i.key "
+    "LEFT JOIN digests d ON d.episode_key = i.key "
+    "WHERE i.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?) AND i.duplicate_of IS NULL"
+)
+
+
+async def _like_search(store: Store, query: str) -> int:
+    """The baseline: the same question as `/search` asked with LIKE over the same columns."""
+    clauses, params = [], [GUILD_ID]
+    for word in _like_terms(query):
+        clauses.append(" AND (i.title LIKE ? OR i.summary_text LIKE ? OR t.text LIKE ? OR d.data LIKE ?)")
+        params.extend([f"%{word}%"] * 4)
+    where = _LIKE_SEARCH + "".join(clauses)
+    total = await store.db.fetchval(f"SELECT count(*) {where}", params)
+    await store.db.fetchall(
+        f"SELECT i.id, i.title, i.link {where} ORDER BY i.published_at DESC LIMIT 5",
+        params,
+    )
+    return int(total or 0)
+
+
+async def _like_titles(store: Store, typed: str) -> int:
+    """The baseline of autocomplete: a LIKE scan of every title with the same ranking."""
+    rows = await store.db.fetchall(
+        "SELECT i.id, i.title, CASE WHEN i.title LIKE ? || '%' THEN 0 "
+        "WHEN ' ' || i.title LIKE '% ' || ? || '%' THEN 1 ELSE 3 END AS klass "
+        "FROM items i WHERE i.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?) "
+        "AND i.duplicate_of IS NULL AND i.title LIKE '%' || ? || '%' "
+        "ORDER BY klass, i.published_at DESC LIMIT 25",
+        (typed, typed, GUILD_ID, typed),
+    )
+    return len(rows)
+
+
+async def _time_ms(repeats: int, queries: list[str], run: Callable[[str], Awaitable[object]]) -> float:
+    """Median over `repeats` of the mean time of one query (ms), the whole set run each time."""
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for query in queries:
+            await run(query)
+        samples.append((time.perf_counter() - start) * 1000 / len(queries))
+    return statistics.median(samples)
+
+
+async def _measure(path: Path, repeats: int) -> dict[str, float]:
+    store = await Store.open(path)
+    try:
+        service = SearchService(SearchRepo(store.db))
+        for query in SEARCH_QUERIES:  # warm the page cache for both sides alike
+            await service.search(GUILD_ID, query)
+            await _like_search(store, query)
+
+        async def fts_search(query: str) -> None:
+            await service.search(GUILD_ID, query)
+
+        async def fts_titles(query: str) -> None:
+            await service.title_choices(GUILD_ID, query)
+
+        async def like_search(query: str) -> None:
+            await _like_search(store, query)
+
+        async def like_titles(query: str) -> None:
+            await _like_titles(store, query)
+
+        return {
+            "fts_search": await _time_ms(repeats, SEARCH_QUERIES, fts_search),
+            "like_search": await _time_ms(max(1, repeats // 3), SEARCH_QUERIES, like_search),
+            "fts_titles": await _time_ms(repeats * 5, TITLE_QUERIES, fts_titles),
+            "like_titles": await _time_ms(repeats * 5, TITLE_QUERIES, like_titles),
+        }
+    finally:
+        await store.close()
+
+
+_CACHE: dict[bool, dict[str, float]] = {}
+
+
+def measurements(quick: bool) -> dict[str, float]:
+    """Seed once per mode and measure every figure of this module from the same data."""
+    if quick not in _CACHE:
+        with tempfile.TemporaryDirectory(prefix="bench-search-") as folder:
+            path = Path(folder) / "search.sqlite3"
+            episodes = 2000 if quick else 10_000
+            started = time.perf_counter()
+            seed(path, episodes)
+            result = asyncio.run(_measure(path, repeats=3 if quick else 7))
+            result["episodes"] = episodes
+            result["seed_s"] = time.perf_counter() - started
+            _CACHE[quick] = result
+    return _CACHE[quick]
+
+
+def figure_fts_vs_like(quick: bool) -> Figure:
+    """/search: FTS5 ranked query with snippets vs a LIKE scan of the same columns (≥ 20× faster)."""
+    m = measurements(quick)
+    return Figure(
+        name=f"search: /search FTS5 vs LIKE ({int(m['episodes'])} episodes)",
+        value=m["fts_search"],
+        baseline=m["like_search"],
+        unit="ms/query",
+        target=0.05,
+        direction="lower",
+        note="ratio = FTS5 time / LIKE time; ≤ 0.05 means at least 20× faster",
+    )
+
+
+def figure_autocomplete_vs_like(quick: bool) -> Figure:
+    """/episode autocomplete: FTS5 word-prefix + trigram substring vs a LIKE scan of every title."""
+    m = measurements(quick)
+    return Figure(
+        name=f"search: /episode autocomplete vs LIKE ({int(m['episodes'])})",
+        value=m["fts_titles"],
+        baseline=m["like_titles"],
+        unit="ms/query",
+        target=0.05,
+        direction="lower",
+        note="ratio = FTS5 time / LIKE time; ≤ 0.05 means at least 20× faster",
+    )
+
+
+def figure_search_deadline_share(quick: bool) -> Figure:
+    """/search query time as a share of the 3 s interaction deadline."""
+    m = measurements(quick)
+    return Figure(
+        name="search: /search query as share of 3 s deadline",
+        value=m["fts_search"],
+        baseline=DEADLINE_MS,
+        unit="ms",
+        target=0.05,
+        direction="lower",
+    )
+
+
+def figure_autocomplete_deadline_share(quick: bool) -> Figure:
+    """/episode autocomplete query time as a share of the 3 s interaction deadline."""
+    m = measurements(quick)
+    return Figure(
+        name="search: autocomplete query as share of 3 s deadline",
+        value=m["fts_titles"],
+        baseline=DEADLINE_MS,
+        unit="ms",
+        target=0.05,
+        direction="lower",
+    )

@@ -1,0 +1,22 @@
+"""Search over the stored episodes and issues: FTS5 ranked queries with snippets, title autocomplete.
+
+`SearchService` is what the cogs call; `bot.store.search.SearchRepo` holds the SQL; `bot.search.query`
+turns member text into a safe FTS5 expression; `bot.search.render` turns results into Discord text.
+"""
+
+from __future__ import annotations
+
+from bot.search.query import ParsedQuery, QueryError, TitleTier, parse_query, title_tiers
+from bot.search.service import AUTOCOMPLETE_LIMIT, PAGE_SIZE, SearchPage, SearchService
+
+__all__ = [
+    "AUTOCOMPLETE_LIMIT",
+    "PAGE_SIZE",
+    "ParsedQuery",
+    "QueryError",
+    "SearchPage",
+    "SearchService",
+    "TitleTier",
+    "parse_query",
+    "title_tiers",
+]

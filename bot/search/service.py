@@ -1,0 +1,96 @@
+"""The search operations the commands need, independent of Discord."""
+
+from __future__ import annotations
+
+import logging
+import math
+import sqlite3
+from dataclasses import dataclass
+
+from bot.search.query import ParsedQuery, QueryError, parse_query, title_tiers
+from bot.store.search import SearchHit, SearchRepo, TitleChoice
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 5
+AUTOCOMPLETE_LIMIT = 25  # Discord's cap on choices
+MAX_PAGES = 40
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of results and where it sits among all of them."""
+
+    query: ParsedQuery
+    text: str
+    page: int  # 0-based, clamped into range
+    total: int
+    hits: list[SearchHit]
+    page_size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return min(MAX_PAGES, max(1, math.ceil(self.total / self.page_size)))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.page + 1 < self.pages
+
+
+class SearchService:
+    """Ranked full-text search and title autocomplete over one guild's feeds."""
+
+    def __init__(self, repo: SearchRepo, *, page_size: int = PAGE_SIZE) -> None:
+        self.repo = repo
+        self.page_size = page_size
+
+    async def search(self, guild_id: int, text: str, page: int = 0) -> SearchPage:
+        """The `page`-th page of results for `text` (raises `QueryError` for text with nothing to find)."""
+        parsed = parse_query(text)
+        match = parsed.to_fts()
+        try:
+            page = max(0, min(page, MAX_PAGES - 1))
+            hits, total = await self.repo.search(
+                match, guild_id, limit=self.page_size, offset=page * self.page_size
+            )
+            if not hits and page > 0:  # past the end (a stale button): show the last page instead
+                total = await self.repo.count(match, guild_id)
+                page = max(0, min(page, math.ceil(total / self.page_size) - 1, MAX_PAGES - 1))
+                hits, total = await self.repo.search(
+                    match, guild_id, limit=self.page_size, offset=page * self.page_size
+                )
+        except sqlite3.OperationalError as exc:
+            # The parser quotes every term, so this is not expected; say so plainly rather than fail.
+            log.warning("search expression %r was refused by FTS5: %s", match, exc)
+            raise QueryError("I couldn't understand that search; try plain words.") from exc
+        return SearchPage(
+            query=parsed, text=text, page=page, total=total, hits=hits, page_size=self.page_size
+        )
+
+    async def title_choices(self, guild_id: int, typed: str) -> list[TitleChoice]:
+        """Up to 25 items whose title fits what was typed so far: prefix, word-prefix, substring."""
+        try:
+            tiers = title_tiers(typed)
+            if not tiers:
+                return await self.repo.newest_titles(guild_id, limit=AUTOCOMPLETE_LIMIT)
+            found: dict[int, TitleChoice] = {}
+            for tier in tiers:
+                # Ask for enough to fill up even if every earlier choice comes back again.
+                wanted = AUTOCOMPLETE_LIMIT + len(found)
+                for choice in await self.repo.title_matches(
+                    tier.table, tier.match, tier.match_class, guild_id, limit=wanted
+                ):
+                    found.setdefault(choice.item_id, choice)
+                if len(found) >= AUTOCOMPLETE_LIMIT:
+                    break
+            return list(found.values())[:AUTOCOMPLETE_LIMIT]
+        except sqlite3.OperationalError as exc:
+            log.warning("title autocomplete for %r failed: %s", typed, exc)
+            return []
+
+
+__all__ = ["AUTOCOMPLETE_LIMIT", "PAGE_SIZE", "QueryError", "SearchPage", "SearchService"]

@@ -1,0 +1,192 @@
+"""Thin adapters: the member slash commands call the search service and card repository, then render."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.console.help import HelpEntry, command_embed, entries, help_embeds
+from bot.errors import NO_MENTIONS, UserFacingError
+from bot.search import QueryError, SearchService
+from bot.search.cards import card_embed
+from bot.search.render import choice_name, search_embed
+from bot.store.search import SearchRepo
+from bot.store.search_cards import CardRepo, EpisodeCard
+from cogs.members.views import QUERY_MAX_CHARS, results_view
+
+if TYPE_CHECKING:
+    from bot.client import CommunityBot
+
+log = logging.getLogger(__name__)
+
+NOT_FOLLOWING = "This server doesn't follow any feed yet; a moderator can add one with `/admin feed add`."
+
+
+class Members(commands.Cog):
+    """`/latest`, `/episode`, `/search`, `/help`."""
+
+    def __init__(self, bot: CommunityBot) -> None:
+        self.bot = bot
+        self.search_service = SearchService(SearchRepo(bot.store.db))
+        self.cards = CardRepo(bot.store.db)
+
+    # -- /latest ------------------------------------------------------------------------------------
+
+    @app_commands.command(
+        name="latest", description="The newest episode or issue, with its digest and thread."
+    )
+    @app_commands.describe(
+        feed="Which followed feed (default: all of them)",
+        share="Post it in the channel for everyone instead of only to you",
+    )
+    @app_commands.guild_only()
+    async def latest(
+        self, interaction: discord.Interaction, feed: str | None = None, share: bool = False
+    ) -> None:
+        guild_id = _guild(interaction)
+        feed_id = await self._resolve_feed(guild_id, feed) if feed else None
+        card = await self.cards.latest(guild_id, feed_id)
+        if card is None:
+            if not await self.cards.followed_feeds(guild_id):
+                raise UserFacingError(NOT_FOLLOWING)
+            raise UserFacingError(
+                "Nothing has been published in that feed since the bot started following it."
+            )
+        await self._send_card(interaction, card, share=share)
+
+    @latest.autocomplete("feed")
+    async def _feed_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        typed = current.casefold().strip()
+        feeds = await self.cards.followed_feeds(interaction.guild_id)
+        matching = [f for f in feeds if typed in f.title.casefold() or typed == f.kind]
+        return [app_commands.Choice(name=f.title[:100], value=str(f.feed_id)) for f in matching[:25]]
+
+    async def _resolve_feed(self, guild_id: int, typed: str) -> int:
+        feeds = await self.cards.followed_feeds(guild_id)
+        text = typed.strip()
+        for feed in feeds:
+            if text == str(feed.feed_id) or text.casefold() in (feed.title.casefold(), feed.kind):
+                return feed.feed_id
+        partial = [feed for feed in feeds if text.casefold() in feed.title.casefold()]
+        if len(partial) == 1:
+            return partial[0].feed_id
+        if not feeds:
+            raise UserFacingError(NOT_FOLLOWING)
+        names = ", ".join(f"`{discord.utils.escape_markdown(feed.title)}`" for feed in feeds[:10])
+        raise UserFacingError(f"This server follows no feed called {text[:80]!r}. Pick one of: {names}.")
+
+    # -- /episode -----------------------------------------------------------------------------------
+
+    @app_commands.command(name="episode", description="Find one episode or issue by its title.")
+    @app_commands.describe(
+        query="Start typing a title; pick from the suggestions",
+        share="Post it in the channel for everyone instead of only to you",
+    )
+    @app_commands.guild_only()
+    async def episode(
+        self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 100], share: bool = False
+    ) -> None:
+        guild_id = _guild(interaction)
+        card: EpisodeCard | None = None
+        if query.strip().isdigit():
+            card = await self.cards.card(guild_id, int(query.strip()))
+        if card is None:
+            choices = await self.search_service.title_choices(guild_id, query)
+            if choices:
+                card = await self.cards.card(guild_id, choices[0].item_id)
+        if card is None:
+            raise UserFacingError(
+                f"No episode or issue followed here has a title like {query[:80]!r}. "
+                "Pick one of the suggestions while typing, or try `/search`."
+            )
+        await self._send_card(interaction, card, share=share)
+
+    @episode.autocomplete("query")
+    async def _episode_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        found = await self.search_service.title_choices(interaction.guild_id, current)
+        return [app_commands.Choice(name=choice_name(c), value=str(c.item_id)) for c in found[:25]]
+
+    async def _send_card(self, interaction: discord.Interaction, card: EpisodeCard, *, share: bool) -> None:
+        guild_id = _guild(interaction)
+        thread = await self.bot.store.threads.thread_for_item(guild_id, card.item_id)
+        embed = card_embed(
+            card,
+            guild_id=guild_id,
+            thread_id=thread.thread_id if thread else None,
+            thread_messages=thread.message_count if thread else None,
+        )
+        await interaction.response.send_message(
+            embed=embed, ephemeral=not share, allowed_mentions=NO_MENTIONS
+        )
+
+    # -- /search ------------------------------------------------------------------------------------
+
+    @app_commands.command(name="search", description="Search titles, show notes, transcripts and digests.")
+    @app_commands.describe(
+        query=f'Words to find; "exact phrase", -exclude, prefix* (≤{QUERY_MAX_CHARS} characters)'
+    )
+    @app_commands.guild_only()
+    async def search(
+        self, interaction: discord.Interaction, query: app_commands.Range[str, 1, QUERY_MAX_CHARS]
+    ) -> None:
+        guild_id = _guild(interaction)
+        try:
+            page = await self.search_service.search(guild_id, query)
+        except QueryError as exc:
+            raise UserFacingError(str(exc)) from exc
+        if page.total == 0 and not await self.cards.followed_feeds(guild_id):
+            raise UserFacingError(NOT_FOLLOWING)
+        view = results_view(interaction.user.id, page) or discord.utils.MISSING
+        await interaction.response.send_message(
+            embed=search_embed(page), view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    # -- /help --------------------------------------------------------------------------------------
+
+    @app_commands.command(name="help", description="Every command you can use here, grouped, with examples.")
+    @app_commands.describe(command="Show one command in detail, e.g. search or admin status")
+    async def help(self, interaction: discord.Interaction, command: str | None = None) -> None:
+        found = self._help_entries(interaction)
+        if command:
+            wanted = command.strip().lstrip("/").casefold()
+            match = next((e for e in found if e.name == wanted), None)
+            match = match or next((e for e in found if e.name.startswith(wanted)), None)
+            if match is None:
+                raise UserFacingError(f"There is no command `/{wanted[:40]}` you can use here; see `/help`.")
+            embeds = [command_embed(match)]
+        else:
+            embeds = help_embeds(found)
+        await interaction.response.send_message(embeds=embeds, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @help.autocomplete("command")
+    async def _help_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        typed = current.strip().lstrip("/").casefold()
+        found = [e for e in self._help_entries(interaction) if typed in e.name]
+        found.sort(key=lambda e: (not e.name.startswith(typed), e.name))
+        return [app_commands.Choice(name=f"/{e.name}"[:100], value=e.name[:100]) for e in found[:25]]
+
+    def _help_entries(self, interaction: discord.Interaction) -> list[HelpEntry]:
+        in_guild = interaction.guild_id is not None
+        return entries(
+            self.bot.tree.get_commands(), interaction.permissions if in_guild else None, in_guild=in_guild
+        )
+
+
+def _guild(interaction: discord.Interaction) -> int:
+    if interaction.guild_id is None:
+        raise UserFacingError("This command only works inside a server.")
+    return interaction.guild_id
