@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC
 from urllib.parse import urljoin
@@ -99,12 +100,13 @@ def build_session(
     allow_private: bool,
     user_agent: str,
     resolver: AbstractResolver | None = None,
+    allowed_hosts: Collection[str] = (),
     timeout: float = 30.0,
     connect_timeout: float = 10.0,
 ) -> aiohttp.ClientSession:
     """A session whose connector only connects to addresses vetted by `GuardedResolver`."""
     connector = aiohttp.TCPConnector(
-        resolver=GuardedResolver(resolver, allow_private=allow_private),
+        resolver=GuardedResolver(resolver, allow_private=allow_private, allowed=allowed_hosts),
         limit=32,
         ttl_dns_cache=60,
     )
@@ -130,6 +132,7 @@ class Fetcher:
         connect_timeout: float = 10.0,
         max_redirects: int = 5,
         resolver: AbstractResolver | None = None,
+        allowed_hosts: Collection[str] = (),
     ) -> None:
         self.session = session
         self.allow_private = allow_private
@@ -137,12 +140,13 @@ class Fetcher:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.max_redirects = max_redirects
-        self._guard = GuardedResolver(resolver, allow_private=allow_private)
+        self._guard = GuardedResolver(resolver, allow_private=allow_private, allowed=allowed_hosts)
 
     async def check(self, url: str) -> None:
         """Refuse a URL that the guard would refuse (scheme, literal address, resolved addresses)."""
         _, host, port = check_url(url)
-        if check_host_literal(host, allow_private=self.allow_private) is None and not self.allow_private:
+        literal = check_host_literal(host, allow_private=self.allow_private, allowed=self._guard.allowed)
+        if literal is None and not self.allow_private:
             try:
                 await self._guard.resolve(host, port)
             except RefusedAddress:

@@ -7,6 +7,7 @@ mention pings.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from bot.render.text import defang_mentions, truncate
 
 FUTURE_SKEW = timedelta(hours=1)
 _AUDIO_PREFIXES = ("audio/", "video/")
+_SPACE = re.compile(r"\s")
 
 
 def clean_url(value: object) -> str | None:
@@ -97,8 +99,9 @@ def normalize_entry(
     extras = extras or ItemExtras()
     text = truncate(defang_mentions(html_to_markdown(_entry_text(entry))), TEXT_LIMIT)
     title = defang_mentions(html_to_line(entry.get("title") if isinstance(entry.get("title"), str) else ""))
-    published = to_datetime(entry.get("published_parsed"), now) or to_datetime(
-        entry.get("updated_parsed"), now
+    # dict.get skips feedparser's deprecated updated->published key mapping (and its warning)
+    published = to_datetime(dict.get(entry, "published_parsed"), now) or to_datetime(
+        dict.get(entry, "updated_parsed"), now
     )
     if not title:
         first_line = text.splitlines()[0] if text else ""

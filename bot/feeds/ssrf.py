@@ -1,10 +1,11 @@
 """The server-side request forgery guard: feed URLs come from moderators, so where they lead is checked.
 
 Only http and https. An IP literal in any notation (dotted, decimal `2130706433`, octal `0177.0.0.1`, hex,
-IPv6, IPv4-mapped IPv6) must be a public address. A name is resolved and refused when ANY of its addresses
-is not public. `GuardedResolver` is installed in the shared session's connector, so the connection goes only
-to the addresses it vetted: a DNS answer that changes between the check and the connect cannot reach a
-private address. `allow_private=True` (FEED_ALLOW_PRIVATE_HOSTS) lifts the address checks, never the scheme.
+IPv6, IPv4-mapped IPv6) must be a public address, unless listed in `allowed` (hosts an operator trusts).
+A name is resolved and refused when ANY of its addresses is not public. `GuardedResolver` is installed in
+the shared session's connector, so the connection goes only to the addresses it vetted: a DNS answer that
+changes between the check and the connect cannot reach a private address. `allow_private=True`
+(FEED_ALLOW_PRIVATE_HOSTS) lifts the address checks, never the scheme.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -72,10 +74,20 @@ def _is_local_name(host: str) -> bool:
     return name == "localhost" or name.endswith(".localhost") or name.endswith(".internal")
 
 
-def check_host_literal(host: str, *, allow_private: bool) -> IPAddress | None:
-    """Refuse a private IP literal or a local name before any DNS; returns the literal address if any."""
+def _trusted(host: str, address: IPAddress | None, allowed: Collection[str]) -> bool:
+    if not allowed:
+        return False
+    name = host.strip("[]").rstrip(".").lower()
+    return name in allowed or (address is not None and str(address) in allowed)
+
+
+def check_host_literal(host: str, *, allow_private: bool, allowed: Collection[str] = ()) -> IPAddress | None:
+    """Refuse a private IP literal or a local name before any DNS; returns the literal address if any.
+
+    `allowed` names hosts or addresses the operator trusts even though they are not public.
+    """
     address = literal_address(host)
-    if allow_private:
+    if allow_private or _trusted(host, address, allowed):
         return address
     if address is not None:
         if not is_public(address):
@@ -86,13 +98,15 @@ def check_host_literal(host: str, *, allow_private: bool) -> IPAddress | None:
     return None
 
 
-def check_resolved(host: str, addresses: list[str], *, allow_private: bool) -> None:
-    """Refuse when any resolved address of `host` is not public."""
-    if allow_private:
+def check_resolved(
+    host: str, addresses: list[str], *, allow_private: bool, allowed: Collection[str] = ()
+) -> None:
+    """Refuse when any resolved address of `host` is not public (nor explicitly allowed)."""
+    if allow_private or _trusted(host, None, allowed):
         return
     for text in addresses:
         address = literal_address(text)
-        if address is None or not is_public(address):
+        if address is None or not (is_public(address) or _trusted(text, address, allowed)):
             raise RefusedAddress(f"{host} resolves to {text}, which is not a public internet address")
 
 
@@ -103,9 +117,16 @@ class GuardedResolver(AbstractResolver):
     between a check and a connect (DNS rebinding).
     """
 
-    def __init__(self, base: AbstractResolver | None = None, *, allow_private: bool = False) -> None:
+    def __init__(
+        self,
+        base: AbstractResolver | None = None,
+        *,
+        allow_private: bool = False,
+        allowed: Collection[str] = (),
+    ) -> None:
         self._base = base
         self.allow_private = allow_private
+        self.allowed = frozenset(h.lower() for h in allowed)
 
     def _resolver(self) -> AbstractResolver:
         if self._base is None:
@@ -117,9 +138,10 @@ class GuardedResolver(AbstractResolver):
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        check_host_literal(host, allow_private=self.allow_private)
+        check_host_literal(host, allow_private=self.allow_private, allowed=self.allowed)
         results = await self._resolver().resolve(host, port, family)
-        check_resolved(host, [result["host"] for result in results], allow_private=self.allow_private)
+        addresses = [result["host"] for result in results]
+        check_resolved(host, addresses, allow_private=self.allow_private, allowed=self.allowed)
         return results
 
     async def close(self) -> None:

@@ -274,8 +274,11 @@ class FeedWorker:
         self, feed: Feed, fields: dict[str, Any], fresh: list[StoredItem], edited: list[StoredItem]
     ) -> None:
         """Tell the listener, after the commit: moves, recovery, new items (oldest first), edits."""
+        moved = "url" in fields and fields["url"] != feed.url
+        if not (moved or fresh or edited or feed.status == "failing"):
+            return  # the common case costs no extra query
         updated = await self.store.feeds.get_feed(feed.id) or feed
-        if "url" in fields and fields["url"] != feed.url:
+        if moved:
             log.info("feed %s moved from %s to %s", feed.id, feed.url, fields["url"])
             await self._tell("on_feed_moved", self.listener.on_feed_moved(updated, feed.url, fields["url"]))
         if feed.status == "failing":

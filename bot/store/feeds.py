@@ -279,32 +279,38 @@ class FeedRepo(Repo):
         the same transaction as the feed state, so a crash before the announcer ran loses nothing.
         """
         stamp = to_db(now)
-        inserted: list[int] = []
-        edited: list[int] = []
+        columns = ", ".join(_CONTENT_COLUMNS)
+        marks = ", ".join("?" * len(_CONTENT_COLUMNS))
+        assignments = ", ".join(f"{name} = ?" for name in _CONTENT_COLUMNS)
+        update = f"UPDATE items SET {assignments}, still_in_feed = 1, last_seen_in_feed_at = ?"  # noqa: S608
         async with self.db.transaction() as tx:
             await self.update_feed(feed_id, tx, **feed_fields)
-            for entry in new:
-                item = entry.item
-                inserted.append(
-                    await tx.insert(
-                        f"INSERT INTO items (feed_id, key, published_at, first_seen_at, "  # noqa: S608
-                        f"last_seen_in_feed_at, "
-                        f"status, skip_reason, duplicate_of, {', '.join(_CONTENT_COLUMNS)}) "
-                        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, {', '.join('?' * len(_CONTENT_COLUMNS))})",
-                        (feed_id, item.key, to_db(item.published), stamp, stamp, entry.status,
-                         entry.skip_reason, entry.duplicate_of, *_content_values(item)),
-                    )
+            if new:
+                await tx.executemany(
+                    f"INSERT INTO items (feed_id, key, published_at, first_seen_at, last_seen_in_feed_at, "  # noqa: S608
+                    f"status, skip_reason, duplicate_of, {columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, {marks})",
+                    [
+                        (feed_id, e.item.key, to_db(e.item.published), stamp, stamp, e.status, e.skip_reason,
+                         e.duplicate_of, *_content_values(e.item))
+                        for e in new
+                    ],
                 )  # fmt: skip
-            for change in changes:
-                assignments = ", ".join(f"{name} = ?" for name in _CONTENT_COLUMNS)
-                bump = ", revision = revision + 1, edited_at = ?, published_at = COALESCE(?, published_at)"
-                sql = f"UPDATE items SET {assignments}, still_in_feed = 1, last_seen_in_feed_at = ?"  # noqa: S608
-                params: list[Any] = [*_content_values(change.item), stamp]
-                if change.edited:
-                    sql += bump
-                    params += [stamp, to_db(change.item.published)]
-                    edited.append(change.item_id)
-                await tx.execute(sql + " WHERE id = ?", (*params, change.item_id))
+            silent = [c for c in changes if not c.edited]
+            edits = [c for c in changes if c.edited]
+            if silent:
+                await tx.executemany(
+                    update + " WHERE id = ?",
+                    [(*_content_values(c.item), stamp, c.item_id) for c in silent],
+                )
+            if edits:
+                await tx.executemany(
+                    update + ", revision = revision + 1, edited_at = ?, "
+                    "published_at = COALESCE(?, published_at) WHERE id = ?",
+                    [
+                        (*_content_values(c.item), stamp, stamp, to_db(c.item.published), c.item_id)
+                        for c in edits
+                    ],
+                )
             if left_feed:
                 await tx.executemany(
                     "UPDATE items SET still_in_feed = 0 WHERE id = ?", [(item_id,) for item_id in left_feed]
@@ -314,7 +320,20 @@ class FeedRepo(Repo):
                     "UPDATE items SET still_in_feed = 1, last_seen_in_feed_at = ? WHERE id = ?",
                     [(stamp, item_id) for item_id in back_in_feed],
                 )
-        return await self._items_by_id(inserted), await self._items_by_id(edited)
+        inserted = await self._items_by_keys(feed_id, [e.item.key for e in new])
+        return inserted, await self._items_by_id([c.item_id for c in edits])
+
+    async def _items_by_keys(self, feed_id: int, keys: Sequence[str]) -> list[StoredItem]:
+        """The items of a feed with these keys, oldest publication first."""
+        found: list[StoredItem] = []
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = await self.db.fetchall(
+                f"SELECT * FROM items WHERE feed_id = ? AND key IN ({', '.join('?' * len(chunk))})",  # noqa: S608
+                (feed_id, *chunk),
+            )
+            found.extend(item_from_row(row) for row in rows)
+        return sorted(found, key=lambda item: (item.published_at or item.first_seen_at, item.id))
 
     async def _items_by_id(self, ids: Sequence[int]) -> list[StoredItem]:
         if not ids:
