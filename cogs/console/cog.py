@@ -1,0 +1,171 @@
+"""Thin adapters for the console: the audit recorder (listeners), `/admin status`, `/admin audit`."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.admin_group import get_admin_group
+from bot.audit import audit_line, entry_for, is_audited
+from bot.console.status import gather, status_embed
+from bot.errors import NO_MENTIONS, UserFacingError, root_name
+from bot.render.text import truncate
+from bot.store.audit import NewAuditEntry, Outcome
+from cogs.console.setup import setup_command
+
+if TYPE_CHECKING:
+    from bot.client import CommunityBot
+
+log = logging.getLogger(__name__)
+
+AUDIT_PAGE = 10
+COMMANDS = ("status", "audit", "setup")
+#: Read-only commands: recorded, but not echoed to the mod-log (it would drown the real changes).
+QUIET = frozenset({"admin status", "admin audit", "admin feed list", "admin feed why"})
+
+
+class Console(commands.Cog):
+    """Owns `/admin status|audit|setup` and records every moderator action."""
+
+    def __init__(self, bot: CommunityBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        admin = get_admin_group(self.bot)
+        for name in COMMANDS:
+            admin.remove_command(name)
+        admin.add_command(status_command(self.bot))
+        admin.add_command(audit_command(self.bot))
+        admin.add_command(setup_command(self.bot))
+
+    async def cog_unload(self) -> None:
+        admin = get_admin_group(self.bot)
+        for name in COMMANDS:
+            admin.remove_command(name)
+
+    # -- the audit recorder ---------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command | app_commands.ContextMenu
+    ) -> None:
+        if isinstance(command, app_commands.Command) and is_audited(command.qualified_name):
+            await self.record(interaction, command.qualified_name, "ok")
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Attempts the tree refuses (no Manage Server, or outside a server) are recorded as refused."""
+        if interaction.type is not discord.InteractionType.application_command:
+            return
+        command = interaction.command
+        if command is None or root_name(command) != "admin" or interaction.guild_id is None:
+            return
+        if not interaction.permissions.manage_guild:
+            await self.record(interaction, command.qualified_name, "refused", "no Manage Server permission")
+
+    @commands.Cog.listener()
+    async def on_app_command_failed(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """If the tree dispatches failures (see the report to the lead), record failed admin actions."""
+        command = interaction.command
+        if isinstance(command, app_commands.Command) and is_audited(command.qualified_name):
+            detail = getattr(error, "message", None) or type(getattr(error, "original", error)).__name__
+            await self.record(interaction, command.qualified_name, "failed", str(detail))
+
+    async def record(
+        self, interaction: discord.Interaction, command: str, outcome: Outcome, detail: str | None = None
+    ) -> None:
+        """Store the action and echo it to the guild's mod-log channel; never fails the command."""
+        entry = entry_for(interaction, command, outcome, detail)
+        if entry is None:
+            return
+        try:
+            await self.bot.store.audit.record(entry)
+        except Exception:
+            log.exception("could not record /%s by %s in guild %s", command, entry.user_id, entry.guild_id)
+            return
+        await self.echo(entry)
+
+    async def echo(self, entry: NewAuditEntry) -> None:
+        if entry.command in QUIET and entry.outcome == "ok":
+            return
+        settings = await self.bot.store.guilds.get(entry.guild_id)
+        if settings.mod_log_channel_id is None:
+            return
+        channel = self.bot.get_channel(settings.mod_log_channel_id)
+        if not isinstance(channel, discord.abc.Messageable) or getattr(channel, "guild", None) is None:
+            return
+        if channel.guild.id != entry.guild_id:
+            return  # never echo one guild's actions into another's channel
+        try:
+            await channel.send(audit_line(entry), allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.warning("could not echo an audit entry to the mod-log of guild %s: %s", entry.guild_id, exc)
+
+
+def status_command(bot: CommunityBot) -> app_commands.Command:
+    @app_commands.command(
+        name="status", description="Feeds, outbox, LLM budget, threads, my permissions, uptime."
+    )
+    async def status(interaction: discord.Interaction) -> None:
+        guild = interaction.guild
+        if guild is None:
+            raise UserFacingError("This command only works inside a server.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        report = await gather(bot, guild)
+        await interaction.edit_original_response(embed=status_embed(report), allowed_mentions=NO_MENTIONS)
+
+    return status
+
+
+def audit_command(bot: CommunityBot) -> app_commands.Command:
+    @app_commands.command(name="audit", description="Recent moderator actions in this server, newest first.")
+    @app_commands.describe(
+        moderator="Only this person's actions",
+        command="Only this command (e.g. feed add)",
+        page="Which page of 10 (1 = newest)",
+    )
+    async def audit(
+        interaction: discord.Interaction,
+        moderator: discord.Member | discord.User | None = None,
+        command: str | None = None,
+        page: app_commands.Range[int, 1, 1000] = 1,
+    ) -> None:
+        if interaction.guild_id is None:
+            raise UserFacingError("This command only works inside a server.")
+        name = None
+        if command:
+            name = command.strip().lstrip("/").lower()
+            name = name if name.startswith("admin") or name.startswith("poll") else f"admin {name}"
+        user_id = moderator.id if moderator else None
+        total = await bot.store.audit.count(interaction.guild_id, user_id=user_id, command=name)
+        pages = max(1, -(-total // AUDIT_PAGE))
+        page = min(page, pages)
+        entries = await bot.store.audit.recent(
+            interaction.guild_id,
+            limit=AUDIT_PAGE,
+            offset=(page - 1) * AUDIT_PAGE,
+            user_id=user_id,
+            command=name,
+        )
+        embed = discord.Embed(title="Moderator actions", colour=discord.Colour(0x5B5BD6))
+        if not entries:
+            embed.description = "Nothing recorded yet" + (" for that filter." if (name or user_id) else ".")
+        else:
+            embed.description = truncate("\n".join(audit_line(e) for e in entries), 4096)
+            embed.set_footer(text=f"Page {page} of {pages} · {total} action{'s' if total != 1 else ''}")
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @audit.autocomplete("command")
+    async def _commands(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        names = await bot.store.audit.commands(interaction.guild_id, current.strip().lstrip("/"))
+        return [app_commands.Choice(name=f"/{n}"[:100], value=n[:100]) for n in names[:25]]
+
+    return audit

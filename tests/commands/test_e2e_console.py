@@ -1,0 +1,152 @@
+"""Moderator console end to end: /admin setup, /admin status, /admin audit, refusals and the mod-log echo."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.client import CommunityBot
+from bot.store import Store
+from tests.announce.helpers import newsletter
+from tests.commands.conftest import World, eventually
+from tests.commands.seed import episode, follow, podcast
+from tests.doubles.discord import CommandNotVisible, P
+
+
+async def test_setup_stores_the_configuration_and_says_exactly_what_is_missing(
+    bot: CommunityBot, world: World, store: Store
+) -> None:
+    double = world.double
+    forum = double.add_forum_channel(world.guild, "letters", tags=["Issue"])
+    ping = double.add_role(world.guild, "episode-pings", mentionable=True)
+    high = double.add_role(world.guild, "too-high", position=99)
+    double.deny_bot(world.episodes, P.MANAGE_THREADS | P.CREATE_PUBLIC_THREADS)
+    double.deny_bot(forum, P.SEND_MESSAGES)
+    await eventually(lambda: _synced(bot, forum.id), what="the forum channel in the cache")
+
+    record = await double.invoke(
+        world.guild,
+        world.mod,
+        "admin setup",
+        {
+            "podcast_channel": world.episodes,
+            "newsletter_channel": forum,
+            "mod_log": world.modlog,
+            "podcast_role": ping,
+            "newsletter_role": high,
+        },
+    )
+    final = await record.wait_final(lambda m: "My permissions" in m.content)
+    assert record.ephemeral and record.response_type == 5  # deferred first, then edited
+    text = final.content
+    assert f"Podcast announcements go to <#{world.episodes.id}>" in text
+    assert f"<#{world.episodes.id}> (announcements): missing Create Public Threads, Manage Threads" in text
+    assert f"<#{forum.id}> (announcements (forum)): missing Create Posts" in text
+    assert f"✅ <#{world.modlog.id}> (mod-log): everything needed" in text
+    assert f"✅ <@&{ping.id}>: I can hand it out" in text
+    assert f"❌ <@&{high.id}>: it is at or above my highest role" in text
+    assert final.allowed_mentions == {"parse": []} and final.mention_role_ids == []
+
+    subs = {s.channel_id: s for s in await store.announcements.list_subscriptions(world.guild.id)}
+    assert set(subs) == {world.episodes.id, forum.id}
+    assert subs[world.episodes.id].ping_role_id == ping.id
+    assert (await store.guilds.get(world.guild.id)).mod_log_channel_id == world.modlog.id
+
+    # The action is in the audit log and echoed to the mod-log channel, pinging nobody.
+    echo = await double.wait_for_message(world.modlog.id, lambda m: "/admin setup" in m.content)
+    assert f"<@{world.mod.id}> ran `/admin setup`" in echo.content and f"#{world.modlog.name}" in echo.content
+    assert echo.allowed_mentions == {"parse": []} and echo.mention_user_ids == []
+    entries = await store.audit.recent(world.guild.id)
+    assert entries[0].command == "admin setup" and entries[0].arguments["mod_log"].startswith("#mod-log")
+
+
+def _synced(bot: CommunityBot, channel_id: int) -> object:
+    async def check() -> object:
+        return bot.get_channel(channel_id)
+
+    return check()
+
+
+async def test_members_never_reach_admin_commands_and_refusals_are_audited(
+    bot: CommunityBot, world: World, store: Store
+) -> None:
+    double = world.double
+    with pytest.raises(CommandNotVisible):  # hidden by default permissions
+        await double.invoke(world.guild, world.member, "admin status")
+    # A server owner can override visibility; the run-time guard still refuses.
+    record = await double.invoke(world.guild, world.member, "admin status", bypass_default_permissions=True)
+    reply = await record.wait_final()
+    assert record.ephemeral and "Only moderators" in reply.content and "Traceback" not in reply.content
+    await eventually(lambda: store.audit.count(world.guild.id), what="the refusal to be recorded")
+
+    audit = await world.run(world.mod, "admin audit")
+    lines = audit.embeds[0]["description"]
+    assert f"⛔ <@{world.member.id}> was refused `/admin status`" in lines
+    filtered = await world.run(world.mod, "admin audit", moderator=world.mod)
+    assert "was refused" not in (filtered.embeds[0]["description"])
+    choices = await double.autocomplete(
+        world.guild, world.mod, "admin audit", {"command": "sta"}, focused="command"
+    )
+    assert [c["value"] for c in choices] == ["admin status"]
+
+
+async def test_status_reports_feeds_outbox_llm_threads_and_permissions(
+    bot: CommunityBot, world: World, store: Store
+) -> None:
+    feed = await podcast(store)
+    await follow(store, world.guild.id, feed, world.episodes.id)
+    await store.feeds.update_feed(feed.id, last_error="HTTP 503 from the host", consecutive_failures=2)
+    await store.digests.add_usage(1200, 300)
+    world.double.deny_bot(world.episodes, P.EMBED_LINKS)
+
+    record = await world.double.invoke(world.guild, world.mod, "admin status")
+    await record.wait_final(lambda m: bool(m.embeds))
+    assert record.response_type == 5 and record.ephemeral
+    fields = {f["name"]: f["value"] for f in record.embeds[0]["fields"]}
+    assert record.embeds[0]["title"] == "Bot status — needs attention"
+    assert "The AI Daily Brief" in fields["Feeds"] and "2 failures in a row" in fields["Feeds"]
+    assert "HTTP 503 from the host" in fields["Feeds"]
+    assert "0 on the way, 0 failed" in fields["Announcement outbox"]
+    assert (
+        "1,500 tokens today of 200,000" in fields["Digests (LLM usage)"]
+        or "No LLM" in fields["Digests (LLM usage)"]
+    )
+    assert f"❌ <#{world.episodes.id}> (announcements): missing Embed Links" in fields["My permissions"]
+    assert "version" in fields["Bot"]
+
+
+async def test_a_moderator_of_one_guild_cannot_see_or_change_another(
+    bot: CommunityBot, world: World, store: Store
+) -> None:
+    double = world.double
+    feed = await podcast(store)
+    await follow(store, world.guild.id, feed, world.episodes.id)
+    item = await episode(store, feed, "secret", "Guild A only episode")
+    letter = await newsletter(store)
+    await follow(store, world.other_guild.id, letter)
+    await episode(store, letter, "b-issue", "Guild B newsletter issue")
+    await world.run(world.mod, "admin setup", mod_log=world.modlog)
+
+    # Guild B's moderator sees none of guild A's audit log, feeds or episodes.
+    audit = await world.run(world.other_mod, "admin audit", guild=world.other_guild)
+    assert audit.embeds[0]["description"] == "Nothing recorded yet."
+    status = await double.invoke(world.other_guild, world.other_mod, "admin status")
+    await status.wait_final(lambda m: bool(m.embeds))
+    assert "Guild A" not in str(status.embeds) and "The AI Daily Brief" not in str(status.embeds)
+    found = await world.run(world.other_mod, "search", guild=world.other_guild, query="guild")
+    assert [f["name"] for f in found.embeds[0]["fields"]] == ["1. **Guild** B newsletter issue"]
+    by_id = await world.run(world.other_mod, "episode", guild=world.other_guild, query=str(item.id))
+    assert by_id.ephemeral and "Guild A only" not in by_id.content and not by_id.embeds
+    choices = await double.autocomplete(
+        world.other_guild, world.other_mod, "episode", {"query": "guild"}, focused="query"
+    )
+    assert [c["name"].split(" · ")[0] for c in choices] == ["Guild B newsletter issue"]
+
+    # ...and changes nothing there: setup in B leaves A's configuration alone.
+    lobby = double.add_text_channel(world.other_guild, "b-log")
+    await eventually(lambda: _synced(bot, lobby.id), what="the new channel")
+    await world.run(world.other_mod, "admin setup", guild=world.other_guild, mod_log=lobby)
+    assert (await store.guilds.get(world.guild.id)).mod_log_channel_id == world.modlog.id
+    assert [s.guild_id for s in await store.announcements.list_subscriptions(world.guild.id)] == [
+        world.guild.id
+    ]
+    assert not [m for m in double.messages_in(world.modlog) if "b-log" in m.content]
