@@ -15,7 +15,7 @@ from bot.digest.offline import split_sentences
 
 CHARS_PER_TOKEN = 4.0
 SAFETY_MARGIN = 1.10
-MIN_CHUNK_TOKENS = 500
+MIN_CHUNK_TOKENS = 200
 
 
 def estimate_tokens(text: str) -> int:

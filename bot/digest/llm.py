@@ -19,6 +19,7 @@ import openai
 
 from bot.digest.chunking import ChunkPlan, chunk_budget, estimate_tokens, plan_chunks
 from bot.digest.schema import DigestOut, InvalidOutput, clean_output, parse_output, response_format
+from bot.render.text import truncate
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -93,6 +94,41 @@ def _compact(part: DigestOut) -> dict[str, Any]:
     return {"tldr": tldr, "key_points": key_points, "quote": quote, "entities": asdict(entities)}
 
 
+def _shrink(partial: dict[str, Any], budget: int) -> dict[str, Any]:
+    """Trim one partial digest until it fits `budget` tokens: later key points, then entities, then quote."""
+    while estimate_tokens(json.dumps(partial, ensure_ascii=False)) > budget:
+        if len(partial["key_points"]) > 1:
+            partial["key_points"] = partial["key_points"][:-1]
+        elif any(partial["entities"].values()):
+            partial["entities"] = {kind: [] for kind in partial["entities"]}
+        elif partial["quote"]:
+            partial["quote"] = None
+        else:
+            partial["key_points"] = [truncate(partial["key_points"][0], 200)] if partial["key_points"] else []
+            partial["tldr"] = truncate(partial["tldr"], 200)
+            break
+    return partial
+
+
+def _group(partials: list[dict[str, Any]], budget: int) -> list[list[dict[str, Any]]]:
+    """Consecutive partials packed into groups whose JSON fits `budget` tokens (at least two per group)."""
+    groups: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    for partial in partials:
+        candidate = [*current, partial]
+        if len(current) >= 2 and estimate_tokens(json.dumps(candidate, ensure_ascii=False)) > budget:
+            groups.append(current)
+            current = [partial]
+        else:
+            current = candidate
+    if current:
+        if len(current) == 1 and groups:
+            groups[-1].append(current[0])
+        else:
+            groups.append(current)
+    return groups
+
+
 def _unsupported_parameter(exc: openai.BadRequestError) -> bool:
     text = str(exc).lower()
     return "unsupported" in text and ("max_tokens" in text or "temperature" in text)
@@ -113,12 +149,13 @@ class LLMSummarizer:
         model: str,
         *,
         context_tokens: int,
-        max_output_tokens: int = MAX_OUTPUT_TOKENS,
+        max_output_tokens: int | None = None,
     ) -> None:
         self.client = client
         self.model = model
         self.context_tokens = context_tokens
-        self.max_output_tokens = max_output_tokens
+        # A small local model (n_ctx 2048) cannot spare 900 tokens for the answer: a quarter of the context.
+        self.max_output_tokens = max_output_tokens or min(MAX_OUTPUT_TOKENS, max(256, context_tokens // 4))
         self._modern_parameters = False
 
     async def _create(self, messages: list[Any]) -> Any:
@@ -164,11 +201,7 @@ class LLMSummarizer:
             if on_progress is not None:
                 await on_progress(number, total)
         if plan.needs_combine:
-            merged = [_compact(part) for part in parts]
-            user = f"Title: {title}\n{_fence(json.dumps(merged, ensure_ascii=False, separators=(',', ':')))}"
-            final = await self._ask(COMBINE_PROMPT, user, tokens, on_usage)
-            if on_progress is not None:
-                await on_progress(total, total)
+            final = await self._combine(parts, title, plan.chunk_budget, tokens, on_usage, on_progress)
         else:
             final = parts[0]
         try:
@@ -178,6 +211,36 @@ class LLMSummarizer:
         return LLMDigest(
             tldr, key_points, topics, entities, quote, angle, poll, tokens[0], tokens[1], len(plan.chunks)
         )
+
+    async def _combine(
+        self,
+        parts: list[DigestOut],
+        title: str,
+        budget: int,
+        tokens: list[int],
+        on_usage: UsageCallback | None,
+        on_progress: ProgressCallback | None,
+    ) -> DigestOut:
+        """Merge the parts' digests; in rounds when together they exceed one request's budget."""
+        # Each partial fits half the budget, so any group (at least two, for progress) fits it whole.
+        level = [_shrink(_compact(part), budget // 2) for part in parts]
+        done = len(parts)
+        while True:
+            groups = _group(level, budget)
+            if on_progress is not None and len(groups) > 1:
+                await on_progress(done, done + len(groups) + 1)
+            merged: list[DigestOut] = []
+            for group in groups:
+                blob = json.dumps(group, ensure_ascii=False, separators=(",", ":"))
+                merged.append(
+                    await self._ask(COMBINE_PROMPT, f"Title: {title}\n{_fence(blob)}", tokens, on_usage)
+                )
+                done += 1
+            if len(merged) == 1:
+                if on_progress is not None:
+                    await on_progress(done, done)
+                return merged[0]
+            level = [_shrink(_compact(part), budget // 2) for part in merged]
 
     async def _ask(
         self, system: str, user: str, tokens: list[int], on_usage: UsageCallback | None

@@ -79,6 +79,19 @@ async def test_long_transcript_is_chunked_and_combined_with_progress(
     assert all(r["usage"]["prompt_tokens"] <= 6000 for r in double.requests)
 
 
+async def test_a_small_context_model_gets_requests_that_fit(
+    double: OpenAIDouble, make_service: Callable[..., DigestService]
+) -> None:
+    service = make_service(context_tokens=2048)  # e.g. llama.cpp server with --n_ctx 2048
+    await service.digest_text("ep", "T", SourceText(hour_transcript(2000), "transcript"))
+    requests = double.requests
+    assert len(requests) > 2
+    for record in requests:
+        assert record["usage"]["prompt_tokens"] + record["body"]["max_tokens"] <= 2048
+    combines = [r for r in double.chat_requests if "partial digests" in r["messages"][0]["content"]]
+    assert len(combines) >= 2  # the parts did not fit one request: they were combined in rounds
+
+
 async def test_cached_rerun_sends_no_request(
     double: OpenAIDouble, make_service: Callable[..., DigestService]
 ) -> None:
