@@ -25,7 +25,7 @@ from tests.doubles.discord.transport import ApiRequest
 T = TypeVar("T")
 
 
-async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 5.0, what: str = "") -> T:
+async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 10.0, what: str = "") -> T:
     """Re-check `check()` until it returns something truthy; fail after `timeout` seconds (bounded)."""
     deadline = time.monotonic() + timeout
     while True:

@@ -61,7 +61,7 @@ async def test_announcement_with_thread_buttons_and_role_ping(
     )  # fmt: skip
 
     messages = await double.wait_for(
-        lambda: bot_messages(world, world.episodes), description="the announcement"
+        lambda: bot_messages(world, world.episodes), timeout=10, description="the announcement"
     )
     assert len(messages) == 1
     message = messages[0]
@@ -86,6 +86,7 @@ async def test_announcement_with_thread_buttons_and_role_ping(
 
     thread = await double.wait_for(
         lambda: next((t for t in double.threads if t.parent_id == world.episodes.id), None),
+        timeout=10,
         description="the discussion thread",
     )
     assert thread.name == "Open weights @everyone <@&1> catch up"[:100]
@@ -107,6 +108,7 @@ async def test_forum_post_with_the_podcast_tag(runner: BotRunner, world: World, 
 
     thread = await double.wait_for(
         lambda: next((t for t in double.threads if t.parent_id == world.forum.id), None),
+        timeout=10,
         description="the forum post",
     )
     assert thread.name == "Forum episode"
@@ -135,7 +137,7 @@ async def test_an_edited_item_is_updated_in_place(runner: BotRunner, world: Worl
         messages = bot_messages(world, world.episodes)
         return messages[0] if messages and messages[0].embeds[0]["title"] == "First title" else None
 
-    message = await double.wait_for(updated, description="the edited announcement")
+    message = await double.wait_for(updated, timeout=10, description="the edited announcement")
     assert len(bot_messages(world, world.episodes)) == 1
     assert message.embeds[0]["description"] == "Corrected notes."
     assert message.edited_at is not None

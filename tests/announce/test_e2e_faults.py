@@ -68,7 +68,7 @@ async def test_403_pauses_alerts_once_and_resume_delivers_everything_once(
     double.deny_bot(world.episodes)
 
     _, first = await new_episode(runner, store, "ep-3", "Missed while broken")
-    alert = await double.wait_for_message(world.modlog.id, lambda m: "paused" in m.content)
+    alert = await double.wait_for_message(world.modlog.id, lambda m: "paused" in m.content, timeout=10)
     assert world.episodes.mention in alert.content and "/admin feed resume feed:podcast" in alert.content
     assert "Send Messages" in alert.content
     assert alert.allowed_mentions == {"parse": []}
@@ -120,7 +120,7 @@ async def test_404_without_a_modlog_tells_the_owner_and_a_new_channel_recovers(
             "no longer exists" in m.content for m in double.messages_in(channel_id)
         )
 
-    await double.wait_for(owner_dm, description="a DM to the owner")
+    await double.wait_for(owner_dm, timeout=10, description="a DM to the owner")
     dm = double.messages_in(double.world.dm_channels[guild.owner_id])[0]
     assert "/admin feed channel feed:podcast" in dm.content and "/admin modlog" in dm.content
 

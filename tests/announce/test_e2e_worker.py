@@ -65,6 +65,7 @@ async def test_new_edited_and_failing_feed_reach_the_guild(
         assert [i.id for i in result.edited_items] == [new.id]
         await double.wait_for(
             lambda: bot_messages(world, world.episodes)[0].embeds[0]["title"] == "Episode 2 (fixed)",
+            timeout=10,
             description="the announcement edited in place",
         )
         assert len(bot_messages(world, world.episodes)) == 1
@@ -72,7 +73,9 @@ async def test_new_edited_and_failing_feed_reach_the_guild(
         server.set_status("/podcast.xml", 503)
         await worker.poll_feed(feed.id)
         await worker.poll_feed(feed.id)
-        alert = await double.wait_for_message(world.modlog.id, lambda m: "is failing" in m.content)
+        alert = await double.wait_for_message(
+            world.modlog.id, lambda m: "is failing" in m.content, timeout=10
+        )
         assert "The AI Daily Brief" in alert.content and alert.allowed_mentions == {"parse": []}
 
 
