@@ -85,3 +85,13 @@ def test_empty_and_title_only_sources_do_not_crash() -> None:
     assert digest.key_points == ["Episode 12: open weights"]
     one = summarize_offline("Short note.", "T")
     assert one.key_points == ["Short note."]
+
+
+def test_preview_text_for_the_offline_run() -> None:
+    from bot.digest import preview_text
+
+    text = preview_text("Open weights week", SHORT)
+    assert text.startswith("TL;DR: ")
+    assert "Is open source going to beat closed models this year?" in text
+    assert "sentences quoted from the show notes" in text
+    assert "the newsletter issue" in preview_text("Issue", SHORT, newsletter=True)
