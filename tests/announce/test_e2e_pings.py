@@ -34,6 +34,13 @@ async def test_the_button_and_commands_toggle_the_ping_role(
     assert "won't be pinged" in record.content
     assert not has_role(world, ada, role)
 
+    await runner.stop()  # the button outlives the process: it is handled by custom_id, state in the store
+    await runner.start()
+    record = await (await double.click(announcement, button, ada)).wait_response()
+    assert "You'll be pinged" in record.content and has_role(world, ada, role)
+    record = await (await double.click(announcement, button, ada)).wait_response()
+    assert not has_role(world, ada, role)
+
     record = await (await double.invoke(guild, ada, "subscribe")).wait_response()
     assert "You'll be pinged" in record.content and has_role(world, ada, role)
     record = await (await double.invoke(guild, ada, "unsubscribe")).wait_response()
