@@ -141,3 +141,36 @@ async def test_clicks_after_closing_are_refused_and_multiple_choice_toggles(
         world.guild, world.moderator, "poll close", {"poll": poll.id}, channel=world.general
     )
     assert "is not open" in (await again.wait_final()).content
+
+
+async def test_a_deleted_channel_does_not_stop_other_polls_from_closing(
+    world: World, bot: CommunityBot, runner: BotRunner
+) -> None:
+    double = world.double
+    doomed_channel = double.add_text_channel(world.guild, "doomed")
+    kept = await create_anonymous(world)
+    record = await double.invoke(
+        world.guild,
+        world.moderator,
+        "poll create",
+        {"question": "Doomed?", "answers": "yes | no", "mode": "anonymous"},
+        channel=doomed_channel,
+    )
+    await record.wait_final(lambda m: "is up" in m.content)
+    kept_poll = await runner.service.repo.by_message(kept.id)
+    [doomed_poll] = [p for p in await runner.service.search(world.guild.id, "Doomed", only_open=True)]
+    await runner.stop()
+    await double.delete_channel(doomed_channel)
+    double.expect_errors(10003)  # Unknown Channel: the bot finds out the channel is gone
+    await runner.pass_time_while_stopped(doomed_poll.id, hours=26)  # due first
+    await runner.pass_time_while_stopped(kept_poll.id, hours=25)
+    await runner.start()
+    results = await double.wait_for_message(world.general.id, lambda m: bool(m.attachments))
+    assert "Should frontier model weights be published?" in results.text()
+
+    async def both_done():
+        polls = [await runner.service.repo.get(p.id) for p in (doomed_poll, kept_poll)]
+        return all(p.status is PollStatus.DONE for p in polls) and polls
+
+    doomed, done = await eventually(both_done, what="both polls done")
+    assert doomed.results_message_id is None and done.results_message_id == results.id
