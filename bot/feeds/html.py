@@ -12,7 +12,16 @@ import unicodedata
 import warnings
 from typing import Any
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from bs4 import (
+    BeautifulSoup,
+    CData,
+    Comment,
+    Declaration,
+    Doctype,
+    MarkupResemblesLocatorWarning,
+    ProcessingInstruction,
+    XMLParsedAsHTMLWarning,
+)
 from markdownify import MarkdownConverter
 
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "form", "button", "svg", "head", "template", "object")
@@ -21,6 +30,32 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _SPACES = re.compile(r"\s+")
+_NOT_TEXT = (Comment, CData, Declaration, Doctype, ProcessingInstruction)
+_LEFTOVER_TAG = re.compile(r"<(?!https?://)[a-zA-Z!/?][^<>]*>")
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
+
+
+def strip_leftover_tags(text: str) -> str:
+    """Remove tag-shaped leftovers (escaped markup that decoded into text) outside Markdown code spans."""
+    if "<" not in text:
+        return text
+    parts = []
+    last = 0
+    for span in _CODE_SPAN.finditer(text):
+        parts.append(_strip_tags(text[last : span.start()]))
+        parts.append(span.group(0))
+        last = span.end()
+    parts.append(_strip_tags(text[last:]))
+    return "".join(parts)
+
+
+def _strip_tags(text: str) -> str:
+    for _ in range(3):  # removing one tag can join the pieces of another
+        stripped = _LEFTOVER_TAG.sub("", text)
+        if stripped == text:
+            break
+        text = stripped
+    return text
 
 
 class _Converter(MarkdownConverter):
@@ -56,6 +91,8 @@ def _soup(markup: str) -> BeautifulSoup:
         soup = BeautifulSoup(markup, "html.parser")
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()
+    for node in soup.find_all(string=lambda text: isinstance(text, _NOT_TEXT)):
+        node.extract()  # comments (Outlook's <!--[if mso]>), CDATA, doctypes, processing instructions
     return soup
 
 
@@ -78,7 +115,7 @@ def html_to_markdown(markup: str | None) -> str:
             newline_style="backslash",
         )
         text = converter.convert_soup(_soup(markup))
-    text = _TRAILING_SPACE.sub("\n", text.replace("\r\n", "\n").replace("\xa0", " "))
+    text = _TRAILING_SPACE.sub("\n", strip_leftover_tags(text).replace("\r\n", "\n").replace("\xa0", " "))
     return clean_text(_BLANK_LINES.sub("\n\n", text)).strip()
 
 
@@ -88,4 +125,4 @@ def html_to_line(markup: str | None) -> str:
         return ""
     markup = clean_text(markup)
     text = _soup(markup).get_text(" ") if _TAG_HINT.search(markup) else htmllib.unescape(markup)
-    return _SPACES.sub(" ", clean_text(text)).strip()
+    return _SPACES.sub(" ", strip_leftover_tags(clean_text(text))).strip()
