@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ITEM_PREFIX = "item:"  # autocomplete values; anything else typed is searched as a title or key
 BACKENDS = [
     app_commands.Choice(name="Automatic (LLM when configured and within budget)", value="auto"),
     app_commands.Choice(name="LLM", value="llm"),
@@ -70,11 +71,11 @@ class Digests(commands.Cog):
     # Shared helpers ------------------------------------------------------------------------------
 
     async def resolve(self, value: str | None) -> StoredItem:
-        """The item an option names: an autocomplete value (item id), a key, a title fragment, or newest."""
+        """The item an option names: an autocomplete value, a key, a title fragment, or (empty) the newest."""
         feeds = self.bot.store.feeds
         text = (value or "").strip()
-        if text.isdigit():
-            item = await feeds.get_item(int(text))
+        if text.startswith(ITEM_PREFIX) and text.removeprefix(ITEM_PREFIX).isdigit():
+            item = await feeds.get_item(int(text.removeprefix(ITEM_PREFIX)))
             if item is not None:
                 return item
         found = await feeds.find_items(text, limit=1)
@@ -126,7 +127,10 @@ class Digests(commands.Cog):
     async def choices(self, current: str) -> list[app_commands.Choice[str]]:
         """Recent episodes and issues whose title contains what was typed, newest first (at most 25)."""
         items = await self.bot.store.feeds.find_items(current.strip(), limit=25)
-        return [app_commands.Choice(name=truncate(i.title or i.key, 100), value=str(i.id)) for i in items]
+        return [
+            app_commands.Choice(name=truncate(i.title or i.key, 100), value=f"{ITEM_PREFIX}{i.id}")
+            for i in items
+        ]
 
 
 class DigestAdmin(app_commands.Group):

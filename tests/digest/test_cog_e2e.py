@@ -118,9 +118,9 @@ async def test_member_reads_a_digest_privately_then_publicly_paying_once(
     choices = await discord_double.autocomplete(
         guild, member, "digest", {"episode": "open w"}, focused="episode"
     )
-    assert choices == [{"name": "Ep 812: open weights win?", "value": str(item.id)}]
+    assert choices == [{"name": "Ep 812: open weights win?", "value": f"item:{item.id}"}]
 
-    record = discord_double.invoke(guild, member, "digest", {"episode": str(item.id)})
+    record = discord_double.invoke(guild, member, "digest", {"episode": f"item:{item.id}"})
     message = await (await record).wait_final(lambda m: bool(m.embeds))
     assert message.ephemeral
     embed = message.embeds[0]
@@ -137,6 +137,12 @@ async def test_member_reads_a_digest_privately_then_publicly_paying_once(
     assert public.embeds[0]["description"] == embed["description"]
     assert len(double.chat_requests) == 1  # the stored digest: nothing paid twice
 
+    for typed in ("ep-812", "812"):  # a key, or a title fragment typed without picking a suggestion
+        found = await (await discord_double.invoke(guild, member, "digest", {"episode": typed})).wait_final(
+            lambda m: bool(m.embeds)
+        )
+        assert found.embeds[0]["title"] == "Digest: Ep 812: open weights win?"
+
 
 async def test_moderator_regenerates_with_progress_and_members_cannot(
     harness: Harness, discord_double: DiscordDouble, double: OpenAIDouble, store: Store
@@ -148,7 +154,9 @@ async def test_moderator_regenerates_with_progress_and_members_cannot(
     item = await add_episode(store, "ep-long", "A one-hour episode", hour_transcript(10_000))
     await harness.start()
 
-    record = await discord_double.invoke(guild, mod, "admin digest regenerate", {"episode": str(item.id)})
+    record = await discord_double.invoke(
+        guild, mod, "admin digest regenerate", {"episode": f"item:{item.id}"}
+    )
     final = await record.wait_final(lambda m: m.content.startswith("Regenerated"), timeout=15)
     assert final.ephemeral
     assert "by double-model" in final.content and "tokens in" in final.content
@@ -160,7 +168,7 @@ async def test_moderator_regenerates_with_progress_and_members_cannot(
     assert final.embeds[0]["title"] == "Digest: A one-hour episode"
 
     offline = await discord_double.invoke(
-        guild, mod, "admin digest regenerate", {"episode": str(item.id), "backend": "offline"}
+        guild, mod, "admin digest regenerate", {"episode": f"item:{item.id}", "backend": "offline"}
     )
     assert (
         "offline summarizer"
@@ -174,7 +182,11 @@ async def test_moderator_regenerates_with_progress_and_members_cannot(
     assert f"{parts + 1} requests" in status.content
 
     refused = await discord_double.invoke(
-        guild, member, "admin digest regenerate", {"episode": str(item.id)}, bypass_default_permissions=True
+        guild,
+        member,
+        "admin digest regenerate",
+        {"episode": f"item:{item.id}"},
+        bypass_default_permissions=True,
     )
     answer = await refused.wait_final()
     assert answer.ephemeral and "Manage Server" in answer.content
