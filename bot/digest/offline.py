@@ -88,6 +88,33 @@ def _refine(sentence: str) -> list[str]:
     return parts
 
 
+LONG_SENTENCE = 600
+_WORDS_PER_PIECE = 40
+
+
+def _split_long(sentence: str) -> list[str]:
+    """Unpunctuated captions are one endless "sentence": cut it at commas, else every 40 words."""
+    pieces: list[str] = []
+    current = ""
+    for clause in re.split(r"(?<=[,;:])\s+", sentence):
+        if current and len(current) + len(clause) + 1 > KEY_POINT_LIMIT:
+            pieces.append(current)
+            current = ""
+        current = f"{current} {clause}".strip()
+    if current:
+        pieces.append(current)
+    out: list[str] = []
+    for piece in pieces:
+        words = piece.split()
+        if len(piece) <= KEY_POINT_LIMIT:
+            out.append(piece)
+        else:
+            out.extend(
+                " ".join(words[i : i + _WORDS_PER_PIECE]) for i in range(0, len(words), _WORDS_PER_PIECE)
+            )
+    return out
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of `text`, paragraph by paragraph, whitespace normalised."""
     sentences: list[str] = []
@@ -96,7 +123,10 @@ def split_sentences(text: str) -> list[str]:
         if paragraph:
             for found in nupunkt.sent_tokenize(paragraph):
                 if isinstance(found, str):
-                    sentences.extend(part for part in _refine(found) if part)
+                    for part in _refine(found):
+                        sentences.extend(
+                            _split_long(part) if len(part) > LONG_SENTENCE else [part] if part else []
+                        )
     return sentences
 
 

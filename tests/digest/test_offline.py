@@ -95,3 +95,11 @@ def test_preview_text_for_the_offline_run() -> None:
     assert "Is open source going to beat closed models this year?" in text
     assert "sentences quoted from the show notes" in text
     assert "the newsletter issue" in preview_text("Issue", SHORT, newsletter=True)
+
+
+def test_unpunctuated_captions_still_give_key_points_from_the_source() -> None:
+    source = " ".join(hour_transcript(3000).replace(".", "").replace("?", "").lower().split())
+    digest = summarize_offline(source, "Auto captions")
+    assert len(digest.key_points) >= KEY_POINTS_MIN
+    assert all(point in source and len(point) <= 300 for point in digest.key_points)
+    assert digest.tldr in source and len(digest.tldr) <= TLDR_LIMIT
