@@ -7,6 +7,7 @@ hold the permissions.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -14,6 +15,8 @@ import discord
 from discord import app_commands
 
 from bot.render.text import truncate
+
+log = logging.getLogger(__name__)
 
 EMBED_COLOUR = discord.Colour(0x5B5BD6)
 
@@ -104,8 +107,13 @@ def entries(
     permissions: discord.Permissions | None,
     *,
     in_guild: bool = True,
+    runnable: set[str] | None = None,
 ) -> list[HelpEntry]:
-    """The commands this person can run here, grouped in the order of `GROUPS`, then by name."""
+    """The commands this person can run here, grouped in the order of `GROUPS`, then by name.
+
+    `runnable`, when given, holds the qualified names whose own checks pass for this person (see
+    `runnable_names`): it hides moderator-only subcommands of member groups such as `/poll create`.
+    """
     slash = [c for c in tree_commands if isinstance(c, app_commands.Command | app_commands.Group)]
     found = []
     for command in walk(slash):
@@ -113,6 +121,8 @@ def entries(
         if not may_use(command, permissions if in_guild else None):
             continue
         if not in_guild and root.guild_only:
+            continue
+        if runnable is not None and command.qualified_name not in runnable:
             continue
         found.append(
             HelpEntry(
@@ -174,3 +184,23 @@ def command_embed(entry: HelpEntry) -> discord.Embed:
     embed.add_field(name="Example", value=f"`{entry.example}`", inline=False)
     embed.set_footer(text=entry.group)
     return embed
+
+
+async def runnable_names(
+    commands: Iterable[app_commands.Command | app_commands.Group | app_commands.ContextMenu],
+    interaction: discord.Interaction,
+) -> set[str]:
+    """The leaf commands whose checks (cog, group and command checks) pass for this interaction's user."""
+    names = set()
+    slash = [c for c in commands if isinstance(c, app_commands.Command | app_commands.Group)]
+    for command in walk(slash):
+        try:
+            allowed = await command._check_can_run(interaction)
+        except app_commands.AppCommandError:
+            allowed = False
+        except Exception:  # a check that breaks must not break /help; hide that command
+            log.warning("check of /%s failed while building /help", command.qualified_name, exc_info=True)
+            allowed = False
+        if allowed:
+            names.add(command.qualified_name)
+    return names

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.console.help import HelpEntry, command_embed, entries, help_embeds
+from bot.console.help import HelpEntry, command_embed, entries, help_embeds, runnable_names
 from bot.errors import NO_MENTIONS, UserFacingError
 from bot.search import QueryError, SearchService
 from bot.search.cards import card_embed
@@ -158,7 +158,7 @@ class Members(commands.Cog):
     @app_commands.command(name="help", description="Every command you can use here, grouped, with examples.")
     @app_commands.describe(command="Show one command in detail, e.g. search or admin status")
     async def help(self, interaction: discord.Interaction, command: str | None = None) -> None:
-        found = self._help_entries(interaction)
+        found = await self._help_entries(interaction)
         if command:
             wanted = command.strip().lstrip("/").casefold()
             match = next((e for e in found if e.name == wanted), None)
@@ -175,14 +175,18 @@ class Members(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         typed = current.strip().lstrip("/").casefold()
-        found = [e for e in self._help_entries(interaction) if typed in e.name]
+        found = [e for e in await self._help_entries(interaction) if typed in e.name]
         found.sort(key=lambda e: (not e.name.startswith(typed), e.name))
         return [app_commands.Choice(name=f"/{e.name}"[:100], value=e.name[:100]) for e in found[:25]]
 
-    def _help_entries(self, interaction: discord.Interaction) -> list[HelpEntry]:
+    async def _help_entries(self, interaction: discord.Interaction) -> list[HelpEntry]:
         in_guild = interaction.guild_id is not None
+        commands_ = self.bot.tree.get_commands()
         return entries(
-            self.bot.tree.get_commands(), interaction.permissions if in_guild else None, in_guild=in_guild
+            commands_,
+            interaction.permissions if in_guild else None,
+            in_guild=in_guild,
+            runnable=await runnable_names(commands_, interaction),
         )
 
 

@@ -47,10 +47,10 @@ class World:
     other_mod: Member
 
     async def run(
-        self, who: Member, command: str, guild: Guild | None = None, **options: Any
+        self, who: Member, name: str, /, guild: Guild | None = None, **options: Any
     ) -> InteractionRecord:
-        """Invoke `/command` and wait for its final reply."""
-        record = await self.double.invoke(guild or self.guild, who, command, options)
+        """Invoke `/name` with `options` and wait for its final reply."""
+        record = await self.double.invoke(guild or self.guild, who, name, options)
         await record.wait_final()
         return record
 
