@@ -22,7 +22,7 @@ from bot.timeutil import discord_timestamp
 log = logging.getLogger(__name__)
 
 #: Moderator actions outside `/admin`.
-MODERATOR_COMMANDS = frozenset({"poll create", "poll close"})
+MODERATOR_COMMANDS = frozenset({"poll create", "poll close", "poll settings"})
 ARGUMENT_LIMIT = 200
 HIDDEN = "[hidden]"
 _SECRET_NAME = re.compile(r"token|secret|password|passwd|api_?key|webhook", re.I)
