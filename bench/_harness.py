@@ -85,6 +85,7 @@ class Child:
     started: float = 0.0
     ready_at: float | None = None
     ready_line: str = ""
+    ready_cpu: float = 0.0
     log: list[str] = field(default_factory=list)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _reader: asyncio.Task[None] | None = None
@@ -108,6 +109,7 @@ class Child:
             line = raw.decode(errors="replace").rstrip("\n")
             if self.ready_at is None and READY_MARKER in line:
                 self.ready_at = time.perf_counter()
+                self.ready_cpu = self._cpu()
                 self.ready_line = line
                 self._ready.set()
             self.log.append(line)
@@ -144,6 +146,13 @@ class Child:
         if self._reader is not None:
             await asyncio.wait_for(self._reader, timeout)
         return code
+
+    def _cpu(self) -> float:
+        """User + system CPU seconds the child has used so far (0 if it is already gone)."""
+        try:
+            return sum(psutil.Process(self.pid).cpu_times()[:2])
+        except psutil.Error:
+            return 0.0
 
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log[-lines:])
@@ -205,14 +214,27 @@ async def world(guilds: int, *, channels: int = 3, members: int = 5) -> AsyncIte
         yield World(double, feeds, guilds)
 
 
-async def run_bot(world: World, database: Path, *, measure_memory: bool) -> tuple[float, float, str]:
-    """One `python -m bot run`: (seconds to ready, RSS in MB once idle or 0, its ready line)."""
-    child = Child([PYTHON, "-m", "bot", "run"], world.env(DATABASE_PATH=str(database)), database.parent)
+@dataclass(frozen=True, slots=True)
+class Run:
+    """What one child measured: wall and CPU seconds from spawn to ready, idle RSS (0 if not read)."""
+
+    ready_s: float
+    cpu_s: float
+    rss_mb: float
+    ready_line: str
+
+
+async def run_child(argv: Sequence[str], env: dict[str, str], cwd: Path, *, memory: bool, clean: bool) -> Run:
+    """Spawn, wait for the ready line, optionally wait until idle and read RSS, then SIGTERM.
+
+    With `clean`, the child must also exit 0 without logging a traceback (the bot's clean shutdown).
+    """
+    child = Child(argv, env, cwd)
     await child.start()
     try:
         ready = await child.wait_ready()
         rss = 0.0
-        if measure_memory:
+        if memory:
             await wait_idle(child.pid)
             rss = child.rss_mb()
         code = await child.stop()
@@ -220,26 +242,17 @@ async def run_bot(world: World, database: Path, *, measure_memory: bool) -> tupl
         if child.proc is not None and child.proc.returncode is None:
             child.proc.kill()
             await child.proc.wait()
-    if code != 0 or any("Traceback" in line for line in child.log):
-        raise RuntimeError(f"the bot exited with {code} or logged a traceback:\n{child.tail()}")
-    return ready, rss, child.ready_line
+    if clean and (code != 0 or any("Traceback" in line for line in child.log)):
+        raise RuntimeError(f"{argv[1:4]} exited with {code} or logged a traceback:\n{child.tail()}")
+    return Run(ready, child.ready_cpu, rss, child.ready_line)
 
 
-async def run_script(
-    world: World, script: str, cwd: Path, *, measure_memory: bool
-) -> tuple[float, float, str]:
-    """One `python -c script` child (a bare client or interpreter): (seconds to ready, idle RSS MB, line)."""
-    child = Child([PYTHON, "-c", script], world.env(), cwd)
-    await child.start()
-    try:
-        ready = await child.wait_ready()
-        rss = 0.0
-        if measure_memory:
-            await wait_idle(child.pid)
-            rss = child.rss_mb()
-        await child.stop()
-    finally:
-        if child.proc is not None and child.proc.returncode is None:
-            child.proc.kill()
-            await child.proc.wait()
-    return ready, rss, child.ready_line
+async def run_bot(world: World, database: Path, *, memory: bool) -> Run:
+    """One `python -m bot run` on `database`, against the world's doubles."""
+    env = world.env(DATABASE_PATH=str(database))
+    return await run_child([PYTHON, "-m", "bot", "run"], env, database.parent, memory=memory, clean=True)
+
+
+async def run_script(world: World, script: str, cwd: Path, *, memory: bool) -> Run:
+    """One `python -c script` (a bare client or interpreter), against the world's doubles."""
+    return await run_child([PYTHON, "-c", script], world.env(), cwd, memory=memory, clean=False)

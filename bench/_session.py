@@ -4,7 +4,7 @@ The world: a Discord protocol double with 100 guilds (3 text channels and 5 memb
 server double serving the two configured feeds; a store whose podcast feed holds 10,000 episodes. In it:
 
 1. one cold start of `python -m bot run` on that store (it syncs the slash commands, as on a first deploy);
-2. `runs` warm starts (commands unchanged, so no sync: the steady state of every restart), each timed from
+2. `bot_runs` warm starts (commands unchanged, so no sync: the steady state of every restart), each timed from
    spawn to the bot's "ready as" log line, then left to go idle (its first feed poll done) and its RSS read;
 3. `runs` bare `discord.Client` scripts doing the same connect (same intents, same double), timed the same
    way and their RSS read once idle;
@@ -33,38 +33,45 @@ IN_FEED = 25  # the newest episodes listed in the served feed body
 
 @dataclass(frozen=True, slots=True)
 class Session:
+    """Every child's measurements; the properties are the medians the figures report."""
+
     guilds: int
     episodes: int
-    runs: int
-    cold_ready_s: float
+    cold: _harness.Run
     cold_syncs: int
     warm_syncs: int
-    bot_ready_s: list[float]
-    bot_rss_mb: list[float]
-    client_ready_s: list[float]
-    client_rss_mb: list[float]
-    import_rss_mb: list[float]
-    feed_requests: int
+    bots: list[_harness.Run]
+    clients: list[_harness.Run]
+    imports: list[_harness.Run]
 
     @property
     def bot_ready(self) -> float:
-        return statistics.median(self.bot_ready_s)
+        return statistics.median(run.ready_s for run in self.bots)
+
+    @property
+    def bot_cpu(self) -> float:
+        return statistics.median(run.cpu_s for run in self.bots)
 
     @property
     def client_ready(self) -> float:
-        return statistics.median(self.client_ready_s)
+        return statistics.median(run.ready_s for run in self.clients)
+
+    @property
+    def client_cpu(self) -> float:
+        return statistics.median(run.cpu_s for run in self.clients)
 
     @property
     def bot_rss(self) -> float:
-        return statistics.median(self.bot_rss_mb)
+        """Median idle RSS of every bot started, the cold one included (idle, it holds the same)."""
+        return statistics.median(run.rss_mb for run in [self.cold, *self.bots])
 
     @property
     def client_rss(self) -> float:
-        return statistics.median(self.client_rss_mb)
+        return statistics.median(run.rss_mb for run in self.clients)
 
     @property
     def import_rss(self) -> float:
-        return statistics.median(self.import_rss_mb)
+        return statistics.median(run.rss_mb for run in self.imports)
 
 
 _GUILD_COUNT = re.compile(r"in (\d+) guilds")
@@ -76,7 +83,11 @@ def _check_guilds(line: str, expected: int, who: str) -> None:
         raise RuntimeError(f"{who} was ready without all {expected} guilds: {line!r}")
 
 
-async def run_session(guilds: int = GUILDS, episodes: int = EPISODES, runs: int = 5) -> Session:
+async def run_session(
+    guilds: int = GUILDS, episodes: int = EPISODES, runs: int = 5, bot_runs: int | None = None
+) -> Session:
+    """The session in the module docstring: `bot_runs` warm bots (default `runs`), `runs` of the others."""
+    bot_runs = runs if bot_runs is None else bot_runs
     items = _episodes.episodes(episodes)
     with tempfile.TemporaryDirectory(prefix="bench-processes-") as folder:
         database = Path(folder) / "bot.sqlite3"
@@ -90,56 +101,34 @@ async def run_session(guilds: int = GUILDS, episodes: int = EPISODES, runs: int 
                 raise RuntimeError(f"the store holds {stored} episodes, not {episodes}")
 
             syncs = world.double.command_store.sync_log
-            cold_ready, _, line = await _harness.run_bot(world, database, measure_memory=False)
-            _check_guilds(line, guilds, "the bot")
+            cold = await _harness.run_bot(world, database, memory=True)
+            _check_guilds(cold.ready_line, guilds, "the bot")
             cold_syncs = len(syncs)
-
-            bot_ready, bot_rss = [], []
-            for _ in range(runs):
-                ready, rss, line = await _harness.run_bot(world, database, measure_memory=True)
-                _check_guilds(line, guilds, "the bot")
-                bot_ready.append(ready)
-                bot_rss.append(rss)
+            bots = []
+            for _ in range(bot_runs):
+                bots.append(await _harness.run_bot(world, database, memory=True))
+                _check_guilds(bots[-1].ready_line, guilds, "the bot")
             warm_syncs = len(syncs) - cold_syncs
-
-            client_ready, client_rss = [], []
+            clients = []
             for _ in range(runs):
-                ready, rss, line = await _harness.run_script(
-                    world, _harness.BARE_CLIENT, Path(folder), measure_memory=True
+                clients.append(
+                    await _harness.run_script(world, _harness.BARE_CLIENT, database.parent, memory=True)
                 )
-                _check_guilds(line, guilds, "the bare client")
-                client_ready.append(ready)
-                client_rss.append(rss)
-
-            import_rss = []
-            for _ in range(runs):
-                _, rss, _ = await _harness.run_script(
-                    world, _harness.BARE_IMPORT, Path(folder), measure_memory=True
-                )
-                import_rss.append(rss)
-            feed_requests = len(world.feeds.requests_for("/podcast.xml"))
-    return Session(
-        guilds=guilds,
-        episodes=episodes,
-        runs=runs,
-        cold_ready_s=cold_ready,
-        cold_syncs=cold_syncs,
-        warm_syncs=warm_syncs,
-        bot_ready_s=bot_ready,
-        bot_rss_mb=bot_rss,
-        client_ready_s=client_ready,
-        client_rss_mb=client_rss,
-        import_rss_mb=import_rss,
-        feed_requests=feed_requests,
-    )
-
-
-def measure(guilds: int = GUILDS, episodes: int = EPISODES, runs: int = 5) -> Session:
-    """Run the whole session (see the module docstring) and return every raw measurement."""
-    return asyncio.run(run_session(guilds, episodes, runs))
+                _check_guilds(clients[-1].ready_line, guilds, "the bare client")
+            imports = [
+                await _harness.run_script(world, _harness.BARE_IMPORT, database.parent, memory=True)
+                for _ in range(runs)
+            ]
+    return Session(guilds, episodes, cold, cold_syncs, warm_syncs, bots, clients, imports)
 
 
 @cache
 def session(quick: bool) -> Session:
-    """The session behind both figures, run once per mode: 3 runs of each child with --quick, else 7."""
-    return measure(runs=3 if quick else 7)
+    """The session behind both figures, run once per mode.
+
+    --quick: 2 warm bots (the bot's RSS is still a median of 3 with the cold start) and 3 of each bare
+    child; otherwise 7 of each.
+    """
+    if quick:
+        return asyncio.run(run_session(runs=3, bot_runs=2))
+    return asyncio.run(run_session(runs=7))

@@ -26,7 +26,7 @@ def figure_resident_memory(quick: bool) -> Figure:
         direction="lower",
         limit=LIMIT_MB,
         note=(
-            f"median of {s.runs} idle bots vs bare interpreter + discord.py; a bare discord.Client connected "
-            f"to the same {s.guilds} guilds: {s.client_rss:.0f} MB"
+            f"median of {len(s.bots) + 1} idle bots vs {len(s.imports)} bare interpreters with discord.py; "
+            f"a bare discord.Client connected to the same {s.guilds} guilds: {s.client_rss:.0f} MB"
         ),
     )

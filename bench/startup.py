@@ -28,7 +28,8 @@ def figure_ready_time(quick: bool) -> Figure:
         target=TARGET_RATIO,
         direction="lower",
         note=(
-            f"median of {s.runs}; first start on a new database (syncs {s.cold_syncs} time): "
-            f"{s.cold_ready_s:.2f} s; warm starts synced {s.warm_syncs} times"
+            f"median of {len(s.bots)} bots, {len(s.clients)} clients; CPU to ready {s.bot_cpu:.2f} s vs "
+            f"{s.client_cpu:.2f} s; first start on a new database ({s.cold_syncs} command sync): "
+            f"{s.cold.ready_s:.2f} s; warm starts synced {s.warm_syncs} times"
         ),
     )

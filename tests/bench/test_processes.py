@@ -39,7 +39,9 @@ async def test_the_seeded_store_holds_every_episode_and_the_served_feed_lists_th
 async def test_a_session_starts_the_bot_cold_then_warm_and_measures_every_child() -> None:
     session = await _session.run_session(guilds=3, episodes=200, runs=1)
     assert session.cold_syncs == 1 and session.warm_syncs == 0  # the warm start did not sync again
-    assert session.cold_ready_s > 0 and session.bot_ready > 0 and session.client_ready > 0
+    assert len(session.bots) == len(session.clients) == len(session.imports) == 1
+    assert session.cold.ready_s > 0 and session.bot_ready > 0 and session.client_ready > 0
+    assert session.bot_cpu > session.client_cpu > 0  # the bot imports and loads far more
     # the idle bot holds more than the bare client, which holds more than a bare interpreter
     assert session.bot_rss > session.client_rss > 0
     assert session.client_rss >= session.import_rss > 10
