@@ -1,0 +1,86 @@
+"""The feed poller's Discord side: a `tasks.loop` that runs `FeedWorker.poll_due()` on a short tick.
+
+Each feed keeps its own schedule (`next_poll_at`: the interval with jitter, or a backoff), so the tick
+only decides how soon a due feed is noticed. Events go to the bot's `FeedEventHub` (`hub_for(bot)`): the
+announcer subscribes to it for new and edited items, and posts the feed-health events (failing,
+recovered, moved) to the mod-log channel of every guild following the feed. Other cogs reach the worker
+as `bot.get_cog("FeedWorker").worker` (for "check now" and the add-feed preview).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from discord.ext import commands, tasks
+
+from bot.feeds.events import hub_for
+from bot.feeds.worker import FeedWorker
+from bot.http import create_fetcher
+
+if TYPE_CHECKING:
+    from bot.client import CommunityBot
+
+log = logging.getLogger(__name__)
+
+MAX_TICK = 60.0
+DAILY_CAP = 20  # new items a feed may announce per day (a runaway-feed guard)
+
+
+def tick_seconds(interval: float) -> float:
+    """How often due feeds are looked for: at most a minute, never more often than every 5 s."""
+    return max(5.0, min(MAX_TICK, interval))
+
+
+class FeedWorkerCog(commands.Cog, name="FeedWorker"):
+    """Runs the feed worker for the whole bot (feeds are global, one fetch per URL)."""
+
+    def __init__(self, bot: CommunityBot) -> None:
+        self.bot = bot
+        settings = bot.settings
+        self.worker = FeedWorker(
+            bot.store,
+            create_fetcher(bot.http_session, settings),
+            interval=settings.feed_poll_interval,
+            max_concurrency=settings.feed_max_concurrency,
+            window=timedelta(days=settings.announce_window_days),
+            daily_cap=DAILY_CAP,
+            allow_private=settings.feed_allow_private_hosts,
+            listener=hub_for(bot),
+        )
+        self.poll_loop.change_interval(seconds=tick_seconds(settings.feed_poll_interval))
+
+    async def cog_load(self) -> None:
+        for name, url in self.bot.settings.feed_urls.items():
+            try:
+                await self.bot.store.feeds.ensure_builtin(
+                    name, url, "podcast" if name == "podcast" else "newsletter"
+                )
+            except Exception:
+                log.exception("could not register the built-in %s feed %s", name, url)
+        self.poll_loop.start()
+
+    async def cog_unload(self) -> None:
+        self.poll_loop.cancel()
+
+    @tasks.loop(seconds=MAX_TICK)
+    async def poll_loop(self) -> None:
+        try:
+            results = await self.worker.poll_due()
+        except Exception:  # an uncaught exception would stop the loop for good
+            log.exception("the feed poll cycle failed; the next tick tries again")
+            return
+        if results:
+            summary: dict[str, int] = {}
+            for result in results:
+                summary[result.outcome] = summary.get(result.outcome, 0) + 1
+            log.info("polled %d feed(s): %s", len(results), summary)
+
+    @poll_loop.before_loop
+    async def _wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+
+async def setup(bot: CommunityBot) -> None:
+    await bot.add_cog(FeedWorkerCog(bot))

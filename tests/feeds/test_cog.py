@@ -1,0 +1,54 @@
+"""The feed worker cog wires the worker from settings, registers the built-in feeds, and starts its loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from bot.client import CommunityBot
+from bot.feeds.events import hub_for
+from bot.http import create_http_session
+from bot.settings import Settings
+from bot.store import Store
+from cogs.feed_worker import FeedWorkerCog, tick_seconds
+
+
+async def test_loading_the_cog_registers_builtins_and_starts_polling(
+    store: Store, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(
+        podcast_feed_url="https://feeds.example.com/podcast.xml",
+        newsletter_feed_url="https://feeds.example.com/newsletter.xml",
+        feed_poll_interval=300,
+        feed_max_concurrency=3,
+        announce_window_days=2,
+    )
+    async with create_http_session(settings) as session:
+        bot = CommunityBot(settings=settings, store=store, http_session=session, sync_commands=False)
+        await bot.load_extension("cogs.feed_worker")
+        try:
+            cog = bot.get_cog("FeedWorker")
+            # load_extension imports the module afresh, so compare by name rather than by class identity
+            assert type(cog).__name__ == FeedWorkerCog.__name__ and cog.poll_loop.is_running()
+            worker = cog.worker
+            assert (worker.interval, worker.max_concurrency, worker.window) == (300, 3, timedelta(days=2))
+            assert worker.listener is hub_for(bot) and not worker.allow_private
+            feeds = {feed.name: feed for feed in await store.feeds.list_feeds()}
+            assert feeds["podcast"].url == "https://feeds.example.com/podcast.xml"
+            assert (feeds["podcast"].kind, feeds["newsletter"].kind) == ("podcast", "newsletter")
+        finally:
+            await bot.unload_extension("cogs.feed_worker")
+            await bot.close()
+    assert not cog.poll_loop.is_running()  # type: ignore[attr-defined]
+
+
+async def test_builtin_feeds_follow_the_settings(store: Store) -> None:
+    first = await store.feeds.ensure_builtin("podcast", "https://a.example/rss", "podcast")
+    again = await store.feeds.ensure_builtin("podcast", "https://a.example/rss", "podcast")
+    moved = await store.feeds.ensure_builtin("podcast", "https://b.example/rss", "podcast")
+    assert first.id == again.id == moved.id and moved.url == "https://b.example/rss"
+    assert len(await store.feeds.list_feeds()) == 1
+
+
+def test_the_tick_is_short_but_bounded() -> None:
+    assert tick_seconds(600) == 60 and tick_seconds(20) == 20 and tick_seconds(1) == 5
