@@ -79,6 +79,7 @@ class FeedWorker:
         self.jitter = jitter
         self.clock = clock
         self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._locks: dict[int, asyncio.Lock] = {}
 
     # --- scheduling ------------------------------------------------------------------------------------
 
@@ -115,8 +116,15 @@ class FeedWorker:
         return parsed
 
     async def _guarded(self, feed: Feed) -> PollResult:
-        async with self._semaphore:
+        lock = self._locks.setdefault(feed.id, asyncio.Lock())
+        contended = lock.locked()
+        async with lock, self._semaphore:  # one poll per feed at a time ("check now" during a cycle)
             try:
+                if contended:  # the other poll changed the feed's state: read it again
+                    fresh = await self.store.feeds.get_feed(feed.id)
+                    if fresh is None:
+                        return PollResult(feed.id, "skipped")
+                    feed = fresh
                 return await self._poll(feed)
             except Exception:
                 log.exception("polling feed %s (%s) failed unexpectedly", feed.id, feed.url)

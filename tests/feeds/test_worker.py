@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -362,3 +363,15 @@ async def test_backfill_and_preview_url(
     backfilled = await store.feeds.backfill(feed.id, 2)
     assert [i.title for i in backfilled] == ["Episode 2", "Episode 1"]
     assert [i.title for i in await store.feeds.pending_items()] == ["Episode 2", "Episode 1"]
+
+
+async def test_a_check_now_during_a_cycle_never_stores_an_item_twice(
+    store: Store, server: FeedServer, make_worker: Callable[..., FeedWorker], recorder: Recorder
+) -> None:
+    feed = await add(store, server, "/f", [episode(1)])
+    worker = make_worker()
+    await worker.poll_feed(feed.id)
+    server.set_feed("/f", rss([episode(0), episode(1)]))
+    results = await asyncio.gather(worker.poll_due(), worker.poll_feed(feed.id), worker.poll_feed(feed.id))
+    assert "failed" not in {r.outcome for r in [*results[0], results[1], results[2]]}
+    assert recorder.new_titles == ["Episode 0"]
