@@ -26,10 +26,13 @@ PREVIEW_ITEMS = 5
 
 
 def worker_of(bot: CommunityBot) -> FeedWorker:
-    """The running feed worker (owned by the feeds capability's cog), or a clear refusal."""
+    """The running feed worker (owned by the feeds capability's cog), or a clear refusal.
+
+    The most recently added cog holding one wins, so a worker added over the default one replaces it.
+    """
     from bot.feeds.worker import FeedWorker
 
-    for cog in bot.cogs.values():
+    for cog in reversed(list(bot.cogs.values())):
         worker = getattr(cog, "worker", None)
         if isinstance(worker, FeedWorker):
             return worker
