@@ -83,3 +83,34 @@ async def test_about_lists_only_the_feeds_this_server_follows(
     assert "Podcast feed title" in json.dumps(mine.embeds)
     assert "Podcast feed title" not in json.dumps(theirs.embeds)
     assert "No feeds followed here yet." in json.dumps(theirs.embeds)
+
+
+async def test_a_thread_opened_before_a_crash_is_reused(
+    runner: BotRunner, world: World, store: Store
+) -> None:
+    double = world.double
+    await runner.start()
+    await configure(runner, world, world.episodes)
+    assert runner.bot is not None
+    feed = await podcast(store, runner.bot.settings.podcast_feed_url)
+    await store.announcements.pause(world.guild.id, feed.id, "held by the test", by="moderator")
+    item = await add_item(store, feed, "ep-3", "Thread made, never recorded")
+    await runner.cog.outbox.dispatch_pending()
+    delivery = await store.announcements.delivery_for(world.guild.id, item.id)
+    sub = await store.announcements.get_subscription(world.guild.id, feed.id)
+    assert delivery is not None and sub is not None
+    channel = runner.bot.get_channel(world.episodes.id)
+    posted = await runner.cog.announcer._post(channel, delivery, sub, item, feed)
+    await store.announcements.record_sent(delivery.id, posted.message_id, item.revision, thread_id=None)
+    await channel.get_partial_message(posted.message_id).create_thread(name="Thread made, never recorded")
+
+    await store.announcements.resume(world.guild.id, feed.id)
+    runner.cog._followup_wake.set()
+    await eventually(lambda: delivery_state(store, world.guild.id, item.id, DeliveryState.DONE), what="done")
+
+    threads = [t for t in double.threads if t.parent_id == world.episodes.id]
+    assert [t.id for t in threads] == [posted.message_id]
+    done = await store.announcements.delivery_for(world.guild.id, item.id)
+    assert done is not None and done.thread_id == posted.message_id
+    refused = double.requests_to(f"POST /channels/{world.episodes.id}/messages/{posted.message_id}/threads")
+    assert len(refused) == 2 and refused[1].status == 400  # Discord said it exists; the bot took it
