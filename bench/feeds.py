@@ -1,5 +1,6 @@
 """Feed polling benchmarks (issue 4): CPU of the bot's poll against fetching and parsing with feedparser.
 
+Each `figure_*` function returns a dict (name, value, baseline, ratio, target, unit, meets_target, …).
 Figures, each a ratio against a baseline measured in the same run (process CPU time, so other load on the
 machine does not count; the feed server runs in a separate process so its CPU is not counted either):
 
@@ -145,7 +146,7 @@ async def _unchanged_cycle(count: int, items: int) -> tuple[float, float]:
     return ours, baseline
 
 
-def figure_unchanged_cycle(quick: bool) -> Figure:
+def figure_unchanged_cycle(quick: bool) -> dict[str, Any]:
     count, items = (20, 150) if quick else (50, 150)
     ours, baseline = asyncio.run(_unchanged_cycle(count, items))
     return Figure(
@@ -157,7 +158,7 @@ def figure_unchanged_cycle(quick: bool) -> Figure:
         direction="lower",
         note=f"{count} feeds x {items} items; half 304, half only lastBuildDate changed; "
         "baseline: fetch + feedparser.parse each",
-    )
+    ).as_dict()
 
 
 async def _new_episode(repeats: int) -> tuple[float, float]:
@@ -190,7 +191,7 @@ async def _new_episode(repeats: int) -> tuple[float, float]:
     return statistics.median(ours), statistics.median(baselines)
 
 
-def figure_new_episode_1500(quick: bool) -> Figure:
+def figure_new_episode_1500(quick: bool) -> dict[str, Any]:
     ours, baseline = asyncio.run(_new_episode(1 if quick else 3))
     return Figure(
         name="feeds.new_episode_of_1500_cpu",
@@ -200,4 +201,4 @@ def figure_new_episode_1500(quick: bool) -> Figure:
         target=1 / 5,
         direction="lower",
         note="fetch, detect and store one new episode on top of 1,500; baseline: one feedparser.parse",
-    )
+    ).as_dict()

@@ -170,8 +170,22 @@ def render_text(source: PreviewFeed) -> str:
         lines.extend(f"    {name:<11} {value}" for name, value in rows if value)
         text = item.text if len(item.text) <= TEXT_PREVIEW else item.text[: TEXT_PREVIEW - 1].rstrip() + "…"
         lines.append("    text:")
-        lines.extend(textwrap.indent(text or "(no text)", "      ").splitlines())
+        lines.extend(_wrap(text or "(no text)", "      "))
     return "\n".join(lines)
+
+
+def _wrap(text: str, indent: str, width: int = 100) -> list[str]:
+    """Text wrapped for a terminal, keeping paragraphs and list items."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        marker = line[: len(line) - len(line.lstrip())] + ("- " if line.lstrip().startswith("- ") else "")
+        lines.extend(
+            textwrap.wrap(
+                line, width=width, initial_indent=indent, subsequent_indent=indent + " " * len(marker)
+            )
+            or [""]
+        )
+    return lines
 
 
 def _print(results: Sequence[PreviewFeed], as_json: bool) -> None:
