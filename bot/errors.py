@@ -106,7 +106,13 @@ class BotTree(app_commands.CommandTree["CommunityBot"]):  # type: ignore[name-de
         if allowed:
             return True
         if interaction.type is discord.InteractionType.autocomplete:
-            return False  # no suggestions for people who may not run the command
+            # No suggestions for people who may not run the command, but an answer all the same: an
+            # autocomplete left unanswered shows "Loading options failed" in the member's client.
+            try:
+                await interaction.response.autocomplete([])
+            except discord.HTTPException as exc:
+                log.debug("could not answer a refused autocomplete: %s", exc)
+            return False
         raise NotAllowed(MODERATOR_ONLY)
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
