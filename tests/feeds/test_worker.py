@@ -375,3 +375,19 @@ async def test_a_check_now_during_a_cycle_never_stores_an_item_twice(
     results = await asyncio.gather(worker.poll_due(), worker.poll_feed(feed.id), worker.poll_feed(feed.id))
     assert "failed" not in {r.outcome for r in [*results[0], results[1], results[2]]}
     assert recorder.new_titles == ["Episode 0"]
+
+
+async def test_a_same_titled_new_episode_is_announced_while_the_old_one_stays(
+    store: Store, server: FeedServer, make_worker: Callable[..., FeedWorker], recorder: Recorder
+) -> None:
+    feed = await add(store, server, "/f", [episode(2, title="Weekly recap")])
+    worker = make_worker()
+    await worker.poll_feed(feed.id)
+    server.set_feed("/f", rss([episode(1, title="Weekly recap"), episode(2, title="Weekly recap")]))
+    await worker.poll_feed(feed.id)
+    assert recorder.new_titles == ["Weekly recap"]
+    [fresh] = recorder.new[0][1]
+    assert (
+        fresh.key == "guid:guid-1"
+        and (await store.feeds.explain(fresh)).reason == "it is queued for announcement"
+    )
