@@ -181,7 +181,7 @@ class Announcer:
         announcement = render_announcement(
             item,
             feed,
-            ping_role_id=sub.ping_role_id,
+            ping_role_id=live_role(channel, sub.ping_role_id),
             summary_line=delivery.summary_line,
             newsletter_url=newsletter,
             ping=not delivery.backfill,
@@ -295,4 +295,18 @@ def forum_tags(forum: discord.ForumChannel, sub: Subscription, feed: Feed) -> li
     for tag in forum.available_tags:
         if tag.name.strip().lower() in wanted:
             return [tag]
+    if forum.flags.require_tag and forum.available_tags:
+        return [forum.available_tags[0]]  # the forum refuses untagged posts: any tag beats a failed post
     return []
+
+
+def live_role(channel: discord.abc.GuildChannel | discord.Thread, role_id: int | None) -> int | None:
+    """The ping role if it still exists in the channel's guild (a deleted role is never "pinged")."""
+    if role_id is None:
+        return None
+    if channel.guild.get_role(role_id) is None:
+        log.warning(
+            "ping role %s of guild %s no longer exists; announcing without a ping", role_id, channel.guild.id
+        )
+        return None
+    return role_id

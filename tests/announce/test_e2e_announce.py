@@ -200,3 +200,21 @@ async def test_members_cannot_configure_and_guilds_are_isolated(
     await eventually(lambda: delivery_state(store, world.guild.id, item.id, DeliveryState.DONE), what="done")
     assert bot_messages(world, other_channel) == []
     assert await store.announcements.delivery_for(other.id, item.id) is None
+
+
+async def test_a_forum_that_requires_tags_still_gets_its_post(
+    runner: BotRunner, world: World, store: Store
+) -> None:
+    double = world.double
+    strict = double.add_forum_channel(world.guild, "strict-forum", tags=["Debate", "Meta"], require_tag=True)
+    await runner.start()
+    await configure(runner, world, strict)
+
+    _, item = await new_episode(runner, store, "ep-905", "Strict forum episode")
+
+    await eventually(
+        lambda: delivery_state(store, world.guild.id, item.id, DeliveryState.DONE), what="posted"
+    )
+    (post,) = [t for t in double.threads if t.parent_id == strict.id]
+    assert post.applied_tags == [strict.tag_named("Debate").id]
+    double.assert_no_errors()
