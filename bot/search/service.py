@@ -77,17 +77,11 @@ class SearchService:
             tiers = title_tiers(typed)
             if not tiers:
                 return await self.repo.newest_titles(guild_id, limit=AUTOCOMPLETE_LIMIT)
-            found: dict[int, TitleChoice] = {}
-            for tier in tiers:
-                # Ask for enough to fill up even if every earlier choice comes back again.
-                wanted = AUTOCOMPLETE_LIMIT + len(found)
-                for choice in await self.repo.title_matches(
-                    tier.table, tier.match, tier.match_class, guild_id, limit=wanted
-                ):
-                    found.setdefault(choice.item_id, choice)
-                if len(found) >= AUTOCOMPLETE_LIMIT:
-                    break
-            return list(found.values())[:AUTOCOMPLETE_LIMIT]
+            return await self.repo.title_matches(
+                [(tier.table, tier.match, tier.match_class) for tier in tiers],
+                guild_id,
+                limit=AUTOCOMPLETE_LIMIT,
+            )
         except sqlite3.OperationalError as exc:
             log.warning("title autocomplete for %r failed: %s", typed, exc)
             return []

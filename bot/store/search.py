@@ -12,6 +12,7 @@ so one guild never sees the items of a feed only another guild follows.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -132,17 +133,34 @@ class SearchRepo(Repo):
         return hits, int(rows[0]["total"]) if rows else 0
 
     async def title_matches(
-        self, table: str, match: str, match_class: int, guild_id: int, *, limit: int
+        self, tiers: Sequence[tuple[str, str, int]], guild_id: int, *, limit: int
     ) -> list[TitleChoice]:
-        """The newest `limit` titles of `table` (`title_words`/`title_trigram`) matching `match`."""
-        table = _TITLE_TABLES[table]
+        """Autocomplete in one statement: for each tier `(table, match, class)` its newest matches (read from
+        the recency-keyed index and cut off early), merged with each item in its best class, best first.
+
+        Reading `limit` rows per tier is enough: the word tiers are nested (a prefix match is a word-start
+        match, which is an all-words match), so a tier can only fall short of filling the list when every
+        earlier match is already known, and the substring tier contains the word-start tier.
+        """
+        parts: list[str] = []
+        params: list[object] = []
+        for table, match, match_class in tiers:
+            name = _TITLE_TABLES[table]
+            parts.append(
+                f"SELECT * FROM (SELECT t.item_id, t.title, t.rowid AS rk, {int(match_class)} AS klass "  # noqa: S608
+                f"FROM {name} t WHERE {name} MATCH ? "
+                "AND t.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?) "
+                "ORDER BY t.rowid DESC LIMIT ?)"
+            )
+            params += [match, guild_id, limit]
+        if not parts:
+            return []
         rows = await self.db.fetchall(
-            f"SELECT t.item_id, t.title, t.rowid >> {RECENCY_SHIFT} AS seconds FROM {table} t "  # noqa: S608
-            f"WHERE {table} MATCH ? AND t.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?) "
-            "ORDER BY t.rowid DESC LIMIT ?",
-            (match, guild_id, limit),
+            f"SELECT item_id, title, rk >> {RECENCY_SHIFT} AS seconds, min(klass) AS klass "  # noqa: S608
+            f"FROM ({' UNION ALL '.join(parts)}) GROUP BY item_id ORDER BY klass, max(rk) DESC LIMIT ?",
+            (*params, limit),
         )
-        return [_choice(row, match_class) for row in rows]
+        return [_choice(row, row["klass"]) for row in rows]
 
     async def newest_titles(self, guild_id: int, *, limit: int) -> list[TitleChoice]:
         """The guild's newest items, for autocomplete before anything was typed."""

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NOT_FOLLOWING = "This server doesn't follow any feed yet; a moderator can add one with `/admin feed add`."
+NOT_FOLLOWING = "This server doesn't follow any feed yet; a moderator can set one up with `/admin setup`."
 
 
 class Members(commands.Cog):
