@@ -99,6 +99,10 @@ class FeedAdmin(app_commands.Group):
             lines.append(
                 f"⚠️ I am missing {problems} in {channel.mention}; announcements will pause until fixed."
             )
+        if before is None:
+            lines.append(
+                "New items are announced from now on; `/admin feed backfill` announces the latest now."
+            )
         self.cog.wake()
         await _say(interaction, "\n".join(lines))
 

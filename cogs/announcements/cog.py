@@ -13,6 +13,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+import discord
 from discord.ext import commands, tasks
 
 from bot.announce.alerts import Alerts
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 5.0
+LEFT_GUILD = "the bot left this server"
 
 
 class Announcements(commands.Cog, name="Announcements"):
@@ -104,6 +106,20 @@ class Announcements(commands.Cog, name="Announcements"):
         except Exception:
             log.exception("editing changed announcements failed")
         self.cycles += 1
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server: hold its announcements (they resume if the bot is added back)."""
+        for sub in await self.bot.store.announcements.list_subscriptions(guild.id):
+            await self.bot.store.announcements.pause(guild.id, sub.feed_id, LEFT_GUILD, by="auto")
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Added back to a server: resume what was held because the bot had left."""
+        for sub in await self.bot.store.announcements.list_subscriptions(guild.id):
+            if sub.paused and sub.pause_reason == LEFT_GUILD:
+                await self.bot.store.announcements.resume(guild.id, sub.feed_id)
+        self.wake()
 
     # -- the follow-up loop ---------------------------------------------------------------------------
 

@@ -88,3 +88,21 @@ async def test_forum_tag_setting_is_checked_against_the_forum(
     await eventually(lambda: delivery_state(store, guild.id, item.id, DeliveryState.DONE), what="posted")
     post = next(t for t in double.threads if t.parent_id == world.forum.id)
     assert post.applied_tags == [world.forum.tag_named("Other").id]
+
+
+async def test_leaving_a_server_holds_its_announcements(
+    runner: BotRunner, world: World, store: Store
+) -> None:
+    double, guild = world.double, world.guild
+    bot = await runner.start()
+    await configure(runner, world, world.episodes)
+    feed = await podcast(store, bot.settings.podcast_feed_url)
+
+    double.dispatch("GUILD_DELETE", {"id": str(guild.id)}, guild_id=guild.id)  # the bot was removed
+
+    async def held() -> bool:
+        sub = await store.announcements.get_subscription(guild.id, feed.id)
+        return sub is not None and sub.paused and sub.pause_reason == "the bot left this server"
+
+    await eventually(held, what="the subscription to be held")
+    assert bot.get_guild(guild.id) is None
