@@ -79,6 +79,28 @@ def _choice(row: sqlite3.Row, match_class: int) -> TitleChoice:
     )
 
 
+def title_matches_sql(
+    tiers: Sequence[tuple[str, str, int]], guild_id: int, limit: int
+) -> tuple[str, list[object]]:
+    """The one statement behind `SearchRepo.title_matches` (public so the benchmark runs exactly it)."""
+    parts: list[str] = []
+    params: list[object] = []
+    for table, match, match_class in tiers:
+        name = _TITLE_TABLES[table]
+        parts.append(
+            f"SELECT * FROM (SELECT t.item_id, t.title, t.rowid AS rk, {int(match_class)} AS klass "  # noqa: S608
+            f"FROM {name} t WHERE {name} MATCH ? "
+            "AND t.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?) "
+            "ORDER BY t.rowid DESC LIMIT ?)"
+        )
+        params += [match, guild_id, limit]
+    sql = (
+        f"SELECT item_id, title, rk >> {RECENCY_SHIFT} AS seconds, min(klass) AS klass "  # noqa: S608
+        f"FROM ({' UNION ALL '.join(parts)}) GROUP BY item_id ORDER BY klass, max(rk) DESC LIMIT ?"
+    )
+    return sql, [*params, limit]
+
+
 class SearchRepo(Repo):
     """Ranked full-text queries and title autocomplete, scoped to a guild's feeds."""
 
@@ -142,24 +164,10 @@ class SearchRepo(Repo):
         match, which is an all-words match), so a tier can only fall short of filling the list when every
         earlier match is already known, and the substring tier contains the word-start tier.
         """
-        parts: list[str] = []
-        params: list[object] = []
-        for table, match, match_class in tiers:
-            name = _TITLE_TABLES[table]
-            parts.append(
-                f"SELECT * FROM (SELECT t.item_id, t.title, t.rowid AS rk, {int(match_class)} AS klass "  # noqa: S608
-                f"FROM {name} t WHERE {name} MATCH ? "
-                "AND t.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?) "
-                "ORDER BY t.rowid DESC LIMIT ?)"
-            )
-            params += [match, guild_id, limit]
-        if not parts:
+        if not tiers:
             return []
-        rows = await self.db.fetchall(
-            f"SELECT item_id, title, rk >> {RECENCY_SHIFT} AS seconds, min(klass) AS klass "  # noqa: S608
-            f"FROM ({' UNION ALL '.join(parts)}) GROUP BY item_id ORDER BY klass, max(rk) DESC LIMIT ?",
-            (*params, limit),
-        )
+        sql, params = title_matches_sql(tiers, guild_id, limit)
+        rows = await self.db.fetchall(sql, params)
         return [_choice(row, row["klass"]) for row in rows]
 
     async def newest_titles(self, guild_id: int, *, limit: int) -> list[TitleChoice]:
