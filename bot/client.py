@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -117,6 +118,15 @@ class CommunityBot(commands.Bot):
         await self.store.meta.set(COMMAND_HASH_KEY, digest)
         log.info("synced %d application commands", len(synced))
         return True
+
+    async def close(self) -> None:
+        # A stop that arrives while discord.py is still waiting for guilds to stream in (the
+        # guild_ready_timeout window) would leave its ready task running past close, and it then fails
+        # dispatching `ready` on a closed client. Cancel it first; discord.py handles the cancellation.
+        ready_task: asyncio.Task[None] | None = getattr(self._connection, "_ready_task", None)
+        if ready_task is not None and not ready_task.done():
+            ready_task.cancel()
+        await super().close()
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
