@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("poll_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 16:
+            raise ValueError("must be at least 16 bytes long (it keys the anonymous poll ballots)")
+        return value
+
     @property
     def llm_configured(self) -> bool:
         """True when an OpenAI-compatible server is configured (a key, a base URL, or both)."""

@@ -59,6 +59,7 @@ def test_secrets_never_show_in_repr(make_settings: Callable[..., Settings]) -> N
         ("OPENAI_BASE_URL", "localhost:11434", "OPENAI_BASE_URL"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
         ("FEED_ALLOW_PRIVATE_HOSTS", "perhaps", "FEED_ALLOW_PRIVATE_HOSTS"),
+        ("POLL_SECRET", "short", "POLL_SECRET"),
     ],
 )
 def test_bad_values_name_the_variable(
