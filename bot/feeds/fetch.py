@@ -16,7 +16,7 @@ import asyncio
 import email.utils
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 from urllib.parse import urljoin
 
@@ -184,20 +184,10 @@ class Fetcher:
         current = url
         for _hop in range(self.max_redirects + 1):
             await self.check(current)
-            status, location, result = await self._request(current, headers, cap)
-            if location is None or result is not None:
-                if result is None:  # pragma: no cover - _request returns one or the other
-                    raise ConnectionFailed("no answer")
-                return FetchResult(
-                    status=result.status,
-                    body=result.body,
-                    content_type=result.content_type,
-                    url=current,
-                    etag=result.etag,
-                    last_modified=result.last_modified,
-                    permanent_url=permanent,
-                    retry_after=result.retry_after,
-                )
+            answer = await self._request(current, headers, cap)
+            if isinstance(answer, FetchResult):
+                return replace(answer, permanent_url=permanent)
+            status, location = answer
             target = urljoin(current, location)
             if status in PERMANENT_STATUSES and all_permanent:
                 permanent = target
@@ -210,9 +200,8 @@ class Fetcher:
             current = target
         raise TooManyRedirects(f"more than {self.max_redirects} redirects")
 
-    async def _request(
-        self, url: str, headers: dict[str, str], cap: int
-    ) -> tuple[int, str | None, FetchResult | None]:
+    async def _request(self, url: str, headers: dict[str, str], cap: int) -> FetchResult | tuple[int, str]:
+        """One hop: the result, or (status, Location) for a redirect to follow."""
         timeout = aiohttp.ClientTimeout(
             total=self.timeout, sock_connect=self.connect_timeout, sock_read=self.timeout
         )
@@ -225,7 +214,7 @@ class Fetcher:
                     location = response.headers.get("Location")
                     if not location:
                         raise HTTPStatus(status, f"HTTP {status} redirect without a Location")
-                    return status, location, None
+                    return status, location
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 if status == 304:
                     body = b""
@@ -238,18 +227,14 @@ class Fetcher:
                         f"HTTP {status} {response.reason or ''}".strip() + f": {hint}",
                         retry_after=retry_after,
                     )
-                return (
-                    status,
-                    None,
-                    FetchResult(
-                        status=status,
-                        body=body,
-                        content_type=response.headers.get("Content-Type"),
-                        url=url,
-                        etag=response.headers.get("ETag"),
-                        last_modified=response.headers.get("Last-Modified"),
-                        retry_after=retry_after,
-                    ),
+                return FetchResult(
+                    status=status,
+                    body=body,
+                    content_type=response.headers.get("Content-Type"),
+                    url=url,
+                    etag=response.headers.get("ETag"),
+                    last_modified=response.headers.get("Last-Modified"),
+                    retry_after=retry_after,
                 )
         except FetchError:
             raise
