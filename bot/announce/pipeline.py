@@ -236,10 +236,13 @@ class Pipeline:
             message_id = None
             if delivery.thread_id is not None:
                 thread = await self._messageable(delivery.thread_id)
-                posted = await thread.send(
-                    embed=ready.embed, nonce=digest_nonce(delivery.id), allowed_mentions=NO_MENTIONS
-                )
-                message_id = posted.id
+                message_id = await self._previous_digest(thread, delivery) if delivery.in_doubt else None
+                if message_id is None:
+                    await repo.mark_sending(delivery.id)
+                    posted = await thread.send(
+                        embed=ready.embed, nonce=digest_nonce(delivery.id), allowed_mentions=NO_MENTIONS
+                    )
+                    message_id = posted.id
             await repo.record_digest(
                 delivery.id, DigestState.POSTED, message_id=message_id, summary_line=ready.line
             )
@@ -250,6 +253,18 @@ class Pipeline:
                 await refresh_announcement(self.client, self.store, fresh, sub, item, feed)
             await repo.record_digest(delivery.id, DigestState.APPLIED)
         return ready
+
+    async def _previous_digest(self, thread: discord.abc.Messageable, delivery: Delivery) -> int | None:
+        """After a crash mid-post: the digest already in the thread (its first embed from the bot)."""
+        me = self.client.user
+        if me is None:
+            return None
+        async for message in thread.history(limit=20, oldest_first=True):
+            mine = message.author.id == me.id and message.id != delivery.message_id
+            if mine and message.embeds and message.poll is None:
+                log.info("delivery %s: found its digest %s from before a restart", delivery.id, message.id)
+                return message.id
+        return None
 
     async def _poll(self, delivery: Delivery, ready: ReadyDigest | None) -> None:
         repo = self.store.announcements

@@ -439,8 +439,8 @@ class AnnouncementRepo(Repo):
         """Advance the digest step (message id and line kept once known)."""
         await self.db.execute(
             "UPDATE deliveries SET digest_state = ?, digest_message_id = coalesce(?, digest_message_id),"
-            " summary_line = coalesce(?, summary_line), step_attempts = 0, next_attempt_at = NULL"
-            " WHERE id = ?",
+            " summary_line = coalesce(?, summary_line), step_attempts = 0, next_attempt_at = NULL,"
+            " in_doubt = 0 WHERE id = ?",
             (state.value, message_id, summary_line, delivery_id),
         )
 

@@ -9,10 +9,12 @@ from bot.announce.pipeline import ReadyDigest
 from bot.announce.render import build_embed
 from bot.digest.render import render_digest_line
 from bot.digest.service import DigestService
+from bot.errors import NO_MENTIONS
 from bot.feeds.models import StoredItem
 from bot.store import Store
 from cogs.announcements.cog import DigestAdapter
 from tests.announce.conftest import BotRunner, World, eventually
+from tests.announce.helpers import add_item, podcast
 from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state, new_episode
 
 NOTES = (
@@ -90,3 +92,43 @@ async def test_a_failing_digest_never_blocks_the_announcement(
     ).wait_response()
     text: Any = why.embeds[0]["description"]
     assert "Announced" in text and "could not be made" in text
+
+
+async def test_a_digest_posted_before_a_crash_is_not_posted_again(
+    runner: BotRunner, world: World, store: Store
+) -> None:
+    double = world.double
+    bot = await runner.start()
+    service = DigestService(store.digests)
+    runner.cog._digest_provider = lambda: DigestAdapter(service)
+    await configure(runner, world, world.episodes)
+    feed = await podcast(store, bot.settings.podcast_feed_url)
+    await store.announcements.pause(world.guild.id, feed.id, "held by the test", by="moderator")
+    item = await add_item(store, feed, "ep-12", "Digest survives a crash", text=NOTES)
+    await runner.cog.outbox.dispatch_pending()
+    delivery = await store.announcements.delivery_for(world.guild.id, item.id)
+    sub = await store.announcements.get_subscription(world.guild.id, feed.id)
+    assert delivery is not None and sub is not None
+    # What the dead process did: announced, opened the thread, recorded both, then posted the digest and died.
+    channel = bot.get_channel(world.episodes.id)
+    posted = await runner.cog.announcer._post(channel, delivery, sub, item, feed)
+    await store.announcements.record_sent(delivery.id, posted.message_id, item.revision, thread_id=None)
+    thread = await channel.get_partial_message(posted.message_id).create_thread(
+        name="Digest survives a crash"
+    )
+    await store.announcements.record_thread(delivery.id, thread.id)
+    await store.announcements.mark_sending(delivery.id)
+    ready = await DigestAdapter(service).digest(item)
+    assert ready is not None
+    await thread.send(embed=ready.embed, allowed_mentions=NO_MENTIONS)
+    double.world._nonces.clear()  # long after: no nonce to rely on
+
+    await store.announcements.resume(world.guild.id, feed.id)
+    runner.cog._followup_wake.set()
+    await eventually(lambda: delivery_state(store, world.guild.id, item.id, DeliveryState.DONE), what="done")
+
+    digests = [m for m in bot_messages(world, thread.id) if m.embeds and m.poll is None]
+    assert len(digests) == 1
+    done = await store.announcements.delivery_for(world.guild.id, item.id)
+    assert done is not None and done.digest_message_id == digests[0].id
+    assert done.digest_state is DigestState.APPLIED
