@@ -88,7 +88,7 @@ class BotRunner:
                 self._task.result()  # surface a start-up failure
             return bot.is_ready()
 
-        await eventually(ready, timeout=10, what="the bot to be ready")
+        await eventually(ready, timeout=30, what="the bot to be ready")  # first start imports every cog
         return bot
 
     async def stop(self) -> None:
