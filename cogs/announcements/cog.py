@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 5.0
 LEFT_GUILD = "the bot left this server"
+#: Deliveries taken per cycle; a full batch runs the next cycle at once.
+BATCH = 50
 
 
 class Announcements(commands.Cog, name="Announcements"):
@@ -91,7 +93,10 @@ class Announcements(commands.Cog, name="Announcements"):
             await self.outbox.dispatch_pending()
         except Exception:
             log.exception("dispatch failed")
-        for delivery in await repo.due_sends(utcnow()):
+        due = await repo.due_sends(utcnow(), limit=BATCH)
+        if len(due) == BATCH:
+            self._send_wake.set()  # more are waiting: go again at once rather than after the interval
+        for delivery in due:
             try:
                 outcome = await self.announcer.deliver(delivery)
             except Exception as exc:
@@ -143,7 +148,10 @@ class Announcements(commands.Cog, name="Announcements"):
         self.pipeline.digests = self._digest_provider()
         self.pipeline.polls = self._poll_provider()
         self.pipeline.tracker = self._tracker()
-        for delivery in await self.bot.store.announcements.due_followups(utcnow()):
+        due = await self.bot.store.announcements.due_followups(utcnow(), limit=BATCH)
+        if len(due) == BATCH:
+            self._followup_wake.set()
+        for delivery in due:
             await self.pipeline.advance(delivery)
 
     async def _sleep(self, event: asyncio.Event) -> None:
