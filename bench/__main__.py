@@ -22,6 +22,7 @@ from bench import _catalog
 from bench.core import Figure, from_dict
 
 SKIPPED_MODULES = {"core", "__main__"}
+QUICK_BUDGET_S = 120.0  # the whole --quick run, on 2 cores (issue 10)
 
 
 @dataclass
@@ -93,8 +94,9 @@ def run(entries: Sequence[Entry], quick: bool, on_result: Callable[[Outcome], No
 
 
 def _number(value: float) -> str:
-    if value == 0 or 0.01 <= abs(value) < 100_000:
-        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    """Three significant digits below 1,000, whole numbers with separators up to a billion."""
+    if 1000 <= abs(value) < 1e9:
+        return f"{value:,.0f}"
     return f"{value:.3g}"
 
 
@@ -167,7 +169,10 @@ def main(
 
     started = time.perf_counter()
     outcomes = run(entries, args.quick, show)
-    _summary(outcomes, entries, args.only is not None, time.perf_counter() - started, err)
+    elapsed = time.perf_counter() - started
+    _summary(outcomes, entries, args.only is not None, elapsed, err)
+    if args.quick and elapsed > QUICK_BUDGET_S:
+        print(f"the quick run took {elapsed:.0f} s, over its {QUICK_BUDGET_S:.0f} s budget", file=err)
     return 1 if any(outcome.error for outcome in outcomes) else 0
 
 
