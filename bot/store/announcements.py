@@ -330,11 +330,14 @@ class AnnouncementRepo(Repo):
         )
         return [_delivery(row) for row in rows]
 
-    async def next_due_at(self) -> datetime | None:
-        """When the earliest waiting retry is due (for the delivery loop's sleep)."""
+    async def next_due_at(self, now: datetime) -> datetime | None:
+        """When the earliest future retry of an unpaused delivery is due (for the delivery loops' sleep)."""
         value = await self.db.fetchval(
-            "SELECT min(next_attempt_at) FROM deliveries WHERE state IN ('pending', 'sent', 'thread_created')"
-            " AND next_attempt_at IS NOT NULL"
+            "SELECT min(d.next_attempt_at) FROM deliveries d"
+            " JOIN subscriptions s ON s.guild_id = d.guild_id AND s.feed_id = d.feed_id"
+            " WHERE d.state IN ('pending', 'sent', 'thread_created') AND s.paused = 0"
+            " AND d.next_attempt_at > ?",
+            (to_db(now),),
         )
         return from_db(value)
 

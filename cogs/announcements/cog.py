@@ -155,8 +155,17 @@ class Announcements(commands.Cog, name="Announcements"):
             await self.pipeline.advance(delivery)
 
     async def _sleep(self, event: asyncio.Event) -> None:
+        """Until woken, the next retry is due, or `interval` passed, whichever comes first."""
+        timeout = self.interval
+        try:
+            due = await self.bot.store.announcements.next_due_at(utcnow())
+        except Exception:
+            log.exception("could not read the next retry time")
+            due = None
+        if due is not None:
+            timeout = min(timeout, max(0.01, (due - utcnow()).total_seconds()))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout=self.interval)
+            await asyncio.wait_for(event.wait(), timeout=timeout)
 
     # -- collaborators, found at use time (cogs load in any order, and may be absent) -----------------
 

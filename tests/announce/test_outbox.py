@@ -154,3 +154,19 @@ async def test_the_newsletter_of_the_same_day_is_found(store: Store) -> None:
 
     assert await store.announcements.same_day_link("newsletter", day) == "https://n.ex/1"
     assert await store.announcements.same_day_link("newsletter", day + timedelta(days=2)) is None
+
+
+async def test_next_retry_time_ignores_paused_and_past_retries(store: Store) -> None:
+    feed = await podcast(store)
+    await store.announcements.subscribe(GUILD_A, feed.id, 11, ChannelKind.TEXT)
+    items = [await add_item(store, feed, f"ep-{n}", f"Episode {n}") for n in range(2)]
+    await Outbox(store).dispatch_pending()
+    now = utcnow()
+    first, second = [await store.announcements.delivery_for(GUILD_A, i.id) for i in items]
+    assert first is not None and second is not None
+    await store.announcements.record_failure(first.id, "503", retry_at=now - timedelta(seconds=5))
+    await store.announcements.record_failure(second.id, "503", retry_at=now + timedelta(seconds=30))
+
+    assert await store.announcements.next_due_at(now) == now + timedelta(seconds=30)
+    await store.announcements.pause(GUILD_A, feed.id, "held", by="moderator")
+    assert await store.announcements.next_due_at(now) is None  # a paused guild never wakes the loop
