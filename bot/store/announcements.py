@@ -330,8 +330,9 @@ class AnnouncementRepo(Repo):
         )
         return [_delivery(row) for row in rows]
 
-    async def next_due_at(self, now: datetime) -> datetime | None:
+    async def next_due_at(self, now: datetime | None = None) -> datetime | None:
         """When the earliest future retry of an unpaused delivery is due (for the delivery loops' sleep)."""
+        now = now or utcnow()
         value = await self.db.fetchval(
             "SELECT min(d.next_attempt_at) FROM deliveries d"
             " JOIN subscriptions s ON s.guild_id = d.guild_id AND s.feed_id = d.feed_id"
