@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -189,6 +190,16 @@ def _wrap(text: str, indent: str, width: int = 100) -> list[str]:
 
 
 def _print(results: Sequence[PreviewFeed], as_json: bool) -> None:
+    """Print the readable sources; a closed pipe (`| head`) ends the output quietly."""
+    try:
+        _print_all(results, as_json)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
+
+
+def _print_all(results: Sequence[PreviewFeed], as_json: bool) -> None:
     first = True
     for result in results:
         if result.error is not None:
@@ -221,7 +232,6 @@ async def preview_command(settings: Settings, sources: Sequence[str], *, as_json
     wanted = [(source, None) for source in sources] if sources else configured_sources(settings)
     results = await load_sources(settings, wanted, limit=limit)
     _print(results, as_json)
-    sys.stdout.flush()
     return EXIT_SOURCE if _report_errors(results) else EXIT_OK
 
 
