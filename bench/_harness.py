@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 READY_MARKER = "ready as "
 MB = 1024 * 1024
+POLL_TIMEOUT = 30.0  # the feed worker polls due feeds right after ready; its tick is at most 60 s
 
 # A bare discord.py client doing the same connect as the bot: same intents, same endpoints, no cogs.
 BARE_CLIENT = """\
@@ -224,9 +225,18 @@ class Run:
     ready_line: str
 
 
-async def run_child(argv: Sequence[str], env: dict[str, str], cwd: Path, *, memory: bool, clean: bool) -> Run:
+async def run_child(
+    argv: Sequence[str],
+    env: dict[str, str],
+    cwd: Path,
+    *,
+    memory: bool,
+    clean: bool,
+    settle: Callable[[], Awaitable[None]] | None = None,
+) -> Run:
     """Spawn, wait for the ready line, optionally wait until idle and read RSS, then SIGTERM.
 
+    `settle` is awaited after ready and before the idle wait (e.g. until the bot's first feed poll).
     With `clean`, the child must also exit 0 without logging a traceback (the bot's clean shutdown).
     """
     child = Child(argv, env, cwd)
@@ -235,6 +245,8 @@ async def run_child(argv: Sequence[str], env: dict[str, str], cwd: Path, *, memo
         ready = await child.wait_ready()
         rss = 0.0
         if memory:
+            if settle is not None:
+                await settle()
             await wait_idle(child.pid)
             rss = child.rss_mb()
         code = await child.stop()
@@ -248,9 +260,23 @@ async def run_child(argv: Sequence[str], env: dict[str, str], cwd: Path, *, memo
 
 
 async def run_bot(world: World, database: Path, *, memory: bool) -> Run:
-    """One `python -m bot run` on `database`, against the world's doubles."""
+    """One `python -m bot run` on `database`, against the world's doubles.
+
+    With `memory`, the RSS is read once the bot has polled its podcast feed (it does right after ready)
+    and gone idle again, so the steady state includes a poll over the stored episodes.
+    """
     env = world.env(DATABASE_PATH=str(database))
-    return await run_child([PYTHON, "-m", "bot", "run"], env, database.parent, memory=memory, clean=True)
+    before = len(world.feeds.requests_for("/podcast.xml"))
+
+    async def first_poll() -> None:
+        deadline = time.perf_counter() + POLL_TIMEOUT
+        while len(world.feeds.requests_for("/podcast.xml")) == before:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"the bot did not poll its podcast feed within {POLL_TIMEOUT:.0f} s")
+            await asyncio.sleep(0.05)
+
+    argv = [PYTHON, "-m", "bot", "run"]
+    return await run_child(argv, env, database.parent, memory=memory, clean=True, settle=first_poll)
 
 
 async def run_script(world: World, script: str, cwd: Path, *, memory: bool) -> Run:

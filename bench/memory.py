@@ -1,5 +1,6 @@
 """Resident memory of the running bot (issue 10): `python -m bot run` connected to the Discord protocol
-double with 100 guilds, on a store of 10,000 episodes, once it is ready and idle (target ≤ 150 MB).
+double with 100 guilds, on a store of 10,000 episodes, once it is ready, has polled its podcast feed and
+is idle (target ≤ 150 MB).
 
 The baseline is the bare interpreter with discord.py imported, measured in the same run: the floor any
 discord.py bot starts from. The ratio shows what the bot adds on top; the target is absolute. How the
