@@ -57,7 +57,8 @@ def parse_indices(raw: str | None, count: int, what: str) -> list[int]:
     for token in re.split(r"[\s,;|]+", raw.strip()):
         if not token:
             continue
-        if not token.isdigit() or not 1 <= int(token) <= count:
+        # isascii: "²" and other Unicode digits pass isdigit() but int() refuses them
+        if not (token.isascii() and token.isdigit()) or not 1 <= int(token) <= count:
             raise PollError(f"`{what}` lists answer numbers from 1 to {count}; {token[:20]!r} is not one.")
         found.append(int(token) - 1)
     return sorted(set(found))
