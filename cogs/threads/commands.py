@@ -113,7 +113,9 @@ class ThreadsCommands(commands.Cog):
         if not episode or not episode.strip():
             raise UserFacingError("Choose an episode: start typing its title in the `episode` option.")
         text = episode.strip()
-        if text.isdigit() and await self.bot.store.threads.threads_for_item(guild_id, int(text)):
+        # An id from autocomplete: ASCII digits ("²" passes isdigit() but not int()) within SQLite's INTEGER.
+        is_id = text.isascii() and text.isdigit() and int(text) < 2**63
+        if is_id and await self.bot.store.threads.threads_for_item(guild_id, int(text)):
             return int(text)
         matches = await self.bot.store.threads.episode_choices(guild_id, text[:100], limit=1)
         if not matches:
