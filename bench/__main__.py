@@ -76,18 +76,26 @@ def as_figures(result: Any) -> list[Figure]:
 
 
 def run(entries: Sequence[Entry], quick: bool, on_result: Callable[[Outcome], None]) -> list[Outcome]:
+    """Run each entry once, in order. After a figure of a module fails, the module's remaining figures
+    are not run (they nearly always share the failed measurement, and rerunning it would only spend the
+    quick run's budget); they are reported as skipped."""
     outcomes = []
+    failed_modules: set[str] = set()
     for entry in entries:
         outcome = Outcome(entry)
         started = time.perf_counter()
         if entry.function is None:
             outcome.error = entry.error
+        elif entry.module in failed_modules:
+            outcome.error = f"skipped: an earlier figure of bench/{entry.module}.py failed\n"
         else:
             try:
                 outcome.figures = as_figures(entry.function(quick))
             except Exception:
                 outcome.error = traceback.format_exc()
         outcome.seconds = time.perf_counter() - started
+        if outcome.error:
+            failed_modules.add(entry.module)
         outcomes.append(outcome)
         on_result(outcome)
     return outcomes

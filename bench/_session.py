@@ -24,7 +24,6 @@ import re
 import statistics
 import tempfile
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from bench import _episodes, _harness
@@ -155,13 +154,21 @@ async def run_session(
     return Session(guilds, episodes, cold, cold_syncs, warm_syncs, bots, clients, imports)
 
 
-@cache
+_SESSIONS: dict[bool, Session | Exception] = {}
+
+
 def session(quick: bool) -> Session:
-    """The session behind both figures, run once per mode.
+    """The session behind both figures, run once per mode (a failure too is kept, not rerun).
 
     --quick: 2 warm bots (the bot's RSS is still a median of 3 with the cold start) and 3 of each bare
     child; otherwise 7 of each.
     """
-    if quick:
-        return asyncio.run(run_session(runs=3, bot_runs=2))
-    return asyncio.run(run_session(runs=7))
+    if quick not in _SESSIONS:
+        try:
+            _SESSIONS[quick] = asyncio.run(run_session(runs=3, bot_runs=2) if quick else run_session(runs=7))
+        except Exception as exc:
+            _SESSIONS[quick] = exc
+    result = _SESSIONS[quick]
+    if isinstance(result, Exception):
+        raise RuntimeError("the start-up and memory session failed") from result
+    return result

@@ -133,3 +133,36 @@ def test_the_real_suite_provides_every_figure_the_issue_asks_for() -> None:
     assert [e.function_id for e in entries if e.function is None] == []  # every module imports
     provided = [(e.module, e.function_id, "") for e in entries]
     assert [wanted.title for wanted in _catalog.missing(provided)] == []
+
+
+def test_after_a_failure_the_rest_of_that_module_is_skipped_not_rerun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "failbench"
+    root.mkdir()
+    (root / "__init__.py").write_text("")
+    (root / "search.py").write_text(
+        textwrap.dedent(
+            """
+            CALLS = []
+
+            def figure_a(quick):
+                CALLS.append("a")
+                raise RuntimeError("the shared measurement failed")
+
+            def figure_b(quick):
+                CALLS.append("b")
+                raise RuntimeError("the shared measurement failed")
+            """
+        )
+    )
+    (root / "threads.py").write_text(
+        "def figure_rate(quick):\n    return {'name': 'rate', 'value': 2, 'baseline': 1, 'target': '≥ 1×'}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    package = importlib.import_module("failbench")
+    code, out, err = run(package)
+    assert code == 1
+    assert sys.modules["failbench.search"].CALLS == ["a"]
+    assert "search.b: FAILED\nskipped: an earlier figure of bench/search.py failed" in err
+    assert out.startswith("rate ")  # other modules still run
