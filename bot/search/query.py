@@ -124,6 +124,8 @@ def title_tiers(text: str) -> list[TitleTier]:
     ]
     if len(words) > 1:
         tiers.append(TitleTier("title_words", " AND ".join(_phrase([word]) + "*" for word in words), 2))
-    if len(text) >= 3:
+    if len(words) == 1 and len(text) >= 3:
+        # Inside a word ("penai" finds "OpenAI"). Several words already match as word prefixes above, and a
+        # long phrase of trigrams is the most expensive pass of all.
         tiers.append(TitleTier("title_trigram", '"' + text.replace('"', '""') + '"', 3))
     return tiers
