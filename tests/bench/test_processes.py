@@ -58,15 +58,3 @@ async def test_a_child_that_exits_before_it_is_ready_is_reported(tmp_path: Path)
         await child.wait_ready(timeout=30)
     assert "boom" in str(failure.value)
     assert await child.stop() == 3
-
-
-@pytest.mark.slow
-async def test_a_bot_that_cannot_log_in_fails_the_benchmark(tmp_path: Path) -> None:
-    async with _harness.world(1) as world:
-        env = world.env(DATABASE_PATH=str(tmp_path / "bot.sqlite3"), DISCORD_TOKEN="not-the-token")
-        child = _harness.Child([sys.executable, "-m", "bot", "run"], env, tmp_path)
-        await child.start()
-        with pytest.raises(RuntimeError, match="exited before it was ready") as failure:
-            await child.wait_ready(timeout=30)
-        assert "rejected DISCORD_TOKEN" in str(failure.value)
-        await child.stop()
