@@ -119,5 +119,14 @@ async def serve(name: str) -> None:
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
 
+def many_items(count: int = 100_000) -> bytes:
+    return plain(*(b"<item><guid>g%d</guid><title>Episode %d</title></item>" % (n, n) for n in range(count)))
+
+
+#: Not in CASES: parsing every item of this one takes minutes today (see test_hostile_items.py).
+HUNDRED_THOUSAND_ITEMS = Case("100,000 items (6 MB)", lazy(many_items), "read")
+BY_NAME[HUNDRED_THOUSAND_ITEMS.name] = HUNDRED_THOUSAND_ITEMS
+
+
 if __name__ == "__main__":
     asyncio.run(serve(sys.argv[1]))

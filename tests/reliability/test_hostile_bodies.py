@@ -19,12 +19,13 @@ import pytest
 
 from bot.feeds.fetch import Fetcher, build_session
 from bot.feeds.models import TEXT_LIMIT, TITLE_LIMIT
+from bot.feeds.parse import MAX_ITEMS
 from bot.feeds.worker import INTERNAL_ERROR, FeedWorker
 from bot.http import USER_AGENT
 from bot.store import Store
 from tests.conftest import PYTHON, ROOT, bot_subprocess_env
 from tests.reliability.harness import figure
-from tests.reliability.hostile_server import CAP, CASES, MB, Case
+from tests.reliability.hostile_server import CAP, CASES, HUNDRED_THOUSAND_ITEMS, MB, Case
 
 
 @contextlib.asynccontextmanager
@@ -99,4 +100,26 @@ async def test_hostile_body_is_bounded_in_time_and_memory(
     figure(
         "hostile bodies",
         f"{case.name}: {outcome}; {elapsed:.2f} s, peak {peak / MB:.1f} MB, items stored {len(items)}",
+    )
+
+
+@pytest.mark.timeout(120)
+async def test_a_feed_of_100000_items_is_read_in_bounded_time(worker: FeedWorker, store: Store) -> None:
+    async with hostile_server(HUNDRED_THOUSAND_ITEMS.name) as port:
+        feed = await store.feeds.add_feed(f"http://127.0.0.1:{port}/hostile.xml")
+        tracemalloc.start()
+        started = time.perf_counter()
+        try:
+            result = await worker.poll_feed(feed.id)
+            elapsed = time.perf_counter() - started
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    stored = await store.feeds.latest_items(feed.id, 200_000)
+    assert result.outcome == "updated", result
+    assert len(stored) == MAX_ITEMS  # the newest items; the rest counts as gone from the feed
+    assert peak < 8 * CAP and elapsed < 60, (peak, elapsed)  # uncapped: minutes of CPU and ~170 MB
+    figure(
+        "hostile bodies",
+        f"100,000 items (6 MB): read the first {len(stored)}; {elapsed:.2f} s, peak {peak / MB:.1f} MB",
     )
