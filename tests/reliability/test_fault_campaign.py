@@ -178,6 +178,7 @@ async def test_fault_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> No
                     feeds.publish(rng.choice([n for n in FEEDS if len(feeds.items[n]) <= PER_FEED]))
                 double.clear_faults()
                 results = await settle(db, guilds, feeds, process)
+                await wait_maintenance(db, process)
                 assert await process.stop(signal.SIGTERM) == 0, process.log[-3000:]
             finally:
                 await process.kill_quietly()
@@ -232,6 +233,22 @@ async def wait_first_fetch(db: Path, process: BotProcess) -> None:
 
         try:
             await eventually(fetched, timeout=60, what="the first read of both feeds")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{process.log[-3000:]}") from None
+    finally:
+        await store.close()
+
+
+async def wait_maintenance(db: Path, process: BotProcess) -> None:
+    """The maintenance job runs seconds after start-up: wait (bounded) for its recorded checkpoint."""
+    store = await Store.open(db)
+    try:
+
+        async def recorded() -> bool:
+            return await store.meta.get(MAINTENANCE_KEY) is not None
+
+        try:
+            await eventually(recorded, timeout=60, what="the maintenance job's first run")
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{process.log[-3000:]}") from None
     finally:
