@@ -76,6 +76,14 @@ class ItemChange:
     edited: bool
 
 
+_MAX_ID = 2**63 - 1
+
+
+def _storable(number: int) -> bool:
+    """Whether an id or count fits SQLite's INTEGER (ids typed by people can be anything)."""
+    return -_MAX_ID <= number <= _MAX_ID
+
+
 def _bool(value: Any) -> bool:
     return bool(value)
 
@@ -176,10 +184,14 @@ class FeedRepo(Repo):
 
     async def remove_feed(self, feed_id: int) -> bool:
         """Delete a feed and its items; returns whether it existed."""
+        if not _storable(feed_id):
+            return False
         return await self.db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,)) > 0
 
     async def set_active(self, feed_id: int, active: bool) -> bool:
         """Pause or resume polling of a feed (resuming polls it at the next tick)."""
+        if not _storable(feed_id):
+            return False
         return (
             await self.db.execute(
                 "UPDATE feeds SET active = ?, next_poll_at = NULL WHERE id = ?", (int(active), feed_id)
@@ -188,6 +200,8 @@ class FeedRepo(Repo):
         )
 
     async def get_feed(self, feed_id: int) -> Feed | None:
+        if not _storable(feed_id):
+            return None
         row = await self.db.fetchone("SELECT * FROM feeds WHERE id = ?", (feed_id,))
         return feed_from_row(row) if row else None
 
@@ -367,15 +381,21 @@ class FeedRepo(Repo):
             await self.db.execute(sql, params)
 
     async def get_item(self, item_id: int) -> StoredItem | None:
+        if not _storable(item_id):
+            return None
         row = await self.db.fetchone("SELECT * FROM items WHERE id = ?", (item_id,))
         return item_from_row(row) if row else None
 
     async def get_item_by_key(self, feed_id: int, key: str) -> StoredItem | None:
+        if not _storable(feed_id):
+            return None
         row = await self.db.fetchone("SELECT * FROM items WHERE feed_id = ? AND key = ?", (feed_id, key))
         return item_from_row(row) if row else None
 
     async def latest_items(self, feed_id: int, n: int) -> list[StoredItem]:
         """The newest `n` items of a feed, newest first."""
+        if not (_storable(feed_id) and _storable(n)):
+            return []
         rows = await self.db.fetchall(
             "SELECT * FROM items WHERE feed_id = ? "
             "ORDER BY COALESCE(published_at, first_seen_at) DESC, id DESC LIMIT ?",
@@ -385,6 +405,8 @@ class FeedRepo(Repo):
 
     async def find_items(self, text: str, *, feed_id: int | None = None, limit: int = 25) -> list[StoredItem]:
         """Items whose title contains `text` (case-insensitive) or whose key is `text`, newest first."""
+        if (feed_id is not None and not _storable(feed_id)) or not _storable(limit):
+            return []
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = await self.db.fetchall(
             "SELECT * FROM items WHERE (title LIKE ? ESCAPE '\\' OR key = ?) AND (? IS NULL OR feed_id = ?) "
@@ -395,6 +417,8 @@ class FeedRepo(Repo):
 
     async def backfill(self, feed_id: int, n: int) -> list[StoredItem]:
         """Make the newest `n` items of a feed eligible and undispatched again; returns them oldest first."""
+        if not (_storable(feed_id) and _storable(n)):
+            return []
         async with self.db.transaction() as tx:
             rows = await tx.fetchall(
                 "SELECT id FROM items WHERE feed_id = ? AND still_in_feed = 1 "

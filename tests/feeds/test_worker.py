@@ -391,3 +391,13 @@ async def test_a_same_titled_new_episode_is_announced_while_the_old_one_stays(
         fresh.key == "guid:guid-1"
         and (await store.feeds.explain(fresh)).reason == "it is queued for announcement"
     )
+
+
+async def test_ids_typed_by_people_never_overflow_the_store(store: Store) -> None:
+    huge = 2**63
+    assert await store.feeds.get_feed(huge) is None and await store.feeds.get_item(-huge - 5) is None
+    assert await store.feeds.backfill(huge, 5) == [] and await store.feeds.latest_items(1, huge) == []
+    assert await store.feeds.find_items("x", feed_id=huge) == [] and not await store.feeds.set_active(
+        huge, True
+    )
+    assert not await store.feeds.remove_feed(huge)
