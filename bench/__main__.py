@@ -115,7 +115,7 @@ def _ratio(figure: Figure) -> str:
 
 def text_row(figure: Figure) -> str:
     verdict = "meets" if figure.meets_target else "MISSES"
-    value = f"{_number(figure.value):>10} {figure.unit:<9}"
+    value = f"{_number(figure.value):>10} {figure.unit:<12}"
     baseline = f"baseline {_number(figure.baseline):>10}"
     bound = f"target {figure.target_text:<18} {verdict}"
     return f"{figure.name:<52} {value} {baseline}  ratio {_ratio(figure):>8}  {bound}"
