@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     feed_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     feed_timeout: float = Field(default=30.0, gt=0, le=600)
     announce_window_days: float = Field(default=7.0, gt=0)
+    feed_daily_cap: int = Field(default=20, ge=1, le=1000)
+    feed_failing_after: int = Field(default=3, ge=1, le=100)
 
     # Thread tracking
     tracker_flush_interval: float = Field(default=5.0, gt=0, le=600)

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_TICK = 60.0
-DAILY_CAP = 20  # new items a feed may announce per day (a runaway-feed guard)
 
 
 def tick_seconds(interval: float) -> float:
@@ -45,7 +44,8 @@ class FeedWorkerCog(commands.Cog, name="FeedWorker"):
             interval=settings.feed_poll_interval,
             max_concurrency=settings.feed_max_concurrency,
             window=timedelta(days=settings.announce_window_days),
-            daily_cap=DAILY_CAP,
+            daily_cap=settings.feed_daily_cap,
+            failing_after=settings.feed_failing_after,
             allow_private=settings.feed_allow_private_hosts,
             listener=hub_for(bot),
         )

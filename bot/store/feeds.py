@@ -228,13 +228,6 @@ class FeedRepo(Repo):
         )
         return [feed_from_row(row) for row in rows]
 
-    async def followed_titles(self, guild_id: int | None) -> list[str]:
-        """Titles of the active feeds (feeds are global; per-guild subscriptions live with announcements)."""
-        rows = await self.db.fetchall(
-            "SELECT COALESCE(title, name, url) AS label FROM feeds WHERE active = 1 ORDER BY name IS NULL, id"
-        )
-        return [row["label"] for row in rows]
-
     async def update_feed(self, feed_id: int, tx: Transaction | None = None, **fields: Any) -> None:
         """Write feed columns (named in `_FEED_COLUMNS`); datetimes are stored with `to_db`."""
         unknown = set(fields) - _FEED_COLUMNS
