@@ -25,6 +25,7 @@ async def test_loading_the_cog_registers_builtins_and_starts_polling(
     )
     async with create_http_session(settings) as session:
         bot = CommunityBot(settings=settings, store=store, http_session=session, sync_commands=False)
+        await bot.__aenter__()  # what `async with bot` does: the loop that tasks wait on is set up
         await bot.load_extension("cogs.feed_worker")
         try:
             cog = bot.get_cog("FeedWorker")
