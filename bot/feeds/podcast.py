@@ -84,7 +84,7 @@ def parse_int(value: str | None, *, limit: int = 1_000_000) -> int | None:
     if value is None:
         return None
     text = value.strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²" passes isdigit() but int() refuses it
         return None
     number = int(text)
     return number if number <= limit else None
