@@ -11,6 +11,7 @@ import re
 import unicodedata
 import warnings
 from typing import Any
+from urllib.parse import urlsplit
 
 from bs4 import (
     BeautifulSoup,
@@ -33,6 +34,27 @@ _SPACES = re.compile(r"\s+")
 _NOT_TEXT = (Comment, CData, Declaration, Doctype, ProcessingInstruction)
 _LEFTOVER_TAG = re.compile(r"<(?!https?://)[a-zA-Z!/?][^<>]*>")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
+_MASKED_LINK = re.compile(r"\[([^\]\n]*)\]\((https?://[^)\s]+)\)")
+_HOST_IN_LABEL = re.compile(r"(?:https?://)?((?:[\w-]+\.)+[a-z]{2,})", re.IGNORECASE)
+
+
+def defang_masked_links(text: str) -> str:
+    """A masked link whose label names another host than its target becomes `label (target)`.
+
+    Discord renders `[label](url)` in embeds: feed text must not show one address and lead to another.
+    """
+
+    def fix(match: re.Match[str]) -> str:
+        label, href = match.group(1), match.group(2)
+        shown = _HOST_IN_LABEL.search(label)
+        if shown is None:
+            return match.group(0)
+        target = (urlsplit(href).hostname or "").lower().removeprefix("www.")
+        if shown.group(1).lower().removeprefix("www.") == target:
+            return match.group(0)
+        return f"{label} ({href})"
+
+    return _MASKED_LINK.sub(fix, text)
 
 
 def strip_leftover_tags(text: str) -> str:
@@ -116,7 +138,7 @@ def html_to_markdown(markup: str | None) -> str:
         )
         text = converter.convert_soup(_soup(markup))
     text = _TRAILING_SPACE.sub("\n", strip_leftover_tags(text).replace("\r\n", "\n").replace("\xa0", " "))
-    return clean_text(_BLANK_LINES.sub("\n\n", text)).strip()
+    return defang_masked_links(clean_text(_BLANK_LINES.sub("\n\n", text))).strip()
 
 
 def html_to_line(markup: str | None) -> str:
