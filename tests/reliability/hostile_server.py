@@ -72,6 +72,13 @@ def plain(*items: bytes) -> bytes:
     return HEAD + CHANNEL + b"".join(items) + END
 
 
+ITUNES = b'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"'
+UNICODE_DIGITS = (
+    HEAD + CHANNEL.replace(b"<rss ", b"<rss " + ITUNES + b" ")
+    + b"<item><guid>d</guid><title>Digits</title><itunes:episode>\xc2\xb2</itunes:episode>"
+    + b"<itunes:season>\xd9\xa1</itunes:season>"
+    + b"<itunes:duration>\xc2\xb2:\xc2\xb9</itunes:duration></item>" + END
+)  # fmt: skip
 KLINGON = b'<?xml version="1.0" encoding="x-klingon"?>' + CHANNEL + item("k", "tlhIngan") + END
 HTML_PAGE = b"<html><body>" + b"<div>x</div>" * 5_000 + b"</body></html>"
 CASES = [
@@ -93,6 +100,7 @@ CASES = [
     Case("declared UTF-8, latin-1 bytes", feed(plain(item("l1", b"Caf\xe9 \xff\xfe"))), "read"),
     Case("NUL and control bytes", feed(plain(item("nul", b"a\x00b\x01c\x1b[31m"))), "either"),
     Case("unknown encoding", feed(KLINGON), "either"),
+    Case("Unicode digits in episode numbers", feed(UNICODE_DIGITS), "read"),
     Case(
         "UTF-16 body declared UTF-8",
         lazy(lambda: plain(item("u16", "wide")).decode().encode("utf-16-le")),

@@ -110,11 +110,14 @@ async def test_hostile_titles_and_notes_never_ping_or_break_a_message(tmp_path: 
     announcements = [m for m in sent if m.channel_id in {c.id for c in channels}]
     assert len(announcements) == items * guilds
     assert pinged == [] and unguarded == []
+    deceptive = deceptive_links(sent)
+    assert deceptive == [], deceptive  # no link shows one host and leads to another
     longest_title = max(len(m.embeds[0].get("title", "")) for m in announcements if m.embeds)
     assert longest_title <= 256
     figure(
         "hostile text",
         f"items with mentions/masked links/markdown/1 MB titles: {items} x {guilds} guilds; "
         f"messages sent (announcements, digests, polls): {len(sent)}; pings: 0; messages without "
-        f"allowed_mentions: 0; refused by Discord: 0; longest title {longest_title}",
+        f"allowed_mentions: 0; deceptive masked links: 0; refused by Discord: 0; "
+        f"longest title {longest_title}",
     )
