@@ -74,8 +74,10 @@ class Digests(commands.Cog):
         """The item an option names: an autocomplete value, a key, a title fragment, or (empty) the newest."""
         feeds = self.bot.store.feeds
         text = (value or "").strip()
-        if text.startswith(ITEM_PREFIX) and text.removeprefix(ITEM_PREFIX).isdigit():
-            item = await feeds.get_item(int(text.removeprefix(ITEM_PREFIX)))
+        number = text.removeprefix(ITEM_PREFIX)
+        # ASCII digits within SQLite's INTEGER: "²" passes isdigit() but not int(), 2**63 overflows
+        if text.startswith(ITEM_PREFIX) and number.isascii() and number.isdigit() and int(number) < 2**63:
+            item = await feeds.get_item(int(number))
             if item is not None:
                 return item
         found = await feeds.find_items(text, limit=1)
