@@ -119,9 +119,11 @@ class BotTree(app_commands.CommandTree["CommunityBot"]):  # type: ignore[name-de
         message = describe(error)
         command = interaction.command.qualified_name if interaction.command else "?"
         if message is not None:
+            self.client.dispatch("app_command_failed", interaction, error)
             log.info("/%s refused for user %s: %s", command, interaction.user.id, message)
             await reply(interaction, message)
             return
+        self.client.dispatch("app_command_failed", interaction, error)
         code = error_code()
         original = getattr(error, "original", error)
         log.error(

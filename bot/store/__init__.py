@@ -16,6 +16,8 @@ from bot.store.feeds import FeedRepo
 from bot.store.guilds import GuildRepo
 from bot.store.meta import MetaRepo
 from bot.store.polls import PollRepo
+from bot.store.search import SearchRepo
+from bot.store.search_cards import CardRepo
 from bot.store.threads import ThreadRepo
 
 __all__ = ["DatabaseTooNew", "MigrationError", "Store", "StoreError"]
@@ -34,6 +36,8 @@ class Store:
         self.polls = PollRepo(db)
         self.threads = ThreadRepo(db)
         self.audit = AuditRepo(db)
+        self.search = SearchRepo(db)
+        self.cards = CardRepo(db)
 
     @classmethod
     async def open(cls, path: Path | str, *, apply_migrations: bool = True) -> Store:

@@ -54,6 +54,9 @@ def _guild(interaction: discord.Interaction) -> discord.Guild:
     return interaction.guild
 
 
+FEED_OPTION = "podcast, newsletter, or a feed this server follows (start typing for suggestions)"
+
+
 def describe_subscription(sub: Subscription, title: str, waiting: int) -> str:
     parts = [f"**{truncate(defang_mentions(title), 100)}** → <#{sub.channel_id}> ({sub.channel_kind.value})"]
     parts.append(f"ping <@&{sub.ping_role_id}>" if sub.ping_role_id else "no ping")
@@ -136,6 +139,7 @@ class FeedAdmin(app_commands.Group):
         await _say(interaction, "\n".join(lines))
 
     @app_commands.command(name="remove", description="Stop announcing a feed in this server.")
+    @app_commands.describe(feed=FEED_OPTION)
     async def remove(self, interaction: discord.Interaction, feed: str) -> None:
         guild = _guild(interaction)
         target = await self.lookup.resolve(guild.id, feed)
@@ -168,7 +172,9 @@ class FeedAdmin(app_commands.Group):
     @app_commands.command(
         name="role", description="Set (or clear) the role pinged for a feed's announcements."
     )
-    @app_commands.describe(role="Members opt in with the 🔔 button or /subscribe; leave empty to clear")
+    @app_commands.describe(
+        feed=FEED_OPTION, role="Members opt in with the 🔔 button or /subscribe; leave empty to clear"
+    )
     async def role(
         self, interaction: discord.Interaction, feed: str, role: discord.Role | None = None
     ) -> None:
@@ -198,6 +204,7 @@ class FeedAdmin(app_commands.Group):
         name="settings", description="Threads, auto-archive, daily cap and forum tag of a feed."
     )
     @app_commands.describe(
+        feed=FEED_OPTION,
         threads="Open a discussion thread on each announcement (text channels)",
         archive="When idle threads archive",
         cap="Most announcements per day for this feed (0 = none)",
@@ -248,6 +255,7 @@ class FeedAdmin(app_commands.Group):
     @app_commands.command(
         name="pause", description="Hold a feed's announcements here (they wait, nothing is lost)."
     )
+    @app_commands.describe(feed=FEED_OPTION)
     async def pause(self, interaction: discord.Interaction, feed: str) -> None:
         guild = _guild(interaction)
         target = await self.lookup.resolve(guild.id, feed)
@@ -262,6 +270,7 @@ class FeedAdmin(app_commands.Group):
     @app_commands.command(
         name="resume", description="Resume a paused feed; everything missed is announced once."
     )
+    @app_commands.describe(feed=FEED_OPTION)
     async def resume(self, interaction: discord.Interaction, feed: str) -> None:
         guild = _guild(interaction)
         target = await self.lookup.resolve(guild.id, feed)
@@ -272,6 +281,7 @@ class FeedAdmin(app_commands.Group):
         )
 
     @app_commands.command(name="check", description="Fetch a feed now and report what was found.")
+    @app_commands.describe(feed=FEED_OPTION)
     async def check(self, interaction: discord.Interaction, feed: str) -> None:
         guild = _guild(interaction)
         target = await self.lookup.resolve(guild.id, feed)
@@ -286,6 +296,7 @@ class FeedAdmin(app_commands.Group):
         await _say(interaction, text)
 
     @app_commands.command(name="backfill", description="Announce a feed's newest items here now (no ping).")
+    @app_commands.describe(feed=FEED_OPTION, count=f"How many of its newest items (1-{MAX_BACKFILL})")
     async def backfill(
         self, interaction: discord.Interaction, feed: str, count: app_commands.Range[int, 1, MAX_BACKFILL] = 1
     ) -> None:
@@ -349,6 +360,7 @@ def modlog_command(bot: CommunityBot) -> app_commands.Command[FeedAdmin, ..., No
     """`/admin modlog channel:#x`: where health alerts go (empty: clear, alerts then DM the owner)."""
 
     @app_commands.command(name="modlog", description="Set the channel for health alerts (empty to clear).")
+    @app_commands.describe(channel="A text channel for alerts; leave empty to send them to the owner by DM")
     async def modlog(interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
         guild = _guild(interaction)
         await bot.store.guilds.set_mod_log(guild.id, channel.id if channel else None)

@@ -71,8 +71,10 @@ class Console(commands.Cog):
     async def on_app_command_failed(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        """If the tree dispatches failures (see the report to the lead), record failed admin actions."""
+        """Audited commands that failed or were refused by their own checks are recorded as failed."""
         command = interaction.command
+        if root_name(command) == "admin" and not interaction.permissions.manage_guild:
+            return  # the tree refused it; `on_interaction` already recorded that as refused
         if isinstance(command, app_commands.Command) and is_audited(command.qualified_name):
             detail = getattr(error, "message", None) or type(getattr(error, "original", error)).__name__
             await self.record(interaction, command.qualified_name, "failed", str(detail))

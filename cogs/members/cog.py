@@ -14,8 +14,7 @@ from bot.errors import NO_MENTIONS, UserFacingError
 from bot.search import QueryError, SearchService
 from bot.search.cards import card_embed
 from bot.search.render import choice_name, search_embed
-from bot.store.search import SearchRepo
-from bot.store.search_cards import CardRepo, EpisodeCard
+from bot.store.search_cards import EpisodeCard
 from cogs.members.views import QUERY_MAX_CHARS, results_view
 
 if TYPE_CHECKING:
@@ -31,8 +30,8 @@ class Members(commands.Cog):
 
     def __init__(self, bot: CommunityBot) -> None:
         self.bot = bot
-        self.search_service = SearchService(SearchRepo(bot.store.db))
-        self.cards = CardRepo(bot.store.db)
+        self.search_service = SearchService(bot.store.search)
+        self.cards = bot.store.cards
 
     # -- /latest ------------------------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ import discord
 from bot.errors import NO_MENTIONS
 from bot.search import QueryError, SearchPage, SearchService
 from bot.search.render import search_embed
-from bot.store.search import SearchRepo
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
@@ -63,7 +62,7 @@ class SearchPageButton(
         if interaction.guild_id is None:
             return
         bot: CommunityBot = interaction.client  # type: ignore[assignment]
-        service = SearchService(SearchRepo(bot.store.db))
+        service = SearchService(bot.store.search)
         try:
             page = await service.search(interaction.guild_id, self.query, self.page)
         except QueryError as exc:

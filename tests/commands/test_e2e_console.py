@@ -150,3 +150,14 @@ async def test_a_moderator_of_one_guild_cannot_see_or_change_another(
         world.guild.id
     ]
     assert not [m for m in double.messages_in(world.modlog) if "b-log" in m.content]
+
+
+async def test_a_failed_admin_action_is_audited_once_as_failed(
+    bot: CommunityBot, world: World, store: Store
+) -> None:
+    refused = await world.run(world.mod, "admin feed pause", feed="no such feed")
+    assert refused.ephemeral
+    await eventually(lambda: store.audit.count(world.guild.id), what="the failure to be recorded")
+    entries = await store.audit.recent(world.guild.id)
+    assert [(entry.command, entry.outcome) for entry in entries] == [("admin feed pause", "failed")]
+    assert entries[0].user_id == world.mod.id

@@ -99,12 +99,6 @@ async def test_options_of_the_command_surface_are_described(loaded: CommunityBot
     assert undescribed_options(surface) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 convention not yet met by /admin feed … (announcements): feed/count options of remove, "
-    "role, settings, pause, resume, check, backfill and /admin modlog channel have no description; "
-    "reported to the lead. When they are described this passes and the mark must go.",
-)
 async def test_every_option_is_described(loaded: CommunityBot) -> None:
     assert undescribed_options(loaded.command_payload()) == []
 

@@ -167,7 +167,7 @@ async def test_a_refused_weekly_post_is_not_retried_and_moderators_are_told(
     cog = runner.cog
     cog.clock = lambda: next_slot(utcnow(), 3, 18) + timedelta(minutes=5)
     assert await cog.check_weekly() == 0
-    alert = await double.wait_for_message(staff.id)
+    alert = await double.wait_for_message(staff.id, lambda m: "was not sent" in m.content)
     assert "weekly hot-discussions post was not sent" in alert.content
     sends = len(double.requests_to(f"POST /channels/{general.id}/messages"))
     assert sends == 1
