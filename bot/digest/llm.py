@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 import openai
 
 from bot.digest.chunking import ChunkPlan, chunk_budget, estimate_tokens, plan_chunks
-from bot.digest.schema import DigestOut, InvalidOutput, clean_output, parse_output, response_format
+from bot.digest.schema import (
+    DIGEST_SCHEMA,
+    DigestOut,
+    InvalidOutput,
+    clean_output,
+    parse_output,
+    response_format,
+)
 from bot.render.text import truncate
 
 if TYPE_CHECKING:
@@ -129,7 +136,7 @@ def _group(partials: list[dict[str, Any]], budget: int) -> list[list[dict[str, A
     return groups
 
 
-def _unsupported_parameter(exc: openai.BadRequestError) -> bool:
+def _unsupported_parameter(exc: openai.APIStatusError) -> bool:
     text = str(exc).lower()
     return "unsupported" in text and ("max_tokens" in text or "temperature" in text)
 
@@ -157,9 +164,38 @@ class LLMSummarizer:
         # A small local model (n_ctx 2048) cannot spare 900 tokens for the answer: a quarter of the context.
         self.max_output_tokens = max_output_tokens or min(MAX_OUTPUT_TOKENS, max(256, context_tokens // 4))
         self._modern_parameters = False
+        self._json_object_format = False
+
+    async def _request(self, messages: list[Any]) -> Any:
+        """One chat completion, adapting once to servers that refuse part of the standard request."""
+        while True:
+            try:
+                return await self._create(messages)
+            except openai.APIStatusError as exc:
+                text = str(exc).lower()
+                if (
+                    not self._json_object_format
+                    and "json_schema" in text
+                    and exc.status_code in (400, 422, 500)
+                ):
+                    # llama-cpp-python's server knows only `json_object`, with the schema beside it.
+                    log.info(
+                        "the LLM server refused a json_schema response format; using json_object + schema"
+                    )
+                    self._json_object_format = True
+                elif not self._modern_parameters and exc.status_code == 400 and _unsupported_parameter(exc):
+                    # Reasoning models (OpenAI o-series, GPT-5) refuse `max_tokens` and `temperature`.
+                    log.info("the LLM refused max_tokens/temperature; retrying with max_completion_tokens")
+                    self._modern_parameters = True
+                else:
+                    raise
 
     async def _create(self, messages: list[Any]) -> Any:
-        format_: Any = response_format()
+        format_: Any = (
+            {"type": "json_object", "schema": DIGEST_SCHEMA}
+            if self._json_object_format
+            else response_format()
+        )
         if self._modern_parameters:
             limits: dict[str, Any] = {"max_completion_tokens": self.max_output_tokens}
         else:
@@ -247,15 +283,7 @@ class LLMSummarizer:
     ) -> DigestOut:
         messages: list[Any] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         try:
-            try:
-                completion = await self._create(messages)
-            except openai.BadRequestError as exc:
-                if self._modern_parameters or not _unsupported_parameter(exc):
-                    raise
-                # Reasoning models (OpenAI o-series, GPT-5) refuse `max_tokens` and `temperature`.
-                log.info("the LLM refused max_tokens/temperature; retrying with max_completion_tokens")
-                self._modern_parameters = True
-                completion = await self._create(messages)
+            completion = await self._request(messages)
         except openai.APITimeoutError:
             raise LLMFailure("the LLM timed out") from None
         except openai.RateLimitError:

@@ -159,6 +159,20 @@ async def test_reasoning_model_parameters_are_adopted_after_a_400(
     assert "max_completion_tokens" in double.chat_requests[2]  # remembered, no second refusal
 
 
+async def test_a_server_without_json_schema_gets_json_object_with_the_schema(
+    double: OpenAIDouble, make_service: Callable[..., DigestService]
+) -> None:
+    double.script(Fault.json_schema_unsupported())
+    service = make_service()
+    digest = await service.ensure_digest(episode())
+    assert digest.backend == "llm"
+    first, second = double.chat_requests
+    assert first["response_format"]["type"] == "json_schema"
+    assert second["response_format"] == {"type": "json_object", "schema": DIGEST_SCHEMA}
+    await service.ensure_digest(episode("ep-2"))
+    assert double.chat_requests[2]["response_format"]["type"] == "json_object"  # remembered
+
+
 async def test_unknown_model_and_other_400s_fall_back_with_a_clear_reason(
     double: OpenAIDouble, make_service: Callable[..., DigestService]
 ) -> None:

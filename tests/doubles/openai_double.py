@@ -11,6 +11,7 @@ Faults and canned answers are scripted per test, consumed one per chat request i
 
     double.script(Fault.rate_limit(retry_after=0.01), Fault.server_error(), Fault.hang(),
                   Fault.bad_request("Unsupported parameter: 'max_tokens'"), Fault.not_found(),
+                  Fault.json_schema_unsupported(),
                   Fault.malformed_json(), Fault.schema_violation(), Fault.answer('{"tldr": ...}'))
 
 Usage:
@@ -66,6 +67,16 @@ class Fault:
     @classmethod
     def not_found(cls, message: str = "The model does not exist") -> Fault:
         return cls("bad_request", 404, content=message)
+
+    @classmethod
+    def json_schema_unsupported(cls) -> Fault:
+        """What llama-cpp-python's server answers to a `json_schema` response format: a 500."""
+        return cls(
+            "bad_request",
+            500,
+            content="1 validation error: ('body', 'response_format', 'type') Input should be 'text' or "
+            "'json_object', input: 'json_schema'",
+        )
 
     @classmethod
     def hang(cls) -> Fault:
@@ -295,7 +306,9 @@ class OpenAIDouble:
         if response_format.get("type") == "json_schema":
             schema = response_format.get("json_schema", {}).get("schema", {})
             return json.dumps(generator.build(schema), ensure_ascii=False)
-        if response_format.get("type") == "json_object":
+        if response_format.get("type") == "json_object":  # llama-cpp-python: a schema beside json_object
+            if isinstance(response_format.get("schema"), dict):
+                return json.dumps(generator.build(response_format["schema"]), ensure_ascii=False)
             return json.dumps({"summary": generator.next_sentence()})
         return generator.next_sentence()
 
