@@ -25,6 +25,11 @@ BUILTIN_KINDS: dict[str, Any] = {"podcast": "podcast", "newsletter": "newsletter
 PREVIEW_ITEMS = 5
 
 
+def _is_id(text: str) -> bool:
+    """A row id as autocomplete sends it: ASCII digits ("²" passes isdigit() but not int()), < 2**63."""
+    return text.isascii() and text.isdigit() and int(text) < 2**63
+
+
 def worker_of(bot: CommunityBot) -> FeedWorker:
     """The running feed worker (owned by the feeds capability's cog), or a clear refusal.
 
@@ -69,7 +74,7 @@ class FeedLookup:
             feed = await store.feeds.ensure_builtin(
                 name, self.bot.settings.feed_urls[name], BUILTIN_KINDS[name]
             )
-        elif text.isdigit():
+        elif _is_id(text):
             feed = await store.feeds.get_feed(int(text))
         else:
             feed = await store.feeds.get_feed_by_url(text)
@@ -142,7 +147,7 @@ class FeedLookup:
         """The item a moderator picked (an id from autocomplete, or a title fragment)."""
         ids = await self._feed_ids(guild_id)
         text = text.strip()
-        if text.isdigit():
+        if _is_id(text):
             item = await self.bot.store.feeds.get_item(int(text))
             if item is not None and item.feed_id in ids:
                 return item
