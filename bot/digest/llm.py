@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import openai
 
 from bot.digest.chunking import ChunkPlan, chunk_budget, estimate_tokens, plan_chunks
+from bot.digest.combine import PartialUnusable, compact_part, group_parts, shrink_part
 from bot.digest.schema import (
     DIGEST_SCHEMA,
     DigestOut,
@@ -26,7 +27,6 @@ from bot.digest.schema import (
     parse_output,
     response_format,
 )
-from bot.render.text import truncate
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -90,50 +90,6 @@ def _fence(text: str) -> str:
         + text.replace("</source>", "</ source>").replace("<source>", "< source>")
         + "\n</source>"
     )
-
-
-def _compact(part: DigestOut) -> dict[str, Any]:
-    """What the combine step needs of a part, cleaned and trimmed (a part's poll and topics are redone)."""
-    try:
-        tldr, key_points, _, entities, quote, _, _ = clean_output(part)
-    except InvalidOutput as exc:
-        raise LLMFailure(f"unusable partial answer: {exc}") from None
-    return {"tldr": tldr, "key_points": key_points, "quote": quote, "entities": asdict(entities)}
-
-
-def _shrink(partial: dict[str, Any], budget: int) -> dict[str, Any]:
-    """Trim one partial digest until it fits `budget` tokens: later key points, then entities, then quote."""
-    while estimate_tokens(json.dumps(partial, ensure_ascii=False)) > budget:
-        if len(partial["key_points"]) > 1:
-            partial["key_points"] = partial["key_points"][:-1]
-        elif any(partial["entities"].values()):
-            partial["entities"] = {kind: [] for kind in partial["entities"]}
-        elif partial["quote"]:
-            partial["quote"] = None
-        else:
-            partial["key_points"] = [truncate(partial["key_points"][0], 200)] if partial["key_points"] else []
-            partial["tldr"] = truncate(partial["tldr"], 200)
-            break
-    return partial
-
-
-def _group(partials: list[dict[str, Any]], budget: int) -> list[list[dict[str, Any]]]:
-    """Consecutive partials packed into groups whose JSON fits `budget` tokens (at least two per group)."""
-    groups: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] = []
-    for partial in partials:
-        candidate = [*current, partial]
-        if len(current) >= 2 and estimate_tokens(json.dumps(candidate, ensure_ascii=False)) > budget:
-            groups.append(current)
-            current = [partial]
-        else:
-            current = candidate
-    if current:
-        if len(current) == 1 and groups:
-            groups[-1].append(current[0])
-        else:
-            groups.append(current)
-    return groups
 
 
 def _unsupported_parameter(exc: openai.APIStatusError) -> bool:
@@ -258,11 +214,18 @@ class LLMSummarizer:
         on_progress: ProgressCallback | None,
     ) -> DigestOut:
         """Merge the parts' digests; in rounds when together they exceed one request's budget."""
-        # Each partial fits half the budget, so any group (at least two, for progress) fits it whole.
-        level = [_shrink(_compact(part), budget // 2) for part in parts]
+
+        # Each partial is trimmed so that any two fit one request: every round merges at least pairs.
+        def fit(part: DigestOut) -> dict[str, Any]:
+            try:
+                return shrink_part(compact_part(part), budget)
+            except PartialUnusable as exc:
+                raise LLMFailure(f"unusable partial answer: {exc}") from None
+
+        level = [fit(part) for part in parts]
         done = len(parts)
         while True:
-            groups = _group(level, budget)
+            groups = group_parts(level, budget)
             if on_progress is not None and len(groups) > 1:
                 await on_progress(done, done + len(groups) + 1)
             merged: list[DigestOut] = []
@@ -276,7 +239,7 @@ class LLMSummarizer:
                 if on_progress is not None:
                     await on_progress(done, done)
                 return merged[0]
-            level = [_shrink(_compact(part), budget // 2) for part in merged]
+            level = [fit(part) for part in merged]
 
     async def _ask(
         self, system: str, user: str, tokens: list[int], on_usage: UsageCallback | None

@@ -35,3 +35,29 @@ def test_a_sentence_longer_than_a_chunk_is_cut() -> None:
     plan = plan_chunks(text, 600)
     assert all(estimate_tokens(chunk) <= 600 for chunk in plan.chunks)
     assert "".join(plan.chunks).replace(" ", "") == text.replace(" ", "")
+
+
+def test_partials_are_trimmed_and_grouped_to_fit_a_request() -> None:
+    import json
+
+    from bot.digest.combine import group_parts, shrink_part
+
+    def partial(n: int) -> dict[str, object]:
+        return {
+            "tldr": f"Part {n} in one line.",
+            "key_points": [f"Point {k} of part {n} with some words to make it longer." for k in range(7)],
+            "quote": "A notable quote from the part, long enough to matter.",
+            "entities": {"companies": ["Meta", "OpenAI"], "models": ["Llama 4"], "people": ["Sam Altman"]},
+        }
+
+    budget = 300
+    parts = [shrink_part(partial(n), budget) for n in range(9)]
+    assert all(estimate_tokens(json.dumps(p)) < budget // 2 for p in parts)
+    assert all(p["key_points"] for p in parts)  # trimmed from the end, never emptied
+    assert parts[0]["key_points"][0] == "Point 0 of part 0 with some words to make it longer."
+    groups = group_parts(parts, budget)
+    assert [p for g in groups for p in g] == parts  # in order, nothing lost
+    assert all(estimate_tokens(json.dumps(g)) <= budget for g in groups)
+    assert all(len(g) >= 2 for g in groups[:-1]) and len(groups) < len(parts)  # every round makes progress
+    # Three fit in 420 tokens: four partials become two pairs rather than a triple and a lone partial.
+    assert [len(g) for g in group_parts(parts[:4], 420)] == [2, 2]
