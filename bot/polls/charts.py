@@ -1,7 +1,8 @@
 """PNG charts for poll results and the open-versus-closed trend, drawn off-screen with matplotlib (Agg).
 
 No pyplot: each chart owns its own `Figure` and Agg canvas, so rendering is safe in a worker thread
-(`asyncio.to_thread`) and never needs a display.
+(`asyncio.to_thread`) and never needs a display. matplotlib is imported on the first chart, not at
+start-up: it costs ~40 MB and most of a second, and most runs of the bot draw no chart for hours.
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Sequence
-from typing import Any
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from bot.polls.models import Stance, Tally, TrendPoint
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,15 @@ def _plain(text: str, limit: int = LABEL_MAX) -> str:
     return text.replace("\\", "\\\\").replace("$", r"\$")
 
 
+def _new_figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
 def _png(figure: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
@@ -39,7 +48,7 @@ def _png(figure: Figure) -> bytes:
 def results_chart(tally: Tally) -> bytes:
     """A horizontal bar per answer (first answer on top), coloured by stance, labelled with count and %."""
     answers = tally.answers
-    figure = Figure(figsize=(8, 1.2 + 0.55 * len(answers)))
+    figure = _new_figure(8, 1.2 + 0.55 * len(answers))
     axes = figure.add_subplot()
     labels = [f"{a.position}. {_plain(a.text)}" for a in answers]
     values = [a.votes for a in answers]
@@ -59,7 +68,7 @@ def results_chart(tally: Tally) -> bytes:
 
 def trend_chart(points: Sequence[TrendPoint]) -> bytes:
     """The share of "open" votes (among open and closed ones) per poll over time, with the 50% line."""
-    figure = Figure(figsize=(9, 4.5))
+    figure = _new_figure(9, 4.5)
     axes = figure.add_subplot()
     xs: Any = [point.at for point in points]  # matplotlib's stubs do not list datetimes
     shares = [point.open_share * 100 for point in points]
