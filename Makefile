@@ -21,6 +21,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+	$(BIN)/python -m bench --quick
 
 bench: $(STAMP)
 	$(BIN)/python -m bench --quick
