@@ -70,17 +70,36 @@ class Digests(commands.Cog):
 
     # Shared helpers ------------------------------------------------------------------------------
 
-    async def resolve(self, value: str | None) -> StoredItem:
-        """The item an option names: an autocomplete value, a key, a title fragment, or (empty) the newest."""
+    async def visible(self, guild_id: int | None, item: StoredItem) -> bool:
+        """Whether a server may read this item: built-in feeds everywhere, others only where followed.
+
+        A feed a moderator added in one server stays private to the servers that follow it.
+        """
+        feed = await self.bot.store.feeds.get_feed(item.feed_id)
+        if feed is None:
+            return False
+        if feed.name is not None:
+            return True
+        return guild_id is not None and (
+            await self.bot.store.announcements.get_subscription(guild_id, feed.id) is not None
+        )
+
+    async def resolve(self, value: str | None, guild_id: int | None = None) -> StoredItem:
+        """The item an option names: an autocomplete value, a key, a title fragment, or (empty) the newest.
+
+        Only items this server may read (`visible`) are considered.
+        """
         feeds = self.bot.store.feeds
         text = (value or "").strip()
         number = text.removeprefix(ITEM_PREFIX)
         # ASCII digits within SQLite's INTEGER: "²" passes isdigit() but not int(), 2**63 overflows
         if text.startswith(ITEM_PREFIX) and number.isascii() and number.isdigit() and int(number) < 2**63:
             item = await feeds.get_item(int(number))
-            if item is not None:
+            if item is not None and await self.visible(guild_id, item):
                 return item
-        found = await feeds.find_items(text, limit=1)
+        found = [
+            item for item in await feeds.find_items(text, limit=25) if await self.visible(guild_id, item)
+        ]
         if not found:
             if text:
                 raise UserFacingError(f"No episode or issue matches {truncate(text, 80)!r}.")
@@ -110,7 +129,7 @@ class Digests(commands.Cog):
         self, interaction: discord.Interaction, episode: str | None = None, public: bool = False
     ) -> None:
         await interaction.response.defer(ephemeral=not public, thinking=True)
-        item = await self.resolve(episode)
+        item = await self.resolve(episode, interaction.guild_id)
         stored = await self.service.stored(item.key)
         if stored is not None:
             digest = stored.digest
@@ -124,11 +143,12 @@ class Digests(commands.Cog):
     async def _episode_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self.choices(current)
+        return await self.choices(current, interaction.guild_id)
 
-    async def choices(self, current: str) -> list[app_commands.Choice[str]]:
+    async def choices(self, current: str, guild_id: int | None = None) -> list[app_commands.Choice[str]]:
         """Recent episodes and issues whose title contains what was typed, newest first (at most 25)."""
-        items = await self.bot.store.feeds.find_items(current.strip(), limit=25)
+        found = await self.bot.store.feeds.find_items(current.strip(), limit=25)
+        items = [item for item in found if await self.visible(guild_id, item)]
         return [
             app_commands.Choice(name=truncate(i.title or i.key, 100), value=f"{ITEM_PREFIX}{i.id}")
             for i in items
@@ -159,7 +179,7 @@ class DigestAdmin(app_commands.Group):
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         cog = self.cog
-        item = await cog.resolve(episode)
+        item = await cog.resolve(episode, interaction.guild_id)
         choice: BackendChoice = "auto"
         if backend is not None and backend.value in ("llm", "offline"):
             choice = "llm" if backend.value == "llm" else "offline"
@@ -185,7 +205,7 @@ class DigestAdmin(app_commands.Group):
     async def _regenerate_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self.cog.choices(current)
+        return await self.cog.choices(current, interaction.guild_id)
 
     @app_commands.command(
         name="status", description="The digest backend and its LLM token spend against the budget."
