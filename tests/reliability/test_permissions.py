@@ -17,6 +17,7 @@ import pytest
 from bot.announce.models import ChannelKind
 from bot.errors import MODERATOR_ONLY
 from bot.store import Store
+from tests.announce.helpers import add_item
 from tests.doubles.discord import Channel, DiscordDouble, Guild, Member, P, Role
 from tests.reliability.harness import LiveBot, db_snapshot, figure, leaf_commands
 
@@ -151,6 +152,7 @@ async def test_a_guild_cannot_see_or_touch_another_guilds_data(two: Two) -> None
         two.b, two.b_member, "poll create", {"question": "B's private question?", "answers": "yes;no"}
     )
     assert "B's private question?" in (await poll_record.wait_final()).text() + poll_record.content or True
+    await add_item(store, feed, "b-only-1", "B's private episode", text="Only guild B follows this feed.")
     before = await db_snapshot(store)
 
     attempts = {
@@ -163,6 +165,7 @@ async def test_a_guild_cannot_see_or_touch_another_guilds_data(two: Two) -> None
         "admin feed check": {"feed": "https://b-only.example.com/feed.xml"},
     }
     leaks = 0
+    leaked_by: list[str] = []
     for name, options in attempts.items():
         reply = await (await double.invoke(two.a, two.a_mod, name, options)).wait_final()
         if "B's private" in reply.content or str(two.b_general.id) in reply.content:
@@ -175,10 +178,22 @@ async def test_a_guild_cannot_see_or_touch_another_guilds_data(two: Two) -> None
         for name in ("poll close", "poll results"):
             reply = await (await double.invoke(two.a, two.a_mod, name, {"poll": poll_id})).wait_final()
             assert "B's private question" not in reply.content + reply.text(), (name, poll_id)
+    # Items of a feed only B follows: not readable from A through member commands either.
+    for name, options in (
+        ("digest", {"episode": "B's private episode"}),
+        ("episode", {"query": "B's private episode"}),
+        ("search", {"query": "private"}),
+        ("latest", {}),
+    ):
+        reply = await (await double.invoke(two.a, two.a_member, name, options)).wait_final(timeout=15)
+        # (a refusal may echo the query; the item's notes would be the item itself)
+        if "Only guild B" in reply.content + reply.text():
+            leaks += 1
+            leaked_by.append(f"{name}: {(reply.content + reply.text())[:300]}")
     choices = await double.autocomplete(two.a, two.a_mod, "poll close", {"poll": ""}, focused="poll")
     assert all("B's private" not in c["name"] for c in choices)
+    assert leaks == 0, leaked_by
     assert await db_snapshot(store) == before, "guild A changed guild B's data"
-    assert leaks == 0
     figure(
         "guild isolation",
         f"cross-guild attempts: {len(attempts) + 6 + 2}, leaks: {leaks}, state changes in the other guild: 0",
