@@ -1,4 +1,6 @@
-"""Shared fixtures: settings that ignore the developer's `.env`, and a real migrated SQLite store."""
+"""Shared fixtures: settings that ignore the developer's `.env`, a real migrated SQLite store, and the
+end-to-end pair `double` (the Discord protocol double) and `runner` (the real bot against it; see
+`tests/harness.py` for how a folder customises them)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import pytest
 
 from bot.settings import Settings
 from bot.store import Store
+from tests.doubles.discord import DiscordDouble
+from tests.harness import BotRunner, serve_double
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,6 +48,34 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture
+async def double() -> AsyncIterator[DiscordDouble]:
+    """A running Discord double that discord.py talks to; the test fails if the bot got an undeclared error.
+
+    A folder that needs options or route wrappers overrides this fixture with its own `serve_double(...)`.
+    """
+    async with serve_double() as running:
+        yield running
+
+
+@pytest.fixture
+def runner_class() -> type[BotRunner]:
+    """The `BotRunner` (sub)class the `runner` fixture builds; a folder overrides this for its defaults."""
+    return BotRunner
+
+
+@pytest.fixture
+async def runner(
+    runner_class: type[BotRunner], double: DiscordDouble, store: Store, make_settings: Callable[..., Settings]
+) -> AsyncIterator[BotRunner]:
+    """A stopped bot runner on `store` against `double`; the test calls `start()`. Stopped at teardown."""
+    running = runner_class(double, store, make_settings)
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 def bot_subprocess_env(**extra: str) -> dict[str, str]:

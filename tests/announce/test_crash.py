@@ -18,10 +18,11 @@ import pytest
 
 from bot.announce.models import ChannelKind, DeliveryState
 from bot.store import Store
-from tests.announce.conftest import SendInterceptor, eventually
+from tests.announce.conftest import SendInterceptor
 from tests.announce.helpers import add_item, podcast
 from tests.conftest import bot_subprocess_env
 from tests.doubles.discord import DiscordDouble
+from tests.harness import eventually
 
 FEED_URL = "http://127.0.0.1:9/podcast.xml"
 

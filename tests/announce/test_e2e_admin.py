@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from bot.announce.models import DeliveryState
 from bot.store import Store
-from tests.announce.conftest import BotRunner, World, eventually
+from tests.announce.conftest import AnnounceRunner, World
 from tests.announce.helpers import add_item, podcast
 from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state, new_episode
+from tests.harness import eventually
 
 
-async def test_settings_list_backfill_pause_and_remove(runner: BotRunner, world: World, store: Store) -> None:
+async def test_settings_list_backfill_pause_and_remove(
+    runner: AnnounceRunner, world: World, store: Store
+) -> None:
     double, guild, mod = world.double, world.guild, world.mod
     bot = await runner.start()
     feed = await podcast(store, bot.settings.podcast_feed_url)
@@ -65,12 +68,12 @@ async def test_settings_list_backfill_pause_and_remove(runner: BotRunner, world:
     assert len(bot_messages(world, world.episodes)) == 3
 
 
-async def _cycled(runner: BotRunner, cycles: int) -> bool:
+async def _cycled(runner: AnnounceRunner, cycles: int) -> bool:
     return bool(runner.cog.cycles > cycles)
 
 
 async def test_forum_tag_setting_is_checked_against_the_forum(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double, guild, mod = world.double, world.guild, world.mod
     await runner.start()
@@ -91,7 +94,7 @@ async def test_forum_tag_setting_is_checked_against_the_forum(
 
 
 async def test_leaving_a_server_holds_its_announcements(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double, guild = world.double, world.guild
     bot = await runner.start()

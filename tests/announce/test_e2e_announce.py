@@ -8,12 +8,13 @@ from bot.announce.models import DeliveryState
 from bot.feeds.events import hub_for
 from bot.feeds.models import Feed, StoredItem
 from bot.store import Store
-from tests.announce.conftest import BotRunner, World, eventually
+from tests.announce.conftest import AnnounceRunner, World
 from tests.announce.helpers import TRANSCRIPTS, add_item, edit_item, podcast
 from tests.doubles.discord import Message, P
+from tests.harness import eventually
 
 
-async def configure(runner: BotRunner, world: World, channel: Any, **extra: Any) -> None:
+async def configure(runner: AnnounceRunner, world: World, channel: Any, **extra: Any) -> None:
     """A moderator points the podcast at `channel` (and sets the mod-log) with the real commands."""
     double, guild, mod = world.double, world.guild, world.mod
     record = await (
@@ -28,7 +29,7 @@ async def configure(runner: BotRunner, world: World, channel: Any, **extra: Any)
 
 
 async def new_episode(
-    runner: BotRunner, store: Store, key: str, title: str, **fields: Any
+    runner: AnnounceRunner, store: Store, key: str, title: str, **fields: Any
 ) -> tuple[Feed, StoredItem]:
     """The feed worker found a new episode: stored, then announced to listeners (as the worker does)."""
     assert runner.bot is not None
@@ -48,7 +49,7 @@ async def delivery_state(store: Store, guild_id: int, item_id: int, *states: Del
 
 
 async def test_announcement_with_thread_buttons_and_role_ping(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double = world.double
     await runner.start()
@@ -99,7 +100,7 @@ async def test_announcement_with_thread_buttons_and_role_ping(
     double.assert_no_errors()
 
 
-async def test_forum_post_with_the_podcast_tag(runner: BotRunner, world: World, store: Store) -> None:
+async def test_forum_post_with_the_podcast_tag(runner: AnnounceRunner, world: World, store: Store) -> None:
     double = world.double
     await runner.start()
     await configure(runner, world, world.forum)
@@ -122,7 +123,7 @@ async def test_forum_post_with_the_podcast_tag(runner: BotRunner, world: World, 
     double.assert_no_errors()
 
 
-async def test_an_edited_item_is_updated_in_place(runner: BotRunner, world: World, store: Store) -> None:
+async def test_an_edited_item_is_updated_in_place(runner: AnnounceRunner, world: World, store: Store) -> None:
     double = world.double
     await runner.start()
     await configure(runner, world, world.episodes)
@@ -145,7 +146,7 @@ async def test_an_edited_item_is_updated_in_place(runner: BotRunner, world: Worl
 
 
 async def test_why_explains_announced_and_skipped_items(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double = world.double
     await runner.start()
@@ -174,7 +175,7 @@ async def test_why_explains_announced_and_skipped_items(
 
 
 async def test_members_cannot_configure_and_guilds_are_isolated(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double = world.double
     other = double.add_guild("Another server")
@@ -203,7 +204,7 @@ async def test_members_cannot_configure_and_guilds_are_isolated(
 
 
 async def test_a_forum_that_requires_tags_still_gets_its_post(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double = world.double
     strict = double.add_forum_channel(world.guild, "strict-forum", tags=["Debate", "Meta"], require_tag=True)

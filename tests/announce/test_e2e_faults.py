@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bot.announce.models import DeliveryState
 from bot.store import Store
-from tests.announce.conftest import BotRunner, SendInterceptor, World, eventually
+from tests.announce.conftest import AnnounceRunner, SendInterceptor, World
 from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state, new_episode
 from tests.doubles.discord import ChannelType, RecordedRequest
+from tests.harness import eventually
 
 
 def announcement_posts(world: World, channel_id: int) -> list[RecordedRequest]:
@@ -14,7 +15,7 @@ def announcement_posts(world: World, channel_id: int) -> list[RecordedRequest]:
 
 
 async def test_a_lost_answer_and_a_429_still_make_one_message(
-    runner: BotRunner, world: World, store: Store, interceptor: SendInterceptor
+    runner: AnnounceRunner, world: World, store: Store, interceptor: SendInterceptor
 ) -> None:
     double = world.double
     await runner.start()
@@ -45,7 +46,7 @@ async def test_a_lost_answer_and_a_429_still_make_one_message(
 
 
 async def test_a_server_error_is_retried_once_with_the_same_nonce(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double = world.double
     await runner.start()
@@ -60,7 +61,7 @@ async def test_a_server_error_is_retried_once_with_the_same_nonce(
 
 
 async def test_403_pauses_alerts_once_and_resume_delivers_everything_once(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double, guild, mod = world.double, world.guild, world.mod
     await runner.start()
@@ -95,12 +96,12 @@ async def test_403_pauses_alerts_once_and_resume_delivers_everything_once(
     assert await delivery_state(store, guild.id, first.id, DeliveryState.DONE)
 
 
-async def _at_least(runner: BotRunner, cycles: int) -> bool:
+async def _at_least(runner: AnnounceRunner, cycles: int) -> bool:
     return bool(runner.cog.cycles >= cycles)
 
 
 async def test_404_without_a_modlog_tells_the_owner_and_a_new_channel_recovers(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double, guild, mod = world.double, world.guild, world.mod
     await runner.start()

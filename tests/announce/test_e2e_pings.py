@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bot.announce.models import DeliveryState
 from bot.store import Store
-from tests.announce.conftest import BotRunner, World, eventually
+from tests.announce.conftest import AnnounceRunner, World
 from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state, new_episode
 from tests.doubles.discord import Member, Role
+from tests.harness import eventually
 
 
 def has_role(world: World, member: Member, role: Role) -> bool:
@@ -14,7 +15,7 @@ def has_role(world: World, member: Member, role: Role) -> bool:
 
 
 async def test_the_button_and_commands_toggle_the_ping_role(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double, guild = world.double, world.guild
     ada = world.members[0]
@@ -49,7 +50,7 @@ async def test_the_button_and_commands_toggle_the_ping_role(
 
 
 async def test_a_role_above_the_bot_is_explained_not_attempted(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double, guild, mod = world.double, world.guild, world.mod
     ada = world.members[0]
@@ -70,7 +71,7 @@ async def test_a_role_above_the_bot_is_explained_not_attempted(
 
 
 async def test_without_manage_roles_the_member_is_told_why(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double, guild = world.double, world.guild
     ada = world.members[0]

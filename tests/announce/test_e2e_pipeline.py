@@ -13,9 +13,10 @@ from bot.errors import NO_MENTIONS
 from bot.feeds.models import StoredItem
 from bot.store import Store
 from cogs.announcements.cog import DigestAdapter
-from tests.announce.conftest import BotRunner, World, eventually
+from tests.announce.conftest import AnnounceRunner, World
 from tests.announce.helpers import add_item, podcast
 from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state, new_episode
+from tests.harness import eventually
 
 NOTES = (
     "Today the open weights camp scored a big win as a new model matched the closed frontier on coding. "
@@ -27,7 +28,7 @@ NOTES = (
 
 
 async def test_digest_line_and_poll_follow_the_announcement(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     await runner.start()
     service = DigestService(store.digests)  # the real service, offline backend (no LLM configured)
@@ -67,7 +68,7 @@ class BrokenDigests:
 
 
 async def test_a_failing_digest_never_blocks_the_announcement(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     await runner.start()
     broken = BrokenDigests()
@@ -95,7 +96,7 @@ async def test_a_failing_digest_never_blocks_the_announcement(
 
 
 async def test_a_digest_posted_before_a_crash_is_not_posted_again(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double = world.double
     bot = await runner.start()

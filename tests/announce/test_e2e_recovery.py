@@ -6,12 +6,13 @@ import json
 
 from bot.announce.models import ChannelKind, DeliveryState
 from bot.store import Store
-from tests.announce.conftest import BotRunner, World, eventually
+from tests.announce.conftest import AnnounceRunner, World
 from tests.announce.helpers import add_item, podcast
 from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state
+from tests.harness import eventually
 
 
-async def _send_then_forget(runner: BotRunner, store: Store, guild_id: int, key: str, title: str) -> int:
+async def _send_then_forget(runner: AnnounceRunner, store: Store, guild_id: int, key: str, title: str) -> int:
     """An attempt that reached Discord but was never recorded (the process died), as the outbox sees it."""
     assert runner.bot is not None
     feed = await podcast(store, runner.bot.settings.podcast_feed_url)
@@ -30,7 +31,7 @@ async def _send_then_forget(runner: BotRunner, store: Store, guild_id: int, key:
 
 
 async def test_text_announcement_in_doubt_is_found_in_history(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double = world.double
     await runner.start()
@@ -47,7 +48,7 @@ async def test_text_announcement_in_doubt_is_found_in_history(
 
 
 async def test_forum_post_in_doubt_is_found_not_repeated(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double = world.double
     await runner.start()
@@ -65,7 +66,7 @@ async def test_forum_post_in_doubt_is_found_not_repeated(
 
 
 async def test_about_lists_only_the_feeds_this_server_follows(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double = world.double
     other = double.add_guild("Another server")
@@ -86,7 +87,7 @@ async def test_about_lists_only_the_feeds_this_server_follows(
 
 
 async def test_a_thread_opened_before_a_crash_is_reused(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double = world.double
     await runner.start()

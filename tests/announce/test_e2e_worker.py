@@ -13,10 +13,11 @@ from bot.feeds.fetch import Fetcher
 from bot.feeds.worker import FeedWorker
 from bot.store import Store
 from bot.timeutil import utcnow
-from tests.announce.conftest import BotRunner, World, eventually
+from tests.announce.conftest import AnnounceRunner, World
 from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state
 from tests.doubles.feed_server import FeedServer
 from tests.feeds.builders import Item, rss
+from tests.harness import eventually
 
 
 def episode(n: int, title: str | None = None) -> Item:
@@ -32,7 +33,7 @@ def episode(n: int, title: str | None = None) -> Item:
 
 
 async def test_new_edited_and_failing_feed_reach_the_guild(
-    runner: BotRunner, world: World, store: Store
+    runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double = world.double
     async with FeedServer() as server, aiohttp.ClientSession() as session:
@@ -86,7 +87,9 @@ class HoldsWorker(commands.Cog):
         self.worker = worker
 
 
-async def test_add_previews_follows_and_check_polls(runner: BotRunner, world: World, store: Store) -> None:
+async def test_add_previews_follows_and_check_polls(
+    runner: AnnounceRunner, world: World, store: Store
+) -> None:
     double, guild, mod = world.double, world.guild, world.mod
     async with FeedServer() as server, aiohttp.ClientSession() as session:
         server.set_feed(

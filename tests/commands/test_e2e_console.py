@@ -7,9 +7,10 @@ import pytest
 from bot.client import CommunityBot
 from bot.store import Store
 from tests.announce.helpers import newsletter
-from tests.commands.conftest import World, eventually
+from tests.commands.conftest import World
 from tests.commands.seed import episode, follow, podcast
 from tests.doubles.discord import CommandNotVisible, P
+from tests.harness import eventually
 
 
 async def test_setup_stores_the_configuration_and_says_exactly_what_is_missing(

@@ -7,7 +7,8 @@ import copy
 from bot.client import CommunityBot
 from bot.polls.models import PollStatus
 from tests.doubles.discord import Member, Message
-from tests.polls.conftest import BotRunner, World, eventually
+from tests.harness import eventually
+from tests.polls.conftest import PollsRunner, World
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -41,7 +42,7 @@ async def click(world: World, message: Message, custom_id: str, member: Member) 
 
 
 async def test_anonymous_votes_are_changeable_hidden_and_survive_a_restart(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     double = world.double
     message = await create_anonymous(world)
@@ -112,7 +113,7 @@ async def test_anonymous_votes_are_changeable_hidden_and_survive_a_restart(
 
 
 async def test_clicks_after_closing_are_refused_and_multiple_choice_toggles(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     double = world.double
     message = await create_anonymous(world, multiple=True)
@@ -144,7 +145,7 @@ async def test_clicks_after_closing_are_refused_and_multiple_choice_toggles(
 
 
 async def test_a_deleted_channel_does_not_stop_other_polls_from_closing(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     double = world.double
     doomed_channel = double.add_text_channel(world.guild, "doomed")

@@ -15,7 +15,7 @@ from bot.polls.spec import DEFAULT_SUGGESTION, spec_from_suggestion
 from bot.store import Store
 from bot.timeutil import utcnow
 from tests.doubles.discord import state as double_state
-from tests.polls.conftest import BotRunner, World, make_episodes
+from tests.polls.conftest import PollsRunner, World, make_episodes
 
 SUGGESTION = PollSuggestion(
     question="After today's episode: are open-weight models closing the gap?",
@@ -41,7 +41,7 @@ def polls_in(world: World, thread: discord.Thread) -> list:
 
 
 async def test_the_episode_poll_is_posted_once_in_the_thread(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     thread = await episode_thread(bot, world, "Episode 101")
     service = runner.service
@@ -64,7 +64,7 @@ async def test_the_episode_poll_is_posted_once_in_the_thread(
 
 
 async def test_a_retry_after_a_crash_never_posts_a_second_poll(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     thread = await episode_thread(bot, world, "Episode 102")
     service = runner.service
@@ -92,7 +92,7 @@ async def test_a_retry_after_a_crash_never_posts_a_second_poll(
 
 
 async def test_settings_turn_episode_polls_off_or_anonymous_with_the_default_question(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     double = world.double
     off = await double.invoke(
@@ -134,7 +134,7 @@ async def test_settings_turn_episode_polls_off_or_anonymous_with_the_default_que
 
 
 async def test_a_thread_the_bot_cannot_post_in_returns_none_and_is_retried_later(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     thread = await episode_thread(bot, world, "Episode 104")
     world.double.expect_errors(50013)  # Missing Permissions, provoked on purpose
@@ -154,7 +154,7 @@ async def test_a_thread_the_bot_cannot_post_in_returns_none_and_is_retried_later
 
 
 async def test_a_retry_after_discords_nonce_window_finds_the_poll_in_the_thread(
-    world: World, bot: CommunityBot, runner: BotRunner, monkeypatch: pytest.MonkeyPatch
+    world: World, bot: CommunityBot, runner: PollsRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(double_state, "NONCE_WINDOW_SECONDS", 0)  # Discord has forgotten the nonce
     thread = await episode_thread(bot, world, "Episode 105")
@@ -182,7 +182,7 @@ async def test_a_retry_after_discords_nonce_window_finds_the_poll_in_the_thread(
 
 
 async def test_a_discord_outage_is_raised_for_the_caller_to_retry_and_posts_once(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     thread = await episode_thread(bot, world, "Episode 107")
     world.double.inject(f"POST /channels/{thread.id}/messages", status=503)
@@ -199,7 +199,7 @@ async def test_a_discord_outage_is_raised_for_the_caller_to_retry_and_posts_once
 
 
 async def test_a_deleted_episode_keeps_its_poll_and_a_recycled_id_gets_a_new_one(
-    world: World, bot: CommunityBot, runner: BotRunner, store: Store
+    world: World, bot: CommunityBot, runner: PollsRunner, store: Store
 ) -> None:
     thread = await episode_thread(bot, world, "Episode 108")
     service = runner.service
@@ -216,7 +216,7 @@ async def test_a_deleted_episode_keeps_its_poll_and_a_recycled_id_gets_a_new_one
 
 
 async def test_a_poll_recorded_long_ago_but_never_posted_runs_its_full_duration(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     thread = await episode_thread(bot, world, "Episode 109")
     service = runner.service

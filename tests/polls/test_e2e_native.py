@@ -6,7 +6,8 @@ from bot.client import CommunityBot
 from bot.polls.models import PollStatus
 from bot.timeutil import utcnow
 from tests.doubles.discord import P
-from tests.polls.conftest import BotRunner, World, eventually
+from tests.harness import eventually
+from tests.polls.conftest import PollsRunner, World
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -33,7 +34,7 @@ async def create_native(world: World, question: str = "Who leads AI right now?")
 
 
 async def test_native_poll_votes_are_mirrored_and_closing_early_posts_results(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     double = world.double
     message = await create_native(world)
@@ -74,7 +75,7 @@ async def test_native_poll_votes_are_mirrored_and_closing_early_posts_results(
 
 
 async def test_discord_ending_a_poll_by_itself_closes_it_with_results(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     message = await create_native(world, "Will open weights catch up this year?")
     await world.double.vote(message, "Closed labs", world.alice)
@@ -113,7 +114,7 @@ async def test_limits_are_refused_with_a_clear_message_and_nothing_is_posted(
 
 
 async def test_a_member_cannot_create_or_close_a_poll(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     double = world.double
     message = await create_native(world)
@@ -138,7 +139,7 @@ async def test_a_member_cannot_create_or_close_a_poll(
 
 
 async def test_a_native_poll_due_while_the_bot_was_down_is_ended_after_restart(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     message = await create_native(world)
     await world.double.vote(message, "Tie", world.bob)
@@ -152,7 +153,7 @@ async def test_a_native_poll_due_while_the_bot_was_down_is_ended_after_restart(
 
 
 async def test_another_servers_polls_are_invisible(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     double = world.double
     message = await create_native(world)
@@ -170,7 +171,7 @@ async def test_another_servers_polls_are_invisible(
 
 
 async def test_results_posted_before_discord_finalized_are_updated_with_its_final_counts(
-    world: World, bot: CommunityBot, runner: BotRunner
+    world: World, bot: CommunityBot, runner: PollsRunner
 ) -> None:
     double = world.double
     message = await create_native(world, "Which lab ships the next frontier model?")

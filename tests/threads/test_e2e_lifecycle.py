@@ -11,13 +11,14 @@ from bot.polls.spec import build_spec
 from bot.store import Store
 from bot.threads.weekly import next_slot, week_key
 from bot.timeutil import utcnow
-from tests.threads.conftest import BotRunner, World, eventually
+from tests.harness import eventually
+from tests.threads.conftest import ThreadsRunner, World
 
 SLOW_FLUSH = {"tracker_flush_interval": 600}  # only the shutdown flush writes
 
 
 async def test_a_clean_shutdown_loses_nothing_and_a_restart_reconciles(
-    runner: BotRunner, world: World, store: Store
+    runner: ThreadsRunner, world: World, store: Store
 ) -> None:
     double, guild, forum = world.double, world.guild, world.forum
     ada, bo, cy = world.members
@@ -64,7 +65,7 @@ async def test_a_clean_shutdown_loses_nothing_and_a_restart_reconciles(
 
 
 async def test_live_archive_lock_and_delete_events_are_applied(
-    runner: BotRunner, world: World, store: Store
+    runner: ThreadsRunner, world: World, store: Store
 ) -> None:
     double, guild, forum = world.double, world.guild, world.forum
     await runner.start(tracker_flush_interval=0.05)
@@ -93,7 +94,7 @@ async def _tracked(store: Store, *ids: int) -> bool:
 
 
 async def test_the_weekly_post_lists_the_weeks_threads_and_polls_once(
-    runner: BotRunner, world: World, store: Store
+    runner: ThreadsRunner, world: World, store: Store
 ) -> None:
     double, guild, forum, general = world.double, world.guild, world.forum, world.general
     await runner.start(tracker_flush_interval=0.05)
@@ -150,7 +151,7 @@ async def _count(store: Store, thread_id: int, n: int) -> bool:
 
 
 async def test_a_refused_weekly_post_is_not_retried_and_moderators_are_told(
-    runner: BotRunner, world: World, store: Store
+    runner: ThreadsRunner, world: World, store: Store
 ) -> None:
     double, guild, general, staff = world.double, world.guild, world.general, world.staff
     await store.guilds.set_mod_log(guild.id, staff.id)
@@ -178,7 +179,7 @@ async def test_a_refused_weekly_post_is_not_retried_and_moderators_are_told(
     assert "Last attempt failed" in status.content and "every Thursday at 18:00 UTC" in status.content
 
 
-def _bot_denied(runner: BotRunner, channel_id: int):
+def _bot_denied(runner: ThreadsRunner, channel_id: int):
     async def check() -> bool:
         assert runner.bot is not None
         channel = runner.bot.get_channel(channel_id)

@@ -7,12 +7,15 @@ import discord
 from bot.errors import NO_MENTIONS
 from bot.store import Store
 from tests.doubles.discord import Channel
-from tests.threads.conftest import BotRunner, World, eventually
+from tests.harness import eventually
+from tests.threads.conftest import ThreadsRunner, World
 
 FAST_FLUSH = {"tracker_flush_interval": 0.05}
 
 
-async def announce_episode(runner: BotRunner, channel: Channel, title: str, item_id: int) -> discord.Thread:
+async def announce_episode(
+    runner: ThreadsRunner, channel: Channel, title: str, item_id: int
+) -> discord.Thread:
     """What the announcements capability does: post, open a thread on the post, hand it to the tracker."""
     assert runner.bot is not None
     target = runner.bot.get_channel(channel.id)
@@ -36,7 +39,7 @@ async def counted(store: Store, thread_id: int, messages: int) -> bool:
 
 
 async def test_episode_thread_is_tracked_and_members_are_counted(
-    runner: BotRunner, world: World, store: Store
+    runner: ThreadsRunner, world: World, store: Store
 ) -> None:
     double, guild = world.double, world.guild
     await runner.start(**FAST_FLUSH)
@@ -69,7 +72,7 @@ async def test_episode_thread_is_tracked_and_members_are_counted(
 
 
 async def test_threads_never_lists_other_guilds_or_hidden_channels(
-    runner: BotRunner, world: World, store: Store
+    runner: ThreadsRunner, world: World, store: Store
 ) -> None:
     double, guild = world.double, world.guild
     other = double.add_guild("Another server")
@@ -99,7 +102,9 @@ async def test_threads_never_lists_other_guilds_or_hidden_channels(
     assert f"/{mine.id})" not in record.embeds[0]["description"]
 
 
-async def test_a_tracked_forums_new_posts_are_tracked(runner: BotRunner, world: World, store: Store) -> None:
+async def test_a_tracked_forums_new_posts_are_tracked(
+    runner: ThreadsRunner, world: World, store: Store
+) -> None:
     double, guild = world.double, world.guild
     await runner.start(**FAST_FLUSH)
     record = await (
@@ -140,7 +145,7 @@ async def test_a_tracked_forums_new_posts_are_tracked(runner: BotRunner, world: 
 
 
 async def test_moderators_track_and_untrack_a_single_thread(
-    runner: BotRunner, world: World, store: Store
+    runner: ThreadsRunner, world: World, store: Store
 ) -> None:
     double, guild = world.double, world.guild
     await runner.start(**FAST_FLUSH)
@@ -168,7 +173,7 @@ async def test_moderators_track_and_untrack_a_single_thread(
 
 
 async def test_a_thread_of_a_tracked_forum_is_untracked_with_its_forum(
-    runner: BotRunner, world: World, store: Store
+    runner: ThreadsRunner, world: World, store: Store
 ) -> None:
     double, guild = world.double, world.guild
     await runner.start(**FAST_FLUSH)
