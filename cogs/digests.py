@@ -130,7 +130,7 @@ class Digests(commands.Cog):
     ) -> None:
         await interaction.response.defer(ephemeral=not public, thinking=True)
         item = await self.resolve(episode, interaction.guild_id)
-        stored = await self.service.stored(item.key)
+        stored = await self.service.stored(item)
         if stored is not None:
             digest = stored.digest
         else:

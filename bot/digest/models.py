@@ -35,6 +35,12 @@ class TranscriptRef:
     rel: str | None = None
 
 
+def digest_key(item: Any) -> str:
+    """The key a feed item's digests are stored under: its key, within its feed (keys are unique per feed)."""
+    feed_id = getattr(item, "feed_id", None)
+    return f"{feed_id}/{item.key}" if feed_id is not None else str(item.key)
+
+
 _KINDS: dict[str, ItemKind] = {"podcast": "podcast", "newsletter": "newsletter", "feed": "feed"}
 
 
@@ -69,7 +75,7 @@ class EpisodeInput:
                 refs.append(TranscriptRef(ref.url, ref.type or "text/plain", ref.language, ref.rel))
         kind = kind or getattr(item, "kind", None) or getattr(item, "feed_kind", None) or "podcast"
         return cls(
-            key=str(item.key),
+            key=digest_key(item),
             title=str(item.title or ""),
             show_notes_text=str(
                 getattr(item, "summary_text", "") or getattr(item, "show_notes_text", "") or ""

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.digest.llm import PROMPT_VERSION, LLMFailure, LLMSummarizer, ProgressCallback
-from bot.digest.models import Digest, EpisodeInput
+from bot.digest.models import Digest, EpisodeInput, digest_key
 from bot.digest.offline import OFFLINE_MODEL, summarize_offline
 from bot.digest.source import SourceText, TranscriptFetcher, choose_source
 from bot.store.digests import CacheKey, DigestRow, TokenUsage
@@ -109,9 +109,11 @@ class DigestService:
             episode.key, episode.title, source, backend=backend, force=force, progress=progress
         )
 
-    async def stored(self, episode_key: str) -> DigestRow | None:
-        """The newest stored digest of an episode, without making one."""
-        return await self.repo.latest(episode_key)
+    async def stored(self, item: EpisodeInput | Any) -> DigestRow | None:
+        """The newest stored digest of a feed item (or `EpisodeInput`, or digest key), without making one."""
+        if isinstance(item, str):
+            return await self.repo.latest(item)
+        return await self.repo.latest(item.key if isinstance(item, EpisodeInput) else digest_key(item))
 
     async def digest_text(
         self,

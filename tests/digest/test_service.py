@@ -219,6 +219,21 @@ async def test_mentions_and_control_characters_in_model_output_are_neutralised(
     assert (digest.poll.open_answers, digest.poll.closed_answers) == ([0], [1])  # bad indices dropped
 
 
+async def test_items_of_two_feeds_with_the_same_key_get_their_own_digests(store: Store) -> None:
+    from tests.digest.helpers import add_episode
+
+    podcast = await add_episode(store, "1", "Podcast episode", NOTES)
+    issue = await add_episode(
+        store, "1", "Newsletter issue", "Chips and data centers dominate. " * 20, kind="newsletter"
+    )
+    service = DigestService(store.digests, llm=None)
+    first = await service.ensure_digest(podcast)
+    second = await service.ensure_digest(issue)
+    assert first.tldr != second.tldr
+    assert (await service.stored(podcast)).digest.tldr == first.tldr  # type: ignore[union-attr]
+    assert (await service.stored(issue)).digest.tldr == second.tldr  # type: ignore[union-attr]
+
+
 async def test_llm_backend_demanded_without_llm_is_refused(store: Store) -> None:
     service = DigestService(store.digests, llm=None)
     with pytest.raises(DigestError, match="no LLM"):
