@@ -123,3 +123,12 @@ async def test_a_feed_of_100000_items_is_read_in_bounded_time(worker: FeedWorker
         "hostile bodies",
         f"100,000 items (6 MB): read the first {len(stored)}; {elapsed:.2f} s, peak {peak / MB:.1f} MB",
     )
+
+
+@pytest.mark.parametrize("header", ["²", "١٢٠", "9" * 400, "-5", "Wed, 99 Foo 2026", "\x00"])
+def test_a_hostile_retry_after_is_ignored_or_capped(header: str) -> None:
+    """A feed host's Retry-After never raises: odd values are ignored, huge ones capped at a day."""
+    from bot.feeds.fetch import MAX_RETRY_AFTER, parse_retry_after
+
+    value = parse_retry_after(header)
+    assert value is None or 0 <= value <= MAX_RETRY_AFTER
