@@ -174,8 +174,8 @@ class Pipeline:
         elif step == "tracking":
             await repo.record_tracked(delivery.id)
         elif step == "digest":
+            # The poll still follows, with the default question, when the advance below reaches it.
             await repo.record_digest(delivery.id, DigestState.FAILED)
-            await repo.record_poll(delivery.id, PollState.SKIPPED)
         else:
             await repo.record_poll(delivery.id, PollState.FAILED)
         fresh = await repo.get_delivery(delivery.id)
@@ -270,12 +270,17 @@ class Pipeline:
         repo = self.store.announcements
         if delivery.poll_state is not PollState.WAITING:
             return
-        if self.polls is None or ready is None or ready.poll is None or delivery.thread_id is None:
+        if self.polls is None or delivery.thread_id is None:
             await repo.record_poll(delivery.id, PollState.SKIPPED)
             return
         thread = await self._messageable(delivery.thread_id)
+        # Without a digest, or a digest without an open-vs-closed angle, the poll service posts its default
+        # question (the issue: "or a default when there is none").
         poll_id = await self.polls.create_episode_poll(
-            guild_id=delivery.guild_id, thread=thread, item_id=delivery.item_id, suggestion=ready.poll
+            guild_id=delivery.guild_id,
+            thread=thread,
+            item_id=delivery.item_id,
+            suggestion=ready.poll if ready is not None else None,
         )
         await repo.record_poll(delivery.id, PollState.DONE if poll_id is not None else PollState.SKIPPED)
 

@@ -83,7 +83,9 @@ async def test_a_failing_digest_never_blocks_the_announcement(
     )
     delivery = await store.announcements.delivery_for(world.guild.id, item.id)
     assert delivery is not None
-    assert (delivery.digest_state, delivery.poll_state) == (DigestState.FAILED, PollState.SKIPPED)
+    # No digest, so no open-vs-closed angle: the episode still gets its poll, with the default question.
+    assert (delivery.digest_state, delivery.poll_state) == (DigestState.FAILED, PollState.DONE)
+    assert any(message.poll for message in world.double.messages_in(delivery.thread_id))
     assert delivery.thread_id is not None and delivery.message_id is not None
     announcement = bot_messages(world, world.episodes)[0]
     assert announcement.embeds[0]["description"] == "Plain notes."
