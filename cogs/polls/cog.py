@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL_SECONDS = 30.0  # how often due polls are closed (the first pass runs once ready)
+MIRROR_RETRY_DELAYS = (0.1, 0.2, 0.4, 0.8)  # seconds; for a vote that beats the record of its poll
 moderator_only = app_commands.checks.has_permissions(manage_guild=True)
 
 
@@ -86,15 +87,22 @@ class Polls(commands.Cog):
         await self._mirror(payload, added=False)
 
     async def _mirror(self, payload: discord.RawPollVoteActionEvent, *, added: bool) -> None:
-        try:
-            await self.service.mirror_native_vote(
-                message_id=payload.message_id,
-                user_id=payload.user_id,
-                answer_id=payload.answer_id,
-                added=added,
-            )
-        except Exception:
-            log.exception("could not mirror a native poll vote on message %s", payload.message_id)
+        # A vote can arrive before the bot has recorded the message id of a poll it just posted (the
+        # gateway event races the REST answer), so an unknown poll is looked up again a few times.
+        for delay in (*MIRROR_RETRY_DELAYS, None):
+            try:
+                if await self.service.mirror_native_vote(
+                    message_id=payload.message_id,
+                    user_id=payload.user_id,
+                    answer_id=payload.answer_id,
+                    added=added,
+                ):
+                    return
+            except Exception:
+                log.exception("could not mirror a native poll vote on message %s", payload.message_id)
+                return
+            if delay is not None:
+                await asyncio.sleep(delay)
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
