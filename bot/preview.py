@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.digest import preview_text
 from bot.feeds.errors import FetchError, TooLarge
 from bot.feeds.fetch import human_bytes
 from bot.feeds.models import ParsedFeed, ParsedItem
@@ -141,8 +142,8 @@ def _duration(seconds: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def render_text(source: PreviewFeed) -> str:
-    """The human-readable preview of one source."""
+def render_text(source: PreviewFeed, *, with_digests: bool = False) -> str:
+    """The human-readable preview of one source (with each item's offline digest when asked)."""
     feed = source.feed
     title = (feed.title if feed else None) or source.source
     label = f"[{source.label}] " if source.label else ""
@@ -172,6 +173,10 @@ def render_text(source: PreviewFeed) -> str:
         text = item.text if len(item.text) <= TEXT_PREVIEW else item.text[: TEXT_PREVIEW - 1].rstrip() + "…"
         lines.append("    text:")
         lines.extend(_wrap(text or "(no text)", "      "))
+        if with_digests:
+            digest = preview_text(item.title, item.text, newsletter=source.label == "newsletter")
+            lines.append("    digest (embedded offline summarizer):")
+            lines.extend(_wrap(digest, "      "))
     return "\n".join(lines)
 
 
@@ -189,17 +194,17 @@ def _wrap(text: str, indent: str, width: int = 100) -> list[str]:
     return lines
 
 
-def _print(results: Sequence[PreviewFeed], as_json: bool) -> None:
+def _print(results: Sequence[PreviewFeed], as_json: bool, *, with_digests: bool = False) -> None:
     """Print the readable sources; a closed pipe (`| head`) ends the output quietly."""
     try:
-        _print_all(results, as_json)
+        _print_all(results, as_json, with_digests=with_digests)
         sys.stdout.flush()
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
 
 
-def _print_all(results: Sequence[PreviewFeed], as_json: bool) -> None:
+def _print_all(results: Sequence[PreviewFeed], as_json: bool, *, with_digests: bool) -> None:
     first = True
     for result in results:
         if result.error is not None:
@@ -210,7 +215,7 @@ def _print_all(results: Sequence[PreviewFeed], as_json: bool) -> None:
         else:
             if not first:
                 print()
-            print(render_text(result))
+            print(render_text(result, with_digests=with_digests))
             first = False
 
 
@@ -256,5 +261,5 @@ async def offline_run(settings: Settings) -> int:
         readable = await load_sources(settings, [(str(SAMPLE_FEED), SAMPLE_LABEL)], limit=3)
         if _report_errors(readable):
             return EXIT_SOURCE
-    _print(readable, as_json=False)
+    _print(readable, as_json=False, with_digests=True)
     return EXIT_OK

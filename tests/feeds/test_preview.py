@@ -143,6 +143,8 @@ async def test_run_without_token_falls_back_to_the_labelled_sample(tmp_path: Pat
     assert "newsletter feed http://127.0.0.1:9/newsletter.xml could not be read" in err
     assert "sample feed" in err and "[SAMPLE" in out
     assert "SAMPLE: Open weights catch up on coding benchmarks" in out and "Traceback" not in err
+    # Each item comes with the digest the embedded offline summarizer would post.
+    assert out.count("digest (embedded offline summarizer):") == 3 and "TL;DR:" in out and "Poll:" in out
 
 
 async def test_run_without_token_previews_the_configured_feeds_when_reachable(
@@ -162,3 +164,4 @@ async def test_run_without_token_previews_the_configured_feeds_when_reachable(
     assert code == 0, err
     assert "Real podcast episode" in out and "[podcast] The Podcast" in out
     assert "SAMPLE" not in out and "404" in err
+    assert "digest (embedded offline summarizer):" in out
