@@ -128,8 +128,9 @@ class Digests(commands.Cog):
     async def digest(
         self, interaction: discord.Interaction, episode: str | None = None, public: bool = False
     ) -> None:
-        await interaction.response.defer(ephemeral=not public, thinking=True)
+        # Resolve first (a quick lookup): a refusal is then ephemeral even when `public` was asked for.
         item = await self.resolve(episode, interaction.guild_id)
+        await interaction.response.defer(ephemeral=not public, thinking=True)
         stored = await self.service.stored(item)
         if stored is not None:
             digest = stored.digest
