@@ -79,11 +79,15 @@ def running_bot(folder: Path) -> Iterator[Fuzz]:
     live = LiveBot(double, folder / "bot.sqlite3")
     runner.run(live.start())
     refusals = Refusals()
-    logging.getLogger("bot.errors").addHandler(refusals)
+    errors_log = logging.getLogger("bot.errors")
+    saved_level = errors_log.level
+    errors_log.setLevel(logging.INFO)  # refusals are logged at INFO
+    errors_log.addHandler(refusals)
     try:
         yield Fuzz(runner, double, live, guild, other, mod, member, channels, roles, refusals)
     finally:
-        logging.getLogger("bot.errors").removeHandler(refusals)
+        errors_log.removeHandler(refusals)
+        errors_log.setLevel(saved_level)
         runner.run(live.stop())
         patch.restore()
         runner.run(double.stop())
