@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.feeds.errors import BadURL, RefusedAddress
+from bot.feeds.fetch import Fetcher
 from tests.doubles.discord import DiscordDouble, Guild, Member, P
 from tests.doubles.feed_server import FeedServer
 from tests.feeds.builders import Item, rss
@@ -214,7 +215,7 @@ async def test_the_fetcher_refuses_each_hostile_url_with_the_right_reason(index:
         resolver = RecordingResolver(DNS)
         traffic = Traffic()
         async with traced_session(resolver, traffic) as session:
-            fetcher = plain_worker(_NoStore(), session, resolver=resolver).fetcher  # type: ignore[arg-type]
+            fetcher = Fetcher(session, allow_private=False, timeout=5, resolver=resolver)
             with pytest.raises((BadURL, RefusedAddress)) as caught:
                 await fetcher.fetch(url)
         assert caught.value.reason
@@ -222,7 +223,3 @@ async def test_the_fetcher_refuses_each_hostile_url_with_the_right_reason(index:
         assert server.requests == []
         private_names = {n for n in DNS if n != REDIRECTOR}
         assert set(resolver.lookups) <= private_names  # only names were looked up, never an IP literal
-
-
-class _NoStore:
-    """The fetcher alone needs no store."""
