@@ -134,6 +134,11 @@ class Child:
     async def stop(self, timeout: float = 20.0) -> int:
         """SIGTERM (and closed stdin), then the exit status."""
         assert self.proc is not None
+        if self._reader is not None and self._reader.done():
+            # Its stderr closed: the child is exiting by itself. Signalling it now would make Popen poll
+            # (and reap) it before asyncio's child watcher does, and the exit status would read 255.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.proc.wait(), timeout)
         if self.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.terminate()

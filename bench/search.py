@@ -116,7 +116,10 @@ def seed(path: Path, episodes: int, *, transcript_words: int = 2000, rng_seed: i
         )
         conn.executemany(
             "INSERT INTO search_transcripts (episode_key, text, updated_at) VALUES (?, ?, ?)",
-            ((f"ep-{n}", " ".join(rng.choices(paragraphs, k=per_transcript)), now) for n in range(episodes)),
+            (
+                (f"1/ep-{n}", " ".join(rng.choices(paragraphs, k=per_transcript)), now)
+                for n in range(episodes)
+            ),
         )
         conn.executemany(
             "INSERT INTO digests (episode_key, title, source_hash, source_kind, backend, model, "
@@ -124,7 +127,7 @@ def seed(path: Path, episodes: int, *, transcript_words: int = 2000, rng_seed: i
             "VALUES (?, '', 'h', 'transcript', 'offline', 'bench', '1', ?, ?)",
             (
                 (
-                    f"ep-{n}",
+                    f"1/ep-{n}",  # digests are keyed <feed_id>/<item key>
                     json.dumps(
                         {"tldr": rng.choice(paragraphs)[:280], "key_points": [rng.choice(paragraphs)[:200]]}
                     ),
@@ -166,8 +169,8 @@ _LIKE_TITLES = (
 )
 
 _LIKE_SEARCH = (
-    "FROM items i LEFT JOIN search_transcripts t ON t.episode_key = i.key "
-    "LEFT JOIN digests d ON d.episode_key = i.key "
+    "FROM items i LEFT JOIN search_transcripts t ON t.episode_key = i.feed_id || '/' || i.key "
+    "LEFT JOIN digests d ON d.episode_key = i.feed_id || '/' || i.key "
     "WHERE i.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?) AND i.duplicate_of IS NULL"
 )
 

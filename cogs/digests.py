@@ -46,6 +46,7 @@ class Digests(commands.Cog):
             bot.llm,
             create_fetcher(bot.http_session, bot.settings),
             kind_of=self._kind_of,
+            on_transcript=bot.store.search.store_transcript,  # /search covers transcripts too
         )
         self.admin = DigestAdmin(self)
 

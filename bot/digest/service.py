@@ -39,6 +39,10 @@ class DigestError(Exception):
     """A digest cannot be made as asked (e.g. the LLM backend was demanded but none is configured)."""
 
 
+#: Receives (digest key, clean transcript text, transcript URL) whenever a transcript was fetched and cleaned.
+TranscriptSink = Callable[[str, str, str | None], Awaitable[None]]
+
+
 def source_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -56,9 +60,11 @@ class DigestService:
         daily_token_budget: int = 200_000,
         fetcher: TranscriptFetcher | None = None,
         kind_of: Callable[[Any], Awaitable[str | None]] | None = None,
+        on_transcript: TranscriptSink | None = None,
     ) -> None:
         self.repo = repo
         self.kind_of = kind_of
+        self.on_transcript = on_transcript
         self.summarizer = (
             LLMSummarizer(llm, model, context_tokens=context_tokens) if llm is not None else None
         )
@@ -75,6 +81,7 @@ class DigestService:
         llm: AsyncOpenAI | None,
         fetcher: TranscriptFetcher | None,
         kind_of: Callable[[Any], Awaitable[str | None]] | None = None,
+        on_transcript: TranscriptSink | None = None,
     ) -> DigestService:
         return cls(
             repo,
@@ -84,6 +91,7 @@ class DigestService:
             daily_token_budget=settings.llm_daily_token_budget,
             fetcher=fetcher,
             kind_of=kind_of,
+            on_transcript=on_transcript,
         )
 
     @property
@@ -105,6 +113,11 @@ class DigestService:
             kind = await self.kind_of(item) if self.kind_of is not None else None
             episode = EpisodeInput.from_item(item, kind=kind)
         source = await choose_source(episode, self.fetcher)
+        if source.kind == "transcript" and self.on_transcript is not None:
+            try:  # making the transcript searchable must never cost the digest
+                await self.on_transcript(episode.key, source.text, source.url)
+            except Exception:
+                log.exception("could not hand the transcript of %s to the search index", episode.key)
         return await self.digest_text(
             episode.key, episode.title, source, backend=backend, force=force, progress=progress
         )

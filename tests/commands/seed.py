@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.announce.models import ChannelKind
-from bot.digest.models import Digest, Entities, PollSuggestion
+from bot.digest.models import Digest, Entities, PollSuggestion, digest_key
 from bot.feeds.models import Feed, StoredItem
 from bot.store import Store
 from bot.store.digests import CacheKey
@@ -44,7 +44,7 @@ def make_digest(tldr: str, points: list[str] | None = None) -> Digest:
 
 async def digest(store: Store, item: StoredItem, tldr: str, points: list[str] | None = None) -> None:
     """A digest of `item`, stored as the digest capability stores it."""
-    key = CacheKey(item.key, "hash-" + tldr[:10], "offline", "offline", "v1")
+    key = CacheKey(digest_key(item), "hash-" + tldr[:10], "offline", "offline", "v1")
     await store.digests.save(key, item.title, make_digest(tldr, points))
 
 

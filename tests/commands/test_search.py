@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.digest.models import digest_key
 from bot.search import QueryError, SearchService, parse_query
 from bot.search.render import highlight, search_embed
 from bot.store import Store
@@ -41,7 +42,8 @@ async def test_ranks_titles_first_and_highlights_where_it_matched(
     in_title = await episode(store, feed, "a", "Open weights win", days_ago=3, text="Notes about chips.")
     in_notes = await episode(store, feed, "b", "Chip wars", days_ago=1, text="Why open weights matter.")
     in_transcript = await episode(store, feed, "c", "Agents", days_ago=2, text="Other notes.")
-    await SearchRepo(store.db).store_transcript("c", "today we discuss open weights at length")
+    transcript = "today we discuss open weights at length"
+    await SearchRepo(store.db).store_transcript(digest_key(in_transcript), transcript)
     await digest(store, in_notes, "A digest line about regulation")
 
     page = await service.search(GUILD, "open weights")
@@ -73,9 +75,9 @@ async def test_index_follows_edits_deletions_and_new_digests(store: Store, servi
     await digest(store, item, "Regenerated digest mentions inference")
     assert (await service.search(GUILD, "inference")).total == 1
 
-    await SearchRepo(store.db).store_transcript("a", "a transcript about datacenters")
+    await SearchRepo(store.db).store_transcript(digest_key(item), "a transcript about datacenters")
     assert (await service.search(GUILD, "datacenters")).total == 1
-    await SearchRepo(store.db).store_transcript("a", "a corrected transcript about power")
+    await SearchRepo(store.db).store_transcript(digest_key(item), "a corrected transcript about power")
     assert (await service.search(GUILD, "datacenters")).total == 0
     assert (await service.search(GUILD, "power")).total == 1
 
