@@ -15,8 +15,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import openai
-
 from bot.digest.chunking import ChunkPlan, chunk_budget, estimate_tokens, plan_chunks
 from bot.digest.combine import PartialUnusable, compact_part, group_parts, shrink_part
 from bot.digest.schema import (
@@ -29,6 +27,7 @@ from bot.digest.schema import (
 )
 
 if TYPE_CHECKING:
+    import openai
     from openai import AsyncOpenAI
 
     from bot.digest.models import Entities, PollSuggestion
@@ -124,6 +123,8 @@ class LLMSummarizer:
 
     async def _request(self, messages: list[Any]) -> Any:
         """One chat completion, adapting once to servers that refuse part of the standard request."""
+        import openai  # only a bot with an LLM configured pays for importing the client (~1 s, ~25 MB)
+
         while True:
             try:
                 return await self._create(messages)
@@ -244,6 +245,8 @@ class LLMSummarizer:
     async def _ask(
         self, system: str, user: str, tokens: list[int], on_usage: UsageCallback | None
     ) -> DigestOut:
+        import openai
+
         messages: list[Any] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         try:
             completion = await self._request(messages)
