@@ -16,8 +16,10 @@ the reliability tests read.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +37,7 @@ MAINTENANCE_KEY = "maintenance.last_run"
 ITEM_RETENTION = timedelta(days=365)
 AUDIT_RETENTION = timedelta(days=365)
 USAGE_RETENTION = timedelta(days=400)
+CHECKPOINT_ATTEMPTS = 5
 
 
 @dataclass(slots=True)
@@ -70,6 +73,7 @@ class Maintenance:
         audit_retention: timedelta = AUDIT_RETENTION,
         usage_retention: timedelta = USAGE_RETENTION,
         clock: Callable[[], datetime] = utcnow,
+        retry_delay: float = 0.5,
     ) -> None:
         self.store = store
         self.repo = MaintenanceRepo(store.db)
@@ -77,6 +81,7 @@ class Maintenance:
         self.audit_retention = audit_retention
         self.usage_retention = usage_retention
         self.clock = clock
+        self.retry_delay = retry_delay
         self.runs = 0
 
     async def run(self) -> MaintenanceReport:
@@ -96,11 +101,11 @@ class Maintenance:
         try:
             if any(report.pruned.values()):
                 await self.repo.optimize()
-            report.checkpoint = await self.repo.checkpoint()
+            report.checkpoint = await self._checkpoint()
             report.stats = await self.repo.file_stats()
         except Exception as exc:
             log.exception("maintenance: checkpoint failed")
-            report.errors.append(f"checkpoint: {type(exc).__name__}")
+            report.errors.append(f"checkpoint: {type(exc).__name__}: {exc}")
         try:
             await self.store.meta.set(MAINTENANCE_KEY, report.to_json())
         except Exception:
@@ -113,6 +118,21 @@ class Maintenance:
             report.stats.used_bytes if report.stats else "?",
         )
         return report
+
+    async def _checkpoint(self) -> Checkpoint:
+        """Checkpoint, retried a few times: a statement still open on the connection (another task's
+        read in progress) makes SQLite refuse with "database table is locked" for a moment."""
+        for attempt in range(CHECKPOINT_ATTEMPTS):
+            try:
+                result = await self.repo.checkpoint()
+            except sqlite3.OperationalError:
+                if attempt == CHECKPOINT_ATTEMPTS - 1:
+                    raise
+            else:
+                if result.busy == 0 or attempt == CHECKPOINT_ATTEMPTS - 1:
+                    return result
+            await asyncio.sleep(self.retry_delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def last_run(store: Store) -> dict[str, object] | None:

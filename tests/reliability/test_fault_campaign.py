@@ -207,6 +207,7 @@ async def test_fault_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> No
     assert (report.digests_missing, report.digests_duplicated) == (0, 0)
     assert (report.polls_missing, report.polls_duplicated) == (0, 0)
     assert sqlite.integrity == "ok"
+    assert sqlite.errors == [], sqlite.errors
     assert sqlite.checkpoint is not None and sqlite.checkpoint["busy"] == 0  # the maintenance job ran
     assert sqlite.wal_bytes == 0  # checkpointed and truncated at the clean stop
 
@@ -353,6 +354,7 @@ class SQLiteReport:
     checkpoint: dict[str, int] | None
     file_kb: int
     wal_bytes: int
+    errors: list[str] | None = None
 
 
 def check_sqlite(db: Path) -> SQLiteReport:
@@ -365,5 +367,7 @@ def check_sqlite(db: Path) -> SQLiteReport:
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (MAINTENANCE_KEY,)).fetchone()
     finally:
         conn.close()
-    checkpoint = json.loads(row[0])["checkpoint"] if row else None
-    return SQLiteReport(integrity, checkpoint, db.stat().st_size // 1024, wal_bytes)
+    record = json.loads(row[0]) if row else {}
+    return SQLiteReport(
+        integrity, record.get("checkpoint"), db.stat().st_size // 1024, wal_bytes, record.get("errors")
+    )
