@@ -95,8 +95,10 @@ class Members(commands.Cog):
     ) -> None:
         guild_id = _guild(interaction)
         card: EpisodeCard | None = None
-        if query.strip().isdigit():
-            card = await self.cards.card(guild_id, int(query.strip()))
+        typed = query.strip()
+        # An id from autocomplete: ASCII digits ("²" passes isdigit() but not int()) within SQLite's INTEGER.
+        if typed.isascii() and typed.isdigit() and int(typed) < 2**63:
+            card = await self.cards.card(guild_id, int(typed))
         if card is None:
             choices = await self.search_service.title_choices(guild_id, query)
             if choices:
