@@ -89,6 +89,28 @@ def split_document(body: bytes) -> Document:
     return doc
 
 
+SNIFF_BYTES = 256 * 1024
+# RSS, Atom, RSS 1.0 (RDF) and the old Channel Definition Format (a bare <CHANNEL> root).
+_FEED_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:rss|feed|RDF|channel)[\s>/]", re.IGNORECASE)
+_HTML_ROOT = re.compile(rb"<(?:!doctype\s+html|html)[\s>]", re.IGNORECASE)
+_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
+
+
+def sniff(data: bytes) -> None:
+    """Refuse at once a body whose start holds no RSS, Atom or RDF root (an HTML page, an error text).
+
+    feedparser's lenient parser would spend tens of seconds of CPU on a large HTML page before saying it
+    is not a feed; a host answering a feed URL with a login or challenge page is common. UTF-16/32 bodies
+    (recognised by a byte-order mark or NUL bytes) and JSON are left to feedparser.
+    """
+    head = data[:SNIFF_BYTES]
+    wide = head.startswith(_BOMS) or b"\x00" in head[:4]  # UTF-16/32, with or without a byte-order mark
+    if wide or head.lstrip().startswith(b"{") or _FEED_ROOT.search(head):
+        return
+    what = "an HTML page" if _HTML_ROOT.search(head) else "no <rss>, <feed> or <rdf:RDF> element at its start"
+    raise NotAFeed(f"the document is not an RSS or Atom feed ({what})")
+
+
 def _feedparse(data: bytes, base_url: str | None) -> Any:
     headers = {"content-location": base_url} if base_url else None
     return feedparser.parse(data, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
@@ -107,6 +129,7 @@ def parse_bytes(
     it never stops its feed.
     """
     now = now or utcnow()
+    sniff(data)
     parsed = _feedparse(data, base_url)
     entries = list(parsed.get("entries") or [])
     channel = parsed.get("feed") or {}
