@@ -177,7 +177,8 @@ _LIKE_SEARCH = (
 
 async def _like_search(store: Store, query: str) -> int:
     """The baseline: the same question as `/search` asked with LIKE over the same columns."""
-    clauses, params = [], [GUILD_ID]
+    clauses: list[str] = []
+    params: list[object] = [GUILD_ID]
     for word in _like_terms(query):
         clauses.append(" AND (i.title LIKE ? OR i.summary_text LIKE ? OR t.text LIKE ? OR d.data LIKE ?)")
         params.extend([f"%{word}%"] * 4)

@@ -175,8 +175,8 @@ class FeedServer:
             return web.Response(status=404, text="no such feed")
         if route.failures:
             status, retry_after = route.failures.popleft()
-            headers = {"Retry-After": retry_after} if retry_after else {}
-            return web.Response(status=status, text=f"injected {status}", headers=headers)
+            injected = {"Retry-After": retry_after} if retry_after else {}
+            return web.Response(status=status, text=f"injected {status}", headers=injected)
         headers: CIMultiDict[str] = CIMultiDict(route.headers)
         if route.redirect_to is not None:
             headers["Location"] = route.redirect_to
