@@ -89,6 +89,18 @@ class Posted:
     thread_id: int | None  # a forum post is its own thread
 
 
+async def delivery_context(
+    store: Store, items: ItemSource, delivery: Delivery
+) -> tuple[Subscription, StoredItem, Feed] | None:
+    """The subscription, item and feed a delivery is about, or None when any of them is gone."""
+    sub = await store.announcements.get_subscription(delivery.guild_id, delivery.feed_id)
+    item = await items.get_item(delivery.item_id)
+    feed = await items.get_feed(delivery.feed_id)
+    if sub is None or item is None or feed is None:
+        return None
+    return sub, item, feed
+
+
 def fix_text(kind: ErrorKind, sub: Subscription, feed: Feed, error: str) -> str:
     """The alert moderators get when delivery to a channel is paused: what happened and what to do."""
     where = f"<#{sub.channel_id}>"
@@ -135,14 +147,13 @@ class Announcer:
 
     async def deliver(self, delivery: Delivery) -> Outcome:
         repo = self.store.announcements
-        sub = await repo.get_subscription(delivery.guild_id, delivery.feed_id)
-        item = await self.items.get_item(delivery.item_id)
-        feed = await self.items.get_feed(delivery.feed_id)
-        if sub is None or item is None or feed is None:
+        context = await delivery_context(self.store, self.items, delivery)
+        if context is None:
             await repo.record_failure(
                 delivery.id, "the feed, item or subscription is gone", retry_at=None, final=True
             )
             return Outcome.SKIPPED
+        sub, item, feed = context
         if sub.paused:
             return Outcome.PAUSED
         await repo.begin_attempt(delivery.id)

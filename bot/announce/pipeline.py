@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import aiohttp
 import discord
 
-from bot.announce.delivery import ErrorKind, backoff, classify, describe_error
+from bot.announce.delivery import ErrorKind, backoff, classify, delivery_context, describe_error
 from bot.announce.models import (
     MAX_STEP_ATTEMPTS,
     ChannelKind,
@@ -114,12 +114,11 @@ class Pipeline:
 
     async def advance(self, delivery: Delivery) -> None:
         repo = self.store.announcements
-        sub = await repo.get_subscription(delivery.guild_id, delivery.feed_id)
-        item = await self.items.get_item(delivery.item_id)
-        feed = await self.items.get_feed(delivery.feed_id)
-        if sub is None or item is None or feed is None:
+        context = await delivery_context(self.store, self.items, delivery)
+        if context is None:
             await repo.record_done(delivery.id)
             return
+        sub, item, feed = context
         step = "thread"
         try:
             if delivery.state is DeliveryState.SENT:
