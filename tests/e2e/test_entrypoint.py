@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from pathlib import Path
 
+from tests.conftest import PYTHON, bot_subprocess_env
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.feed_server import FeedServer
 from tests.e2e.process import BotProcess
@@ -82,3 +84,27 @@ async def test_commands_are_synced_once_and_not_again_when_unchanged(tmp_path: P
             finally:
                 await process.kill_quietly()
     assert len(double.command_store.sync_log) == 1
+
+
+async def test_sync_command_registers_the_tree_globally_or_in_one_guild(tmp_path: Path) -> None:
+    async with DiscordDouble() as double, FeedServer() as feeds:
+        guild = double.add_guild("AI Daily Brief")
+        env = bot_env(double, feeds, tmp_path)
+        for args, where in ((["--guild", str(guild.id)], f"guild {guild.id}"), ([], "all guilds (global)")):
+            process = await asyncio.create_subprocess_exec(
+                PYTHON,
+                "-m",
+                "bot",
+                "sync",
+                *args,
+                cwd=tmp_path,
+                env=bot_subprocess_env(**env),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await asyncio.wait_for(process.communicate(), 60)
+            assert process.returncode == 0, err.decode()
+            assert f"to {where}" in out.decode() and "Traceback" not in err.decode()
+        assert {c["name"] for c in double.commands(guild)} >= {"about", "admin", "poll", "search"}
+        assert {c["name"] for c in double.commands()} == {c["name"] for c in double.commands(guild)}
+        assert not double.gateway.identifies  # sync talks REST only; it never connects to the gateway
