@@ -183,13 +183,20 @@ def _similar(a: Counter[str], b: Counter[str]) -> bool:
     return len(keys_a & keys_b) / len(keys_a | keys_b) > 0.5
 
 
-def pick_key_points(sentences: list[str], ranked: list[int]) -> list[int]:
-    """3-7 central, mutually different sentences (fewer only when the source has fewer), in source order."""
+def pick_key_points(sentences: list[str], ranked: list[int], *, besides: int | None = None) -> list[int]:
+    """3-7 central, mutually different sentences (fewer only when the source has fewer), in source order.
+
+    `besides` is a sentence already shown (the TL;DR): it and sentences like it are not repeated as key
+    points while the source has enough others.
+    """
     wanted = min(KEY_POINTS_MAX, max(KEY_POINTS_MIN, 3 + len(sentences) // 60))
+    shown = [besides] if besides is not None and len(sentences) > wanted else []
     chosen: list[int] = []
     for index in ranked:
+        if index in shown:
+            continue
         terms = _terms(sentences[index])
-        if any(_similar(terms, _terms(sentences[other])) for other in chosen):
+        if any(_similar(terms, _terms(sentences[other])) for other in (*shown, *chosen)):
             continue
         chosen.append(index)
         if len(chosen) == wanted:
@@ -214,12 +221,12 @@ def summarize_offline(text: str, title: str = "", *, source: SourceKind = "file"
     """The extractive digest of `text` (synchronous, deterministic, no I/O)."""
     sentences = split_sentences(text)
     ranked, keywords = rank_sentences(sentences)
-    key_indices = pick_key_points(sentences, ranked)
+    fitting = [i for i in ranked if len(sentences[i]) <= TLDR_LIMIT]
+    key_indices = pick_key_points(sentences, ranked, besides=fitting[0] if fitting else None)
     if not key_indices:  # nothing sentence-like (a title, a list of links): keep what there is, cut
         key_points = [truncate(s, KEY_POINT_LIMIT) for s in sentences[:KEY_POINTS_MIN] if s.strip()]
     else:
         key_points = [sentences[i] for i in key_indices]
-    fitting = [i for i in ranked if len(sentences[i]) <= TLDR_LIMIT]
     if fitting:
         tldr = sentences[fitting[0]]
     elif key_points:

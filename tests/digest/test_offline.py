@@ -23,6 +23,23 @@ def test_key_points_and_tldr_are_sentences_of_the_source() -> None:
     assert digest.key_points == sorted(digest.key_points, key=SHORT.index)  # in the order of the episode
 
 
+def test_key_points_do_not_repeat_the_tldr() -> None:
+    for text in (SHORT, hour_transcript(3000)):
+        digest = summarize_offline(text, "Ep")
+        assert digest.tldr not in digest.key_points
+        assert len(digest.key_points) >= KEY_POINTS_MIN
+
+
+def test_a_source_of_three_sentences_keeps_them_all_as_key_points() -> None:
+    text = (
+        "Meta released the weights of its newest model for anyone to download and run. "
+        "OpenAI answered by cutting the price of its closed model for developers again. "
+        "Developers compared both models on real coding tasks over the whole weekend."
+    )
+    digest = summarize_offline(text, "Ep")
+    assert len(digest.key_points) == 3 and digest.tldr in digest.key_points
+
+
 def test_short_transcript_finds_entities_quote_and_poll() -> None:
     digest = summarize_offline(SHORT, "Open weights week")
     assert {"Meta", "OpenAI", "DeepSeek", "Nvidia"} <= set(digest.entities.companies)
