@@ -99,6 +99,11 @@ class Maintenance:
                 log.exception("maintenance: pruning %s failed", name)
                 report.errors.append(f"prune {name}: {type(exc).__name__}")
         try:
+            await self.store.search.compact()
+        except Exception as exc:
+            log.exception("maintenance: compacting the search index failed")
+            report.errors.append(f"search index: {type(exc).__name__}")
+        try:
             if any(report.pruned.values()):
                 await self.repo.optimize()
             report.checkpoint = await self._checkpoint()

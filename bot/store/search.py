@@ -189,6 +189,16 @@ class SearchRepo(Repo):
             (episode_key, text, source_url, to_db(utcnow())),
         )
 
+    async def compact(self, pages: int = 500) -> None:
+        """Merge the full-text indexes' small segments, a bounded amount of work per call.
+
+        Every indexed change adds a small b-tree segment; FTS5 merges them lazily, so an index that is
+        updated a little at a time keeps some slack. The maintenance job calls this each run.
+        """
+        async with self.db.transaction() as tx:
+            for table in ("search_fts", "title_words", "title_trigram"):
+                await tx.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('merge', ?)", (pages,))  # noqa: S608
+
     async def rebuild(self) -> int:
         """Rebuild both indexes from the stored items, transcripts and digests; returns the rows indexed."""
         async with self.db.transaction() as tx:

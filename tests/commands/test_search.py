@@ -141,3 +141,18 @@ async def test_autocomplete_stops_at_25_newest(store: Store, service: SearchServ
     choices = await service.title_choices(GUILD, "daily")
     assert len(choices) == 25
     assert [c.title for c in choices[:2]] == ["Daily brief number 0", "Daily brief number 1"]
+
+
+async def test_compacting_merges_the_index_and_keeps_every_hit(store: Store, service: SearchService) -> None:
+    feed = await podcast(store)
+    await follow(store, GUILD, feed)
+    for n in range(40):  # one transaction each: one small index segment each
+        await episode(store, feed, f"k{n}", f"Episode {n} about compaction", text=f"Notes {n}.")
+
+    async def segments() -> int:
+        return int(await store.db.fetchval("SELECT count(*) FROM search_fts_data"))
+
+    before = await segments()
+    await store.search.compact()
+    assert await segments() < before
+    assert (await service.search(GUILD, "compaction")).total == 40
