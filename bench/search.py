@@ -169,8 +169,8 @@ _LIKE_TITLES = (
 )
 
 _LIKE_SEARCH = (
-    "FROM items i LEFT JOIN search_transcripts t ON t.episode_key = i.feed_id || '/' || i.key "
-    "LEFT JOIN digests d ON d.episode_key = i.feed_id || '/' || i.key "
+    "FROM items i LEFT JOIN search_transcripts t ON t.episode_key = i.digest_key "
+    "LEFT JOIN digests d ON d.episode_key = i.digest_key "
     "WHERE i.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?) AND i.duplicate_of IS NULL"
 )
 

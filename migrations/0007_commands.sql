@@ -19,7 +19,10 @@ CREATE INDEX audit_by_guild ON audit_log (guild_id, id);
 CREATE INDEX audit_by_time ON audit_log (created_at);
 
 -- Digests and transcripts are keyed by `<feed_id>/<item key>` (bot.digest.models.digest_key: item keys are
--- unique only within their feed); the triggers below map that key back to `items (feed_id, key)`.
+-- unique only within their feed). The same key, derived once here and indexed, joins them to their item.
+ALTER TABLE items ADD COLUMN digest_key TEXT GENERATED ALWAYS AS (feed_id || '/' || key) VIRTUAL;
+CREATE INDEX items_digest_key ON items (digest_key);
+
 -- The cleaned transcript text of an episode, by the item key digests use. The digest pipeline fetches and
 -- cleans transcripts (bot.digest.source) and hands the text over with SearchRepo.store_transcript.
 CREATE TABLE search_transcripts (
@@ -68,8 +71,8 @@ WHERE json_valid(d.data);
 CREATE TRIGGER search_items_insert AFTER INSERT ON items BEGIN
     INSERT INTO search_fts (rowid, title, notes, transcript, digest) VALUES (
         new.id, new.title, new.summary_text,
-        coalesce((SELECT text FROM search_transcripts WHERE episode_key = new.feed_id || '/' || new.key), ''),
-        coalesce((SELECT text FROM search_digest_text WHERE episode_key = new.feed_id || '/' || new.key
+        coalesce((SELECT text FROM search_transcripts WHERE episode_key = new.digest_key), ''),
+        coalesce((SELECT text FROM search_digest_text WHERE episode_key = new.digest_key
                   ORDER BY created_at DESC, digest_id DESC LIMIT 1), '')
     );
     INSERT INTO title_words (rowid, title, feed_id, item_id)
@@ -88,8 +91,8 @@ BEGIN
     UPDATE search_fts SET
         title = new.title,
         notes = new.summary_text,
-        transcript = coalesce((SELECT text FROM search_transcripts WHERE episode_key = new.feed_id || '/' || new.key), ''),
-        digest = coalesce((SELECT text FROM search_digest_text WHERE episode_key = new.feed_id || '/' || new.key
+        transcript = coalesce((SELECT text FROM search_transcripts WHERE episode_key = new.digest_key), ''),
+        digest = coalesce((SELECT text FROM search_digest_text WHERE episode_key = new.digest_key
                            ORDER BY created_at DESC, digest_id DESC LIMIT 1), '')
     WHERE rowid = new.id;
 END;
@@ -131,48 +134,42 @@ CREATE TRIGGER search_digests_insert AFTER INSERT ON digests BEGIN
     UPDATE search_fts SET
         digest = coalesce((SELECT text FROM search_digest_text WHERE episode_key = new.episode_key
                            ORDER BY created_at DESC, digest_id DESC LIMIT 1), '')
-    WHERE rowid IN (SELECT id FROM items WHERE feed_id = CAST(substr(new.episode_key, 1, instr(new.episode_key, '/') - 1) AS INTEGER)
-                    AND key = substr(new.episode_key, instr(new.episode_key, '/') + 1));
+    WHERE rowid IN (SELECT id FROM items WHERE digest_key = new.episode_key);
 END;
 
 CREATE TRIGGER search_digests_update AFTER UPDATE OF data ON digests BEGIN
     UPDATE search_fts SET
         digest = coalesce((SELECT text FROM search_digest_text WHERE episode_key = new.episode_key
                            ORDER BY created_at DESC, digest_id DESC LIMIT 1), '')
-    WHERE rowid IN (SELECT id FROM items WHERE feed_id = CAST(substr(new.episode_key, 1, instr(new.episode_key, '/') - 1) AS INTEGER)
-                    AND key = substr(new.episode_key, instr(new.episode_key, '/') + 1));
+    WHERE rowid IN (SELECT id FROM items WHERE digest_key = new.episode_key);
 END;
 
 CREATE TRIGGER search_digests_delete AFTER DELETE ON digests BEGIN
     UPDATE search_fts SET
         digest = coalesce((SELECT text FROM search_digest_text WHERE episode_key = old.episode_key
                            ORDER BY created_at DESC, digest_id DESC LIMIT 1), '')
-    WHERE rowid IN (SELECT id FROM items WHERE feed_id = CAST(substr(old.episode_key, 1, instr(old.episode_key, '/') - 1) AS INTEGER)
-                    AND key = substr(old.episode_key, instr(old.episode_key, '/') + 1));
+    WHERE rowid IN (SELECT id FROM items WHERE digest_key = old.episode_key);
 END;
 
 CREATE TRIGGER search_transcripts_insert AFTER INSERT ON search_transcripts BEGIN
     UPDATE search_fts SET transcript = new.text
-    WHERE rowid IN (SELECT id FROM items WHERE feed_id = CAST(substr(new.episode_key, 1, instr(new.episode_key, '/') - 1) AS INTEGER)
-                    AND key = substr(new.episode_key, instr(new.episode_key, '/') + 1));
+    WHERE rowid IN (SELECT id FROM items WHERE digest_key = new.episode_key);
 END;
 
 CREATE TRIGGER search_transcripts_update AFTER UPDATE OF text ON search_transcripts BEGIN
     UPDATE search_fts SET transcript = new.text
-    WHERE rowid IN (SELECT id FROM items WHERE feed_id = CAST(substr(new.episode_key, 1, instr(new.episode_key, '/') - 1) AS INTEGER)
-                    AND key = substr(new.episode_key, instr(new.episode_key, '/') + 1));
+    WHERE rowid IN (SELECT id FROM items WHERE digest_key = new.episode_key);
 END;
 
 CREATE TRIGGER search_transcripts_delete AFTER DELETE ON search_transcripts BEGIN
     UPDATE search_fts SET transcript = ''
-    WHERE rowid IN (SELECT id FROM items WHERE feed_id = CAST(substr(old.episode_key, 1, instr(old.episode_key, '/') - 1) AS INTEGER)
-                    AND key = substr(old.episode_key, instr(old.episode_key, '/') + 1));
+    WHERE rowid IN (SELECT id FROM items WHERE digest_key = old.episode_key);
 END;
 
 -- Items stored before this migration.
 INSERT INTO search_fts (rowid, title, notes, transcript, digest)
 SELECT i.id, i.title, i.summary_text, '',
-       coalesce((SELECT text FROM search_digest_text WHERE episode_key = i.feed_id || '/' || i.key
+       coalesce((SELECT text FROM search_digest_text WHERE episode_key = i.digest_key
                  ORDER BY created_at DESC, digest_id DESC LIMIT 1), '')
 FROM items i;
 INSERT INTO title_words (rowid, title, feed_id, item_id)

@@ -209,9 +209,9 @@ class SearchRepo(Repo):
                 "INSERT INTO search_fts (rowid, title, notes, transcript, digest) "
                 "SELECT i.id, i.title, i.summary_text, "
                 "coalesce((SELECT text FROM search_transcripts t "
-                "WHERE t.episode_key = i.feed_id || '/' || i.key), ''), "
+                "WHERE t.episode_key = i.digest_key), ''), "
                 "coalesce((SELECT text FROM search_digest_text d "
-                "WHERE d.episode_key = i.feed_id || '/' || i.key "
+                "WHERE d.episode_key = i.digest_key "
                 "ORDER BY d.created_at DESC, d.digest_id DESC LIMIT 1), '') FROM items i"
             )
             await tx.execute(

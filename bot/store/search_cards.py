@@ -20,7 +20,7 @@ _CARD = """
 SELECT i.id, i.feed_id, coalesce(f.title, f.name, f.url) AS feed_title, f.kind AS feed_kind, i.title, i.link,
        i.published_at, i.first_seen_at, i.summary_text, i.duration_seconds, i.image_url, i.transcripts,
        d.channel_id, d.message_id, d.thread_id, d.summary_line,
-       (SELECT g.data FROM digests g WHERE g.episode_key = i.feed_id || '/' || i.key
+       (SELECT g.data FROM digests g WHERE g.episode_key = i.digest_key
         ORDER BY g.id DESC LIMIT 1) AS digest
 FROM items i
 JOIN feeds f ON f.id = i.feed_id
