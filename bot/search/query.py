@@ -93,39 +93,3 @@ def parse_query(text: str) -> ParsedQuery:
             'or `/search "agentic coding"`.'
         )
     return ParsedQuery(tuple(terms))
-
-
-@dataclass(frozen=True, slots=True)
-class TitleTier:
-    """One pass of title autocomplete: which index, which FTS5 expression, and how good a match it is."""
-
-    table: str  # "title_words" or "title_trigram"
-    match: str
-    match_class: int  # 0 = the title starts with it, 1 = at a word start, 2 = all words, 3 = substring
-
-
-def _phrase(words: list[str]) -> str:
-    return '"' + " ".join(words).replace('"', '""') + '"'
-
-
-def title_tiers(text: str) -> list[TitleTier]:
-    """The passes that rank titles for what was typed: prefix > word-prefix > all words > substring.
-
-    Each pass is answered newest first straight from an index, so the caller runs them in order and
-    stops at 25 choices. An empty list means nothing word-like was typed (show the newest items).
-    """
-    text = " ".join((text or "").lower().split())[:MAX_QUERY_CHARS]
-    words = _WORD.findall(text)[:MAX_TERMS]
-    if not words:
-        return []
-    tiers = [
-        TitleTier("title_words", "^" + _phrase(words) + "*", 0),
-        TitleTier("title_words", _phrase(words) + "*", 1),
-    ]
-    if len(words) > 1:
-        tiers.append(TitleTier("title_words", " AND ".join(_phrase([word]) + "*" for word in words), 2))
-    if len(words) == 1 and len(text) >= 3:
-        # Inside a word ("penai" finds "OpenAI"). Several words already match as word prefixes above, and a
-        # long phrase of trigrams is the most expensive pass of all.
-        tiers.append(TitleTier("title_trigram", '"' + text.replace('"', '""') + '"', 3))
-    return tiers

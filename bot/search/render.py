@@ -8,7 +8,8 @@ import discord
 
 from bot.render.text import defang_mentions, truncate
 from bot.search.service import SearchPage
-from bot.store.search import HIT_END, HIT_START, SearchHit, TitleChoice
+from bot.search.titles import TitleChoice
+from bot.store.search import HIT_END, HIT_START, SearchHit
 from bot.timeutil import discord_timestamp
 
 EMBED_COLOUR = discord.Colour(0x5B5BD6)

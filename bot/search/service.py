@@ -7,8 +7,9 @@ import math
 import sqlite3
 from dataclasses import dataclass
 
-from bot.search.query import ParsedQuery, QueryError, parse_query, title_tiers
-from bot.store.search import SearchHit, SearchRepo, TitleChoice
+from bot.search.query import ParsedQuery, QueryError, parse_query
+from bot.search.titles import TitleChoice, TitleIndex
+from bot.store.search import SearchHit, SearchRepo
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class SearchService:
     def __init__(self, repo: SearchRepo, *, page_size: int = PAGE_SIZE) -> None:
         self.repo = repo
         self.page_size = page_size
+        self.titles = TitleIndex(repo)
 
     async def search(self, guild_id: int, text: str, page: int = 0) -> SearchPage:
         """The `page`-th page of results for `text` (raises `QueryError` for text with nothing to find)."""
@@ -72,17 +74,11 @@ class SearchService:
         )
 
     async def title_choices(self, guild_id: int, typed: str) -> list[TitleChoice]:
-        """Up to 25 items whose title fits what was typed so far: prefix, word-prefix, substring."""
+        """Up to 25 items whose title fits what was typed so far (`bot.search.titles` says how they rank);
+        the newest items when nothing word-like was typed."""
         try:
-            tiers = title_tiers(typed)
-            if not tiers:
-                return await self.repo.newest_titles(guild_id, limit=AUTOCOMPLETE_LIMIT)
-            return await self.repo.title_matches(
-                [(tier.table, tier.match, tier.match_class) for tier in tiers],
-                guild_id,
-                limit=AUTOCOMPLETE_LIMIT,
-            )
-        except sqlite3.OperationalError as exc:
+            return await self.titles.choices(guild_id, typed, AUTOCOMPLETE_LIMIT)
+        except sqlite3.OperationalError as exc:  # a locked or damaged store: no suggestions, not an error
             log.warning("title autocomplete for %r failed: %s", typed, exc)
             return []
 

@@ -131,6 +131,16 @@ def _refuse_newer(current: int, migrations: Sequence[Migration]) -> None:
         )
 
 
+async def _fetchall(conn: aiosqlite.Connection, sql: str, params: Iterable[Any]) -> list[aiosqlite.Row]:
+    """Every row of a query in one trip to the connection's thread.
+
+    Opening a cursor, fetching and closing it are three trips, and a trip costs more CPU than a small
+    indexed query (a one-row read measured 0.15 ms of CPU in one trip, 0.45 ms in three), so reads go
+    through `execute_fetchall`.
+    """
+    return list(await conn.execute_fetchall(sql, tuple(params)))
+
+
 class Database:
     """One connection shared by the bot. Writes are serialised by a lock so transactions never interleave."""
 
@@ -138,6 +148,8 @@ class Database:
         self.conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
+        self._reader: sqlite3.Connection | None = None
+        self._reader_failed = str(path) == ":memory:"  # a second connection would see another database
 
     @classmethod
     async def open(
@@ -164,18 +176,66 @@ class Database:
 
     async def close(self) -> None:
         async with self._write_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+            self._reader_failed = True
             try:
                 await self.conn.execute("PRAGMA optimize")
             finally:
                 await self.conn.close()
 
+    async def peek(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """A small read answered at once, on the event loop's own thread, from a read-only connection.
+
+        For the hottest lookups only (autocomplete asks on every keystroke): a trip to the shared
+        connection's thread costs about 0.13 ms of CPU, the query itself a few microseconds. Only statements
+        that read a handful of rows through an index belong here, since the loop waits for them. They see
+        committed data only, never a transaction this connection has half done. When the reader can't
+        answer (the file is busy being recovered, say), the shared connection does.
+        """
+        reader = self._open_reader()
+        if reader is not None:
+            try:
+                return reader.execute(sql, tuple(params)).fetchall()
+            except sqlite3.OperationalError as exc:
+                log.debug("the read-only connection could not answer (%s); asking the shared one", exc)
+        return await self.fetchall(sql, params)
+
+    def _open_reader(self) -> sqlite3.Connection | None:
+        if self._reader is None and not self._reader_failed:
+            try:
+                uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+                reader = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=0)
+                reader.row_factory = sqlite3.Row
+                reader.execute("PRAGMA cache_size = -1024")  # KiB: it reads small indexed tables only
+                self._reader = reader
+            except sqlite3.Error as exc:
+                log.warning("no read-only connection to the database (%s); reads all use the shared one", exc)
+                self._reader_failed = True
+        return self._reader
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Transaction]:
+        """Reads that see one committed state of the database throughout, whatever commits meanwhile.
+
+        A deferred `BEGIN … ROLLBACK`, which blocks no writer under WAL, taken under the write lock so that
+        no transaction of this connection is half done (its writes would be visible here) and none starts.
+        """
+        async with self._write_lock:
+            await self.conn.execute("BEGIN")
+            try:
+                yield Transaction(self.conn)
+            finally:
+                await self.conn.execute("ROLLBACK")
+
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        return await _fetchall(self.conn, sql, params)
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        """The first row (for lookups by key or with `LIMIT 1`: every row is read)."""
+        rows = await _fetchall(self.conn, sql, params)
+        return rows[0] if rows else None
 
     async def fetchval(self, sql: str, params: Iterable[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -225,9 +285,9 @@ class Transaction:
         await self.conn.executemany(sql, [tuple(row) for row in rows])
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        return await _fetchall(self.conn, sql, params)
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        """The first row (for lookups by key or with `LIMIT 1`: every row is read)."""
+        rows = await _fetchall(self.conn, sql, params)
+        return rows[0] if rows else None

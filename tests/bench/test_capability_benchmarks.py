@@ -37,6 +37,27 @@ def test_search_fast_path_finds_what_the_like_scan_finds(tmp_path: Path) -> None
         assert 0 < fts_total == like_total  # a whole topic word: both paths find the same episodes
 
 
+def test_autocomplete_fast_path_suggests_what_the_like_scan_finds(tmp_path: Path) -> None:
+    path = tmp_path / "titles.sqlite3"
+    search_bench.seed(path, 60, transcript_words=50)
+
+    async def compare() -> list[tuple[int, int]]:
+        store = await Store.open(path)
+        try:
+            service = SearchService(SearchRepo(store.db))
+            found = []
+            for typed in ("anthropic", "nvidia", "penai", "zyq"):
+                choices = await service.title_choices(search_bench.GUILD_ID, typed)
+                found.append((len(choices), await search_bench._like_titles(store, typed)))
+            return found
+        finally:
+            await store.close()
+
+    counts = asyncio.run(compare())
+    assert all(ours == like for ours, like in counts), counts  # under 25 each: the whole answer
+    assert counts[0][0] > 0 and counts[-1] == (0, 0)
+
+
 def test_digest_benchmark_sends_tokens_once_and_nothing_on_the_rerun() -> None:
     own, sent, rerun, requests = asyncio.run(digest_bench._token_run(1500))
     assert own > 0 and sent > own  # prompts and schema come on top of the transcript itself

@@ -103,3 +103,32 @@ async def test_transactions_roll_back_on_error(store: Store) -> None:
             )
             raise RuntimeError("boom")
     assert await store.meta.get("k") is None
+
+
+async def test_autocomplete_titles_carry_over_from_the_fts_tables_of_0007(tmp_path: Path) -> None:
+    path = tmp_path / "upgrade.sqlite3"
+    migrations = load_migrations()
+    old = await Database.open(path, migrations=[m for m in migrations if m.version <= 7])
+    await old.execute(
+        "INSERT INTO feeds (id, url, kind, added_at) VALUES (5, 'https://e.test/f', 'feed', 'x')"
+    )
+    await old.execute(
+        "INSERT INTO items (feed_id, key, title, content_hash, first_seen_at, status) "
+        "VALUES (5, 'a', 'Open weights', 'h', '2026-01-01T00:00:00+00:00', 'new')"
+    )
+    await old.close()
+
+    store = await Store.open(path)
+    try:
+        tables = _tables(path)
+        assert "title_versions" in tables and not {"title_words", "title_trigram"} & tables
+        assert await store.search.feed_titles(5) == (1, [(1, "Open weights", 1767225600)])
+        # The triggers that replaced 0007's still keep /search's index.
+        await store.db.execute("UPDATE items SET title = 'Closed weights' WHERE id = 1")
+        assert await store.db.fetchval("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'closed'") == 1
+        assert (await store.search.feed_titles(5))[0] == 2
+        await store.db.execute("DELETE FROM items WHERE id = 1")
+        assert await store.db.fetchval("SELECT count(*) FROM search_fts") == 0
+        assert await store.search.feed_titles(5) == (3, [])
+    finally:
+        await store.close()
