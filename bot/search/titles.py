@@ -299,7 +299,9 @@ class TitleIndex:
                 feed = self._feeds.get(feed_id)
                 if feed is None or feed.version < version:
                     loaded, rows = await self.repo.feed_titles(feed_id)
-                    feed = FeedTitles(loaded, rows, previous=feed)
+                    # Tens of milliseconds for 10,000 titles: in a worker thread, so the event loop (the
+                    # gateway heartbeat, other interactions) keeps getting turns while it is built.
+                    feed = await asyncio.to_thread(FeedTitles, loaded, rows, previous=feed)
                     self.loads += 1
                     self._feeds[feed_id] = feed
                     while len(self._feeds) > self.cached_feeds:
