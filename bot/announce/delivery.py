@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: How long a role ping covers the announcements of the same feed that follow it: a backlog sent together
+#: (a resumed pause, a poll that found several items) pings the role once, with its first message.
+PING_COOLDOWN = timedelta(minutes=15)
+
 #: How far back a delivery in doubt looks for the message it may already have created.
 RECOVERY_SLACK = timedelta(minutes=5)
 RECOVERY_HISTORY = 50
@@ -87,6 +91,7 @@ def backoff(attempts: int, base: float) -> timedelta:
 class Posted:
     message_id: int
     thread_id: int | None  # a forum post is its own thread
+    pinged: bool = False  # the message pinged the feed's role
 
 
 async def delivery_context(
@@ -165,7 +170,9 @@ class Announcer:
                 posted = await self._post(channel, delivery, sub, item, feed)
         except (TimeoutError, discord.HTTPException, UnusableChannel, aiohttp.ClientError, OSError) as exc:
             return await self._failed(delivery, sub, feed, exc)
-        await repo.record_sent(delivery.id, posted.message_id, item.revision, thread_id=posted.thread_id)
+        await repo.record_sent(
+            delivery.id, posted.message_id, item.revision, thread_id=posted.thread_id, pinged=posted.pinged
+        )
         log.info("announced item %s in guild %s as message %s", item.id, delivery.guild_id, posted.message_id)
         return Outcome.SENT
 
@@ -189,14 +196,18 @@ class Announcer:
         newsletter = None
         if feed.name == "podcast" and item.published_at is not None:
             newsletter = await self.store.announcements.same_day_link("newsletter", item.published_at)
+        ping = not delivery.backfill and not await self.store.announcements.pinged_since(
+            delivery.guild_id, feed.id, self.clock() - PING_COOLDOWN
+        )
         announcement = render_announcement(
             item,
             feed,
             ping_role_id=live_role(channel, sub.ping_role_id),
             summary_line=delivery.summary_line,
             newsletter_url=newsletter,
-            ping=not delivery.backfill,
+            ping=ping,
         )
+        pinged = announcement.ping_role_id is not None
         view = build_view(announcement)
         extra: dict[str, Any] = {"view": view} if view is not None else {}
         if isinstance(channel, discord.ForumChannel):
@@ -210,7 +221,7 @@ class Announcer:
                 applied_tags=tags,
                 **extra,
             )
-            return Posted(created.message.id, created.thread.id)
+            return Posted(created.message.id, created.thread.id, pinged)
         assert isinstance(channel, discord.TextChannel | discord.Thread)  # noqa: S101 (checked by _channel)
         message = await channel.send(
             content=announcement.content,
@@ -219,7 +230,7 @@ class Announcer:
             nonce=delivery.nonce,
             **extra,
         )
-        return Posted(message.id, None)
+        return Posted(message.id, None, pinged)
 
     async def _find_previous(
         self, channel: discord.abc.GuildChannel | discord.Thread, delivery: Delivery, item: StoredItem
@@ -251,7 +262,7 @@ class Announcer:
             embed = message.embeds[0]
             if embed.url == (item.link or None) and embed.title and embed.title.rstrip("…") in item.title:
                 log.info("delivery %s: found its message %s from before a restart", delivery.id, message.id)
-                return Posted(message.id, None)
+                return Posted(message.id, None, bool(message.raw_role_mentions))
         return None
 
     async def _failed(self, delivery: Delivery, sub: Subscription, feed: Feed, exc: BaseException) -> Outcome:

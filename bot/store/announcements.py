@@ -387,15 +387,31 @@ class AnnouncementRepo(Repo):
         )
 
     async def record_sent(
-        self, delivery_id: int, message_id: int, revision: int, *, thread_id: int | None
+        self,
+        delivery_id: int,
+        message_id: int,
+        revision: int,
+        *,
+        thread_id: int | None,
+        pinged: bool = False,
     ) -> None:
-        """The announcement exists: its message id (and, for a forum post, its thread) recorded."""
+        """The announcement exists: its message id (and, for a forum post, its thread) recorded, and
+        whether it pinged the feed's role."""
         state = DeliveryState.THREAD_CREATED if thread_id is not None else DeliveryState.SENT
         await self.db.execute(
             "UPDATE deliveries SET state = ?, message_id = ?, thread_id = ?, announced_revision = ?,"
-            " sent_at = ?, in_doubt = 0, last_error = NULL, next_attempt_at = NULL WHERE id = ?",
-            (state.value, message_id, thread_id, revision, to_db(utcnow()), delivery_id),
+            " sent_at = ?, pinged = ?, in_doubt = 0, last_error = NULL, next_attempt_at = NULL WHERE id = ?",
+            (state.value, message_id, thread_id, revision, to_db(utcnow()), int(pinged), delivery_id),
         )
+
+    async def pinged_since(self, guild_id: int, feed_id: int, since: datetime) -> bool:
+        """Whether an announcement of the feed in the guild pinged its role at or after `since`."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM deliveries WHERE guild_id = ? AND feed_id = ? AND pinged = 1 AND sent_at >= ? "
+            "LIMIT 1",
+            (guild_id, feed_id, to_db(since)),
+        )
+        return row is not None
 
     async def record_failure(
         self,

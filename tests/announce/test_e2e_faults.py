@@ -136,3 +136,32 @@ async def test_404_without_a_modlog_tells_the_owner_and_a_new_channel_recovers(
     await eventually(lambda: delivery_state(store, guild.id, item.id, DeliveryState.DONE), what="delivered")
     assert [m.embeds[0]["title"] for m in bot_messages(world, fresh)] == ["Channel vanished"]
     assert fresh.type == ChannelType.TEXT
+
+
+async def test_a_resumed_backlog_pings_the_role_once(
+    runner: AnnounceRunner, world: World, store: Store
+) -> None:
+    double, guild, mod = world.double, world.guild, world.mod
+    await runner.start()
+    role = double.add_role(guild, "Episode pings", mentionable=True)
+    await configure(runner, world, world.episodes, role={"role": role.id})
+    double.deny_bot(world.episodes)
+    await new_episode(runner, store, "ep-6", "First while paused")
+    await double.wait_for_message(world.modlog.id, lambda m: "paused" in m.content, timeout=10)
+    await new_episode(runner, store, "ep-7", "Second while paused")
+    _, last = await new_episode(runner, store, "ep-8", "Third while paused")
+
+    double.allow_bot(world.episodes)
+    await (await double.invoke(guild, mod, "admin feed resume", {"feed": "podcast"})).wait_response()
+    await eventually(lambda: delivery_state(store, guild.id, last.id, DeliveryState.DONE), what="all sent")
+
+    messages = bot_messages(world, world.episodes)
+    assert [m.embeds[0]["title"] for m in messages] == [
+        "First while paused",
+        "Second while paused",
+        "Third while paused",
+    ]
+    # Members who opted in hear about the backlog once, not three times in a row.
+    assert [m.content for m in messages] == [f"<@&{role.id}>", "", ""]
+    assert [int(r) for r in (messages[0].allowed_mentions or {})["roles"]] == [role.id]
+    assert all(not (m.allowed_mentions or {}).get("roles") for m in messages[1:])

@@ -170,3 +170,22 @@ async def test_next_retry_time_ignores_paused_and_past_retries(store: Store) -> 
     assert await store.announcements.next_due_at(now) == now + timedelta(seconds=30)
     await store.announcements.pause(GUILD_A, feed.id, "held", by="moderator")
     assert await store.announcements.next_due_at(now) is None  # a paused guild never wakes the loop
+
+
+async def test_a_ping_covers_its_own_guild_and_feed_for_a_while(store: Store) -> None:
+    feed, letter = await podcast(store), await newsletter(store)
+    for guild in (GUILD_A, GUILD_B):
+        await store.announcements.subscribe(guild, feed.id, 11, ChannelKind.TEXT)
+    await store.announcements.subscribe(GUILD_A, letter.id, 12, ChannelKind.TEXT)
+    item = await add_item(store, feed, "ep-1", "Episode one")
+    await Outbox(store).dispatch_pending()
+    a, b = [await store.announcements.delivery_for(g, item.id) for g in (GUILD_A, GUILD_B)]
+    assert a is not None and b is not None
+    before = utcnow() - timedelta(seconds=1)
+    await store.announcements.record_sent(a.id, 555, item.revision, thread_id=None, pinged=True)
+    await store.announcements.record_sent(b.id, 556, item.revision, thread_id=None, pinged=False)
+
+    assert await store.announcements.pinged_since(GUILD_A, feed.id, before)
+    assert not await store.announcements.pinged_since(GUILD_A, feed.id, utcnow() + timedelta(seconds=1))
+    assert not await store.announcements.pinged_since(GUILD_B, feed.id, before)  # its message did not ping
+    assert not await store.announcements.pinged_since(GUILD_A, letter.id, before)  # another feed's role
