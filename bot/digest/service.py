@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OFFLINE_VERSION = "1"
+#: How long a fetched transcript is reused for the same episode (the fan-out to every guild takes minutes).
+TRANSCRIPT_REUSE = timedelta(hours=1)
+TRANSCRIPTS_KEPT = 16  # a 10,000-word transcript is about 60 KB of text
 BackendChoice = Literal["auto", "llm", "offline"]
 
 
@@ -72,6 +77,9 @@ class DigestService:
         self.daily_token_budget = daily_token_budget
         self.fetcher = fetcher
         self._locks: dict[str, asyncio.Lock] = {}
+        # Transcripts fetched lately, by episode and its transcript URLs (see `_source`).
+        self._transcripts: OrderedDict[tuple[str, tuple[str, ...]], tuple[float, SourceText]] = OrderedDict()
+        self._source_locks: dict[str, asyncio.Lock] = {}
 
     @classmethod
     def from_settings(
@@ -112,15 +120,39 @@ class DigestService:
         else:
             kind = await self.kind_of(item) if self.kind_of is not None else None
             episode = EpisodeInput.from_item(item, kind=kind)
-        source = await choose_source(episode, self.fetcher)
-        if source.kind == "transcript" and self.on_transcript is not None:
+        source = await self._source(episode, refetch=force)
+        return await self.digest_text(
+            episode.key, episode.title, source, backend=backend, force=force, progress=progress
+        )
+
+    async def _source(self, episode: EpisodeInput, *, refetch: bool) -> SourceText:
+        """The episode's text to summarize (`choose_source`), fetching a transcript once for all guilds.
+
+        Every guild that follows a feed asks for the same episode's digest within minutes of each other.
+        The digest itself is cached in the store, but its source hash is needed to find it, so without this
+        each guild would download the transcript again from the show's host. A fetched transcript is kept
+        for `TRANSCRIPT_REUSE` (keyed with the transcript URLs, so a feed that changes them is fetched
+        again); `refetch` (a moderator's regenerate) always fetches.
+        """
+        key = (episode.key, tuple(sorted(ref.url for ref in episode.transcripts)))
+        async with self._source_locks.setdefault(episode.key, asyncio.Lock()):
+            now = time.monotonic()
+            kept = self._transcripts.get(key)
+            if kept is not None and not refetch and now - kept[0] < TRANSCRIPT_REUSE.total_seconds():
+                return kept[1]
+            source = await choose_source(episode, self.fetcher)
+            if source.kind != "transcript":
+                return source
+            self._transcripts[key] = (now, source)
+            self._transcripts.move_to_end(key)
+            while len(self._transcripts) > TRANSCRIPTS_KEPT:
+                self._transcripts.popitem(last=False)
+        if self.on_transcript is not None:
             try:  # making the transcript searchable must never cost the digest
                 await self.on_transcript(episode.key, source.text, source.url)
             except Exception:
                 log.exception("could not hand the transcript of %s to the search index", episode.key)
-        return await self.digest_text(
-            episode.key, episode.title, source, backend=backend, force=force, progress=progress
-        )
+        return source
 
     async def stored(self, item: EpisodeInput | Any) -> DigestRow | None:
         """The newest stored digest of a feed item (or `EpisodeInput`, or digest key), without making one."""
