@@ -6,7 +6,8 @@
 The policy (constructor parameters, defaults below) keeps what the bot needs and drops what only grows:
 - the WAL is checkpointed and truncated, so it never stays at its high-water mark after a burst;
 - items that left their feed more than `item_retention` ago go (an item still in its feed is never
-  pruned: its id is what stops a repost), with their deliveries;
+  pruned: its id is what stops a repost), with their deliveries, and then their digests and transcripts
+  (older than `item_retention` and without an item);
 - audit-log entries older than `audit_retention`, LLM spend counters older than `usage_retention`.
 Thread-activity buckets are pruned by the thread-tracking capability itself.
 
@@ -89,6 +90,7 @@ class Maintenance:
         report = MaintenanceReport(at=now)
         steps = {
             "items": lambda: self.repo.prune_items_gone_from_feed(now - self.item_retention),
+            "digests": lambda: self.repo.prune_orphan_digests(now - self.item_retention),
             "audit_log": lambda: self.store.audit.prune(now - self.audit_retention),
             "llm_usage_daily": lambda: self.repo.prune_llm_usage(now - self.usage_retention),
         }

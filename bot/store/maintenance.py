@@ -65,6 +65,25 @@ class MaintenanceRepo(Repo):
             (to_db(before),),
         )
 
+    async def prune_orphan_digests(self, before: datetime) -> int:
+        """Delete digests and transcripts made before `before` whose item is no longer stored (pruned, or
+        its feed removed), and those of the CLI's files, which have no item; returns the rows deleted.
+
+        They are keyed by the item's `digest_key`, not a foreign key, so nothing cascades to them.
+        """
+        async with self.db.transaction() as tx:
+            digests = await tx.execute(
+                "DELETE FROM digests WHERE created_at < ? "
+                "AND NOT EXISTS (SELECT 1 FROM items i WHERE i.digest_key = digests.episode_key)",
+                (to_db(before),),
+            )
+            transcripts = await tx.execute(
+                "DELETE FROM search_transcripts WHERE updated_at < ? "
+                "AND NOT EXISTS (SELECT 1 FROM items i WHERE i.digest_key = search_transcripts.episode_key)",
+                (to_db(before),),
+            )
+        return digests + transcripts
+
     async def prune_llm_usage(self, before: datetime) -> int:
         """Delete the daily LLM spend counters of days before `before` (the budget looks at recent days)."""
         return await self.db.execute(

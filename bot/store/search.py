@@ -137,13 +137,17 @@ class SearchRepo(Repo):
         )
 
     async def compact(self, pages: int = 500) -> None:
-        """Merge the full-text index's small segments, a bounded amount of work per call.
+        """Merge the full-text index's segments, a bounded amount of work per call (about `pages` pages).
 
-        Every indexed change adds a small b-tree segment; FTS5 merges them lazily, so an index that is
-        updated a little at a time keeps some slack. The maintenance job calls this each run.
+        Every indexed change adds a small b-tree segment, and a deleted item leaves its entries behind in
+        the older ones until they are merged. FTS5 merges segments of the same level on its own; a merge
+        with a negative page count works like an incremental 'optimize', taking segments of every level
+        (about `pages` pages of work per call), which is what drops the deleted entries: under retention
+        the database stops growing (`tests/reliability/test_sqlite_growth.py`). The maintenance job calls
+        this each run.
         """
         async with self.db.transaction() as tx:
-            await tx.execute("INSERT INTO search_fts (search_fts, rank) VALUES ('merge', ?)", (pages,))
+            await tx.execute("INSERT INTO search_fts (search_fts, rank) VALUES ('merge', ?)", (-pages,))
 
     async def rebuild(self) -> int:
         """Rebuild the index from the stored items, transcripts and digests; returns the rows indexed."""

@@ -1,9 +1,10 @@
 """SQLite over a long run: the file stops growing once the retention policy applies, and stays sound.
 
-Two simulated years of a daily feed (a new episode a day, the feed keeps its newest 30) and ten audited
-moderator actions a day, with `Maintenance` (the production job) run weekly on the simulated clock. The
-database file is measured after each run's checkpoint: it plateaus after the first year instead of
-growing with the run, items still in the feed are never pruned, and `PRAGMA integrity_check` is ok.
+Two simulated years of a daily feed (a new episode a day with its digest and transcript, the feed keeps
+its newest 30) and ten audited moderator actions a day, with `Maintenance` (the production job) run
+weekly on the simulated clock. The database file is measured after each run's checkpoint: it plateaus
+after the first year instead of growing with the run, items still in the feed are never pruned, their
+digests and transcripts go when they do, and `PRAGMA integrity_check` is ok.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.digest.models import digest_key
 from bot.maintenance import Maintenance, last_run
 from bot.store import Store
 from bot.store.audit import NewAuditEntry
+from bot.store.digests import CacheKey
 from bot.store.feeds import NewItem
 from bot.store.maintenance import MaintenanceRepo
 from tests.announce.helpers import parsed
+from tests.commands.seed import make_digest
 from tests.reliability.harness import figure
 
 DAYS = 730
@@ -44,6 +48,13 @@ async def test_database_size_plateaus_under_the_retention_policy(tmp_path: Path)
                 feed.id, now=today, feed_fields={}, new=[NewItem(item, "new", None)], left_feed=left
             )
             in_feed = [i for i in in_feed if i not in left] + [inserted[0].id]
+            key = digest_key(inserted[0])
+            await store.digests.save(
+                CacheKey(key, f"hash-{day}", "offline", "offline", "1"),
+                item.title,
+                make_digest(f"Day {day}."),
+            )
+            await store.search.store_transcript(key, "Transcript words. " * 300, "https://example.com/t")
             for n in range(AUDIT_PER_DAY):
                 await store.audit.record(
                     NewAuditEntry(
@@ -51,7 +62,7 @@ async def test_database_size_plateaus_under_the_retention_policy(tmp_path: Path)
                         arguments={"feed": "podcast", "note": "x" * 400}, detail=f"run {n}", created_at=today,
                     )
                 )  # fmt: skip
-            rows_written += 1 + AUDIT_PER_DAY
+            rows_written += 3 + AUDIT_PER_DAY
             if day % 7 == 6:
                 report = await maintenance.run()
                 assert report.errors == [] and report.checkpoint is not None and report.checkpoint.busy == 0
@@ -61,6 +72,13 @@ async def test_database_size_plateaus_under_the_retention_policy(tmp_path: Path)
         assert set(in_feed) <= kept, "an item still in its feed was pruned"
         remaining_items = len(kept)
         remaining_audit = await store.audit.count(1)
+        orphans = await store.db.fetchval(
+            "SELECT (SELECT count(*) FROM digests d WHERE NOT EXISTS "
+            "(SELECT 1 FROM items i WHERE i.digest_key = d.episode_key)) + (SELECT count(*) FROM "
+            "search_transcripts t WHERE NOT EXISTS "
+            "(SELECT 1 FROM items i WHERE i.digest_key = t.episode_key))"
+        )
+        remaining_digests = await store.db.fetchval("SELECT count(*) FROM digests")
         integrity = await MaintenanceRepo(store.db).integrity_check()
         await maintenance.run()
         wal = path.with_name(path.name + "-wal")
@@ -80,11 +98,14 @@ async def test_database_size_plateaus_under_the_retention_policy(tmp_path: Path)
     # Retention holds the row count flat; what still grows is FTS5 segment slack (merged over time).
     assert late_rate < 0.3 * year_one_rate, (year_one_rate, late_rate)
     assert remaining_items < DAYS // 2 + IN_FEED and remaining_audit <= (365 + 7 + 1) * AUDIT_PER_DAY
+    # Digests and transcripts go with their items (a week's maintenance interval of slack at most).
+    assert orphans <= 2 * 7 and remaining_digests <= remaining_items + 7, (orphans, remaining_digests)
     figure(
         "SQLite growth",
         f"{DAYS} simulated days, {rows_written} rows written, {maintenance.runs} maintenance runs: file "
         f"{sizes[year_end] / 1024:.0f} KB after year 1 (+{year_one_rate / 1024:.1f} KB/day), "
         f"{sizes[last] / 1024:.0f} KB after year 2 (+{late_rate / 1024:.1f} KB/day once pruning applies) "
-        f"(rows kept: {remaining_items} items incl. all {IN_FEED} still in the feed, {remaining_audit} audit "
-        f"entries); WAL after checkpoint: {wal_size} bytes; integrity_check: {integrity[0]}",
+        f"(rows kept: {remaining_items} items incl. all {IN_FEED} still in the feed, {remaining_digests} "
+        f"digests, {remaining_audit} audit entries); WAL after checkpoint: {wal_size} bytes; "
+        f"integrity_check: {integrity[0]}",
     )
