@@ -16,7 +16,8 @@ from bot.store import Store
 from bot.store.feeds import NewItem
 
 FIRST_EPISODE = datetime(2023, 1, 2, 10, 0, tzinfo=UTC)
-_WORDS = [
+#: Words of AI news, for synthetic titles and notes (shared by the search benchmark).
+TOPICS = [
     "open",
     "weights",
     "closed",
@@ -51,12 +52,13 @@ _WORDS = [
     "deepseek",
     "nvidia",
     "coding",
+    "agentic",
 ]
 
 
 def episode(n: int, rng: random.Random, notes: list[str]) -> ParsedItem:
     """Episode number `n` (1 = the oldest), with ~1,200 characters of show notes, as the parser makes it."""
-    title = f"Episode {n}: " + " ".join(rng.sample(_WORDS, 4)).capitalize()
+    title = f"Episode {n}: " + " ".join(rng.sample(TOPICS, 4)).capitalize()
     text = f"{rng.choice(notes)} Episode {n}."
     guid = f"3f9c2a1e-bench-{n:06d}"
     link = f"https://podcasters.example/ai-daily-brief/episodes/episode-{n}-e{n:06d}"
@@ -80,7 +82,7 @@ def episode(n: int, rng: random.Random, notes: list[str]) -> ParsedItem:
 
 def episodes(count: int, seed: int = 10) -> list[ParsedItem]:
     rng = random.Random(seed)
-    notes = [" ".join(rng.choices(_WORDS, k=160)).capitalize() + "." for _ in range(200)]
+    notes = [" ".join(rng.choices(TOPICS, k=160)).capitalize() + "." for _ in range(200)]
     return [episode(n, rng, notes) for n in range(1, count + 1)]
 
 

@@ -21,6 +21,7 @@ import tracemalloc
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bench._episodes import TOPICS
 from bench.core import Figure
 from bot.search import SearchService
 from bot.search.titles import TitleIndex
@@ -39,49 +40,11 @@ SEARCH_QUERIES = [
 ]
 TITLE_QUERIES = ["open", "ope", "anthropic ag", "penai", "weights", "llama 4", "zyq"]
 
-_TOPICS = [
-    "open",
-    "weights",
-    "closed",
-    "models",
-    "anthropic",
-    "openai",
-    "google",
-    "meta",
-    "llama",
-    "mistral",
-    "deepseek",
-    "agents",
-    "agentic",
-    "coding",
-    "regulation",
-    "europe",
-    "benchmark",
-    "reasoning",
-    "inference",
-    "chips",
-    "nvidia",
-    "compute",
-    "datacenter",
-    "policy",
-    "safety",
-    "alignment",
-    "startup",
-    "funding",
-    "enterprise",
-    "adoption",
-    "copilots",
-    "multimodal",
-    "video",
-    "voice",
-    "robotics",
-]
-
 
 def _vocabulary(rng: random.Random, size: int = 4000) -> list[str]:
     letters = "abcdefghijklmnoprstuvwy"
     words = {"".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(size)}
-    return sorted(words) + list(_TOPICS)
+    return sorted(words) + list(TOPICS)
 
 
 def _paragraphs(rng: random.Random, vocabulary: list[str], count: int = 400, words: int = 100) -> list[str]:
@@ -145,7 +108,7 @@ def seed(path: Path, episodes: int, *, transcript_words: int = 2000, rng_seed: i
             (
                 (
                     f"ep-{n}",
-                    " ".join(rng.sample(_TOPICS, 3) + rng.sample(vocabulary, 3)).capitalize(),
+                    " ".join(rng.sample(TOPICS, 3) + rng.sample(vocabulary, 3)).capitalize(),
                     f"{2000 + n // 365:04d}-{1 + n % 12:02d}-{1 + n % 28:02d}T06:00:00.000000+00:00",
                     rng.choice(paragraphs),
                     now,

@@ -196,8 +196,12 @@ class Announcer:
         newsletter = None
         if feed.name == "podcast" and item.published_at is not None:
             newsletter = await self.store.announcements.same_day_link("newsletter", item.published_at)
-        ping = not delivery.backfill and not await self.store.announcements.pinged_since(
-            delivery.guild_id, feed.id, self.clock() - PING_COOLDOWN
+        ping = (
+            sub.ping_role_id is not None
+            and not delivery.backfill
+            and not await self.store.announcements.pinged_since(
+                delivery.guild_id, feed.id, self.clock() - PING_COOLDOWN
+            )
         )
         announcement = render_announcement(
             item,

@@ -20,7 +20,7 @@ MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
-_WORD = re.compile(r"\w+", re.UNICODE)
+WORD = re.compile(r"\w+", re.UNICODE)  # what a word is, for /search and title autocomplete alike
 
 
 class QueryError(ValueError):
@@ -78,13 +78,13 @@ def parse_query(text: str) -> ParsedQuery:
             raw = match.group(3)
             negated = raw.startswith("-") and len(raw) > 1
             prefix = raw.endswith("*")
-            words = _WORD.findall(raw.lower())
+            words = WORD.findall(raw.lower())
             if not words:
                 continue
             # "gpt-4o" is one thing to a member: keep its pieces together as a phrase.
             terms.append(Term(tuple(words), negated=negated, prefix=prefix))
         else:
-            words = _WORD.findall(match.group(2).lower())
+            words = WORD.findall(match.group(2).lower())
             if words:
                 terms.append(Term(tuple(words), negated=match.group(1) == "-"))
     if not any(not term.negated for term in terms):

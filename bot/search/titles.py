@@ -23,7 +23,6 @@ the last typed word may be unfinished.
 from __future__ import annotations
 
 import asyncio
-import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
@@ -33,15 +32,13 @@ from datetime import UTC, datetime
 from itertools import accumulate
 from typing import TYPE_CHECKING, NamedTuple
 
+from bot.search.query import MAX_QUERY_CHARS, MAX_TERMS, WORD
+
 if TYPE_CHECKING:
     from bot.store.search import SearchRepo
 
-MAX_TYPED_CHARS = 200
-MAX_TYPED_WORDS = 12
 SUBSTRING_MIN_CHARS = 3
 CACHED_FEEDS = 64  # feeds kept in memory; the least recently asked for is dropped first
-
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 class TitleChoice(NamedTuple):
@@ -75,7 +72,7 @@ class Typed:
 
     @classmethod
     def parse(cls, typed: str) -> Typed:
-        return cls(tuple(_WORD.findall(fold(typed[:MAX_TYPED_CHARS]))[:MAX_TYPED_WORDS]))
+        return cls(tuple(WORD.findall(fold(typed[:MAX_QUERY_CHARS]))[:MAX_TERMS]))
 
 
 class FeedTitles:
@@ -113,7 +110,7 @@ class FeedTitles:
         for index, title in enumerate(self.titles):
             line = known.get(title)
             if line is None:
-                line = " " + " ".join(_WORD.findall(fold(title)))
+                line = " " + " ".join(WORD.findall(fold(title)))
             self.lines.append(line)
             words = line.split()
             for word in dict.fromkeys(words):
@@ -122,9 +119,6 @@ class FeedTitles:
                 first.setdefault(words[0], []).append(index)
         self.words = _WordIndex(every)
         self.first = _WordIndex(first)
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
     def match(self, typed: Typed, limit: int) -> list[tuple[int, int]]:
         """This feed's best `limit` titles for `typed`, as (class, line index), best and newest first."""
@@ -236,10 +230,6 @@ class _Lines:
     def __init__(self, lists: list[list[int]], count: int) -> None:
         self.lists = lists
         self.count = count  # how many line numbers the lists hold (a line in several counts again)
-
-    def __iter__(self) -> Iterator[int]:
-        for batch in self.batches():
-            yield from batch
 
     def batches(self) -> Iterator[list[int]]:
         """The numbers in ascending order, as lists of growing length (32, 128, 512, ...)."""

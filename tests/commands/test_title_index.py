@@ -105,7 +105,7 @@ def test_the_rules_on_a_feed_large_enough_to_read_in_batches() -> None:
 def test_merged_line_lists_come_out_ascending_once_each(rng: random.Random, count: int, span: int) -> None:
     # Lists from empty to longer than several batches (32, then 128, ...), sharing numbers.
     lists = [sorted(rng.sample(range(span), rng.randint(0, span))) for _ in range(count)]
-    merged = list(_Lines(lists, sum(map(len, lists))))
+    merged = [n for batch in _Lines(lists, sum(map(len, lists))).batches() for n in batch]
     assert merged == sorted(set().union(*lists))
 
 
