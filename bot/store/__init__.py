@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.store.announcements import AnnouncementRepo
 from bot.store.audit import AuditRepo
-from bot.store.db import Database, DatabaseTooNew, MigrationError, StoreError
+from bot.store.db import Database, DatabaseTooNew, MigrationError, StoreError, open_database
 from bot.store.digests import DigestRepo
 from bot.store.feeds import FeedRepo
 from bot.store.guilds import GuildRepo
@@ -24,7 +24,7 @@ __all__ = ["DatabaseTooNew", "MigrationError", "Store", "StoreError"]
 
 
 class Store:
-    """The bot's SQLite store: one connection, one repository per domain."""
+    """The bot's store, on SQLite (one connection) or PostgreSQL (a pool): one repository per domain."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -40,12 +40,18 @@ class Store:
         self.cards = CardRepo(db)
 
     @classmethod
-    async def open(cls, path: Path | str, *, apply_migrations: bool = True) -> Store:
-        """Open (creating and migrating) the database at `path`."""
-        return cls(await Database.open(path, apply_migrations=apply_migrations))
+    async def open(cls, target: Path | str, *, apply_migrations: bool = True, pool_size: int = 10) -> Store:
+        """Open (creating and migrating) the database at `target`: a SQLite file path, a `sqlite:///` URL or
+        a `postgresql://` URL (`pool_size` connections at most)."""
+        return cls(await open_database(target, apply_migrations=apply_migrations, pool_size=pool_size))
+
+    @property
+    def dialect(self) -> str:
+        """ "sqlite" or "postgresql"."""
+        return self.db.dialect
 
     async def close(self) -> None:
         await self.db.close()
 
     async def schema_version(self) -> int:
-        return int(await self.db.fetchval("PRAGMA user_version"))
+        return await self.db.schema_version()

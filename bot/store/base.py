@@ -13,3 +13,8 @@ class Repo:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    @property
+    def postgresql(self) -> bool:
+        """Whether the store runs on PostgreSQL (for the few statements whose dialects differ)."""
+        return self.db.dialect == "postgresql"

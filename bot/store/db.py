@@ -144,6 +144,8 @@ async def _fetchall(conn: aiosqlite.Connection, sql: str, params: Iterable[Any])
 class Database:
     """One connection shared by the bot. Writes are serialised by a lock so transactions never interleave."""
 
+    dialect = "sqlite"
+
     def __init__(self, conn: aiosqlite.Connection, path: Path | str) -> None:
         self.conn = conn
         self.path = path
@@ -173,6 +175,9 @@ class Database:
             await conn.close()
             raise
         return cls(conn, path)
+
+    async def schema_version(self) -> int:
+        return await user_version(self.conn)
 
     async def close(self) -> None:
         async with self._write_lock:
@@ -263,6 +268,38 @@ class Database:
                 raise
             else:
                 await self.conn.execute("COMMIT")
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a `sqlite:///path` URL (`sqlite:////abs/path` for an absolute one), or None if `url` is not
+    one."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url.removeprefix("sqlite:///")
+    if not path:
+        raise StoreError("DATABASE_URL sqlite:/// names no file")
+    return path
+
+
+def is_postgresql(target: object) -> bool:
+    return isinstance(target, str) and target.split("://", 1)[0].split("+")[0] in ("postgresql", "postgres")
+
+
+async def open_database(
+    target: Path | str, *, apply_migrations: bool = True, pool_size: int = 10
+) -> Database:
+    """Open the database named by `target`: a file path, a `sqlite:///` URL or a `postgresql://` URL."""
+    if is_postgresql(target):
+        from bot.store.pg import PgDatabase
+
+        return await PgDatabase.open(str(target), apply_migrations=apply_migrations, pool_size=pool_size)
+    if isinstance(target, str) and "://" in target:
+        path = sqlite_path(target)
+        if path is None:
+            scheme = target.split("://", 1)[0]
+            raise StoreError(f"DATABASE_URL must start with sqlite:/// or postgresql://, not {scheme}://")
+        target = path
+    return await Database.open(target, apply_migrations=apply_migrations)
 
 
 class Transaction:

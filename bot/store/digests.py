@@ -134,8 +134,9 @@ class DigestRepo(Repo):
         """Add LLM tokens to today's (UTC) ledger; called after every request, successful or not."""
         await self.db.execute(
             "INSERT INTO llm_usage_daily (day, tokens_in, tokens_out, requests) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (day) DO UPDATE SET tokens_in = tokens_in + excluded.tokens_in, "
-            "tokens_out = tokens_out + excluded.tokens_out, requests = requests + excluded.requests",
+            "ON CONFLICT (day) DO UPDATE SET tokens_in = llm_usage_daily.tokens_in + excluded.tokens_in, "
+            "tokens_out = llm_usage_daily.tokens_out + excluded.tokens_out, "
+            "requests = llm_usage_daily.requests + excluded.requests",
             ((day or utcnow().date()).isoformat(), tokens_in, tokens_out, requests),
         )
 
@@ -143,7 +144,7 @@ class DigestRepo(Repo):
         """Count one digest that fell back to the offline summarizer (failure or budget)."""
         await self.db.execute(
             "INSERT INTO llm_usage_daily (day, fallbacks) VALUES (?, 1) "
-            "ON CONFLICT (day) DO UPDATE SET fallbacks = fallbacks + 1",
+            "ON CONFLICT (day) DO UPDATE SET fallbacks = llm_usage_daily.fallbacks + 1",
             ((day or utcnow().date()).isoformat(),),
         )
 

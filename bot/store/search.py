@@ -13,9 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from bot.store import search_pg
 from bot.store.base import Repo
 from bot.timeutil import from_db, to_db, utcnow
+
+if TYPE_CHECKING:
+    from bot.store.db import Transaction
 
 # Markers FTS5 puts around matched words in snippets; control characters never found in feed text
 # after cleaning, turned into Markdown bold by the renderer.
@@ -54,6 +59,8 @@ class SearchRepo(Repo):
 
     async def count(self, match: str, guild_id: int) -> int:
         """How many items within the feeds match the FTS5 expression `match`."""
+        if self.postgresql:
+            return int(await self.db.fetchval(search_pg.COUNT, (search_pg.to_tsquery_text(match), guild_id)))
         value = await self.db.fetchval(
             "SELECT count(*) FROM search_fts JOIN items i ON i.id = search_fts.rowid "  # noqa: S608
             f"WHERE search_fts MATCH ? AND {_IN_GUILD}",
@@ -70,6 +77,19 @@ class SearchRepo(Repo):
         Two steps in one statement: rank every match and keep the page (the total comes along as a window
         count), then make snippets for those few rows only; snippets are the expensive part.
         """
+        if self.postgresql:
+            options = search_pg.headline_options(HIT_START, HIT_END, SNIPPET_TOKENS)
+            rows = await self.db.fetchall(
+                search_pg.search_sql(SNIPPET_COLUMNS),
+                (
+                    search_pg.to_tsquery_text(match),
+                    guild_id,
+                    limit,
+                    offset,
+                    *[options] * len(SNIPPET_COLUMNS),
+                ),
+            )
+            return self._hits(rows)
         snippets = ", ".join(
             f"snippet(search_fts, {column}, '{HIT_START}', '{HIT_END}', '…', {SNIPPET_TOKENS}) AS s{column}"
             for column in SNIPPET_COLUMNS.values()
@@ -85,6 +105,10 @@ class SearchRepo(Repo):
             "WHERE search_fts MATCH ? ORDER BY page.rank, page.published_at DESC, page.id DESC",
             (match, guild_id, limit, offset, match),
         )
+        return self._hits(rows)
+
+    @staticmethod
+    def _hits(rows: list[Any]) -> tuple[list[SearchHit], int]:
         hits = [
             SearchHit(
                 item_id=row["id"],
@@ -118,13 +142,15 @@ class SearchRepo(Repo):
         """A feed's titles version and every title autocomplete offers from it at that version, as (item id,
         title, publication time in Unix seconds or first seen when the feed gave none). Duplicates of other
         items are left out. Read in one snapshot, so the titles are exactly those of the version."""
+        titles = (
+            search_pg.FEED_TITLES
+            if self.postgresql
+            else "SELECT id, title, CAST(strftime('%s', coalesce(published_at, first_seen_at)) AS INTEGER) "
+            "FROM items WHERE feed_id = ? AND duplicate_of IS NULL"
+        )
         async with self.db.snapshot() as tx:
             version = await tx.fetchone("SELECT version FROM title_versions WHERE feed_id = ?", (feed_id,))
-            rows = await tx.fetchall(
-                "SELECT id, title, CAST(strftime('%s', coalesce(published_at, first_seen_at)) AS INTEGER) "
-                "FROM items WHERE feed_id = ? AND duplicate_of IS NULL",
-                (feed_id,),
-            )
+            rows = await tx.fetchall(titles, (feed_id,))
         return (int(version[0]) if version else 0), [(int(row[0]), str(row[1]), row[2]) for row in rows]
 
     async def store_transcript(self, episode_key: str, text: str, source_url: str | None = None) -> None:
@@ -146,6 +172,9 @@ class SearchRepo(Repo):
         the database stops growing (`tests/reliability/test_sqlite_growth.py`). The maintenance job calls
         this each run.
         """
+        if self.postgresql:  # the GIN index's pending list is its unmerged part; vacuum does the rest
+            await self.db.fetchval("SELECT gin_clean_pending_list('search_fts_document')")
+            return
         async with self.db.transaction() as tx:
             await tx.execute("INSERT INTO search_fts (search_fts, rank) VALUES ('merge', ?)", (-pages,))
 
@@ -153,14 +182,21 @@ class SearchRepo(Repo):
         """Rebuild the index from the stored items, transcripts and digests; returns the rows indexed."""
         async with self.db.transaction() as tx:
             await tx.execute("DELETE FROM search_fts")
-            await tx.execute(
-                "INSERT INTO search_fts (rowid, title, notes, transcript, digest) "
-                "SELECT i.id, i.title, i.summary_text, "
-                "coalesce((SELECT text FROM search_transcripts t "
-                "WHERE t.episode_key = i.digest_key), ''), "
-                "coalesce((SELECT text FROM search_digest_text d "
-                "WHERE d.episode_key = i.digest_key "
-                "ORDER BY d.created_at DESC, d.digest_id DESC LIMIT 1), '') FROM items i"
-            )
+            if self.postgresql:
+                await tx.execute(search_pg.REBUILD)
+            else:
+                await self._rebuild_fts5(tx)
             row = await tx.fetchone("SELECT count(*) FROM search_fts")
         return int(row[0]) if row else 0
+
+    @staticmethod
+    async def _rebuild_fts5(tx: Transaction) -> None:
+        await tx.execute(
+            "INSERT INTO search_fts (rowid, title, notes, transcript, digest) "
+            "SELECT i.id, i.title, i.summary_text, "
+            "coalesce((SELECT text FROM search_transcripts t "
+            "WHERE t.episode_key = i.digest_key), ''), "
+            "coalesce((SELECT text FROM search_digest_text d "
+            "WHERE d.episode_key = i.digest_key "
+            "ORDER BY d.created_at DESC, d.digest_id DESC LIMIT 1), '') FROM items i"
+        )

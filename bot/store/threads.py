@@ -36,8 +36,10 @@ _THREAD_COLUMNS = (
 # One flush: counters, participant pairs and hourly buckets, each only for threads still tracked.
 _FLUSH_COUNTERS = (
     "UPDATE threads SET message_count = message_count + ?, "
-    "first_activity_at = min(coalesce(first_activity_at, ?), ?), "
-    "last_activity_at = max(coalesce(last_activity_at, ?), ?), updated_at = ? "
+    "first_activity_at = CASE WHEN first_activity_at IS NULL OR first_activity_at > ? THEN ? "
+    "ELSE first_activity_at END, "
+    "last_activity_at = CASE WHEN last_activity_at IS NULL OR last_activity_at < ? THEN ? "
+    "ELSE last_activity_at END, updated_at = ? "
     "WHERE thread_id = ? AND state != 'deleted'"
 )
 _FLUSH_PARTICIPANTS = (
@@ -47,7 +49,7 @@ _FLUSH_PARTICIPANTS = (
 _FLUSH_HOURS = (
     "INSERT INTO thread_activity (thread_id, hour, messages) "
     "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM threads WHERE thread_id = ? AND state != 'deleted') "
-    "ON CONFLICT (thread_id, hour) DO UPDATE SET messages = messages + excluded.messages"
+    "ON CONFLICT (thread_id, hour) DO UPDATE SET messages = thread_activity.messages + excluded.messages"
 )
 _FLUSH_PARTICIPANT_COUNT = (
     "UPDATE threads SET participant_count = pruned_participants + "
@@ -111,8 +113,8 @@ class ThreadRepo(Repo):
                 "INSERT INTO threads (thread_id, guild_id, parent_id, item_id, name, source, state, locked, "
                 "tags, created_at, tracked_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (thread_id) DO UPDATE SET parent_id = excluded.parent_id, "
-                "item_id = coalesce(excluded.item_id, item_id), name = excluded.name, "
-                "source = CASE WHEN source = 'episode' THEN source ELSE excluded.source END, "
+                "item_id = coalesce(excluded.item_id, threads.item_id), name = excluded.name, "
+                "source = CASE WHEN threads.source = 'episode' THEN threads.source ELSE excluded.source END, "
                 "state = excluded.state, locked = excluded.locked, tags = excluded.tags, "
                 "updated_at = excluded.updated_at",
                 (

@@ -10,6 +10,7 @@ from bot.announce.why import explain
 from bot.store import Store
 from bot.timeutil import utcnow
 from tests.announce.helpers import add_item, edit_item, newsletter, podcast
+from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 GUILD_A, GUILD_B, GUILD_C = 1001, 1002, 1003
 

@@ -10,6 +10,7 @@ from bot.store import Store
 from bot.store.digests import CacheKey
 from bot.timeutil import utcnow
 from tests.digest.transcripts import SHORT
+from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 
 @dataclass

@@ -4,12 +4,11 @@ thread, for autocomplete's per-keystroke lookup) and `snapshot` (several reads o
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 from bot.store import Store
 from bot.store.db import Database
+from tests.postgres import commit_elsewhere
 
 
 async def test_peek_sees_committed_rows_only(store: Store) -> None:
@@ -44,8 +43,7 @@ async def test_a_snapshot_is_one_state_whatever_commits_meanwhile(store: Store, 
     await store.meta.set("n", "1")
     async with store.db.snapshot() as tx:
         first = await tx.fetchone("SELECT value FROM meta WHERE key = 'n'")
-        with closing(sqlite3.connect(tmp_path / "store.sqlite3")) as other, other:
-            other.execute("UPDATE meta SET value = '2' WHERE key = 'n'")
+        await commit_elsewhere(store, tmp_path, "UPDATE meta SET value = '2' WHERE key = 'n'")
         second = await tx.fetchone("SELECT value FROM meta WHERE key = 'n'")
     assert first is not None and second is not None and first[0] == second[0] == "1"
     assert await store.meta.get("n") == "2"

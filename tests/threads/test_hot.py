@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from bot.store import Store
 from bot.threads.hot import rank_hot
 from bot.threads.tracker import ThreadTracker
+from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 GUILD, OTHER_GUILD = 100, 200
 NOW = datetime(2026, 11, 25, 18, 30, tzinfo=UTC)

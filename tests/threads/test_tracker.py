@@ -8,6 +8,7 @@ from bot.store import Store
 from bot.threads.models import ThreadStatus
 from bot.threads.tracker import ThreadTracker
 from bot.timeutil import utcnow
+from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 GUILD, OTHER_GUILD, CHANNEL, FORUM = 100, 200, 10, 11
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
