@@ -305,6 +305,8 @@ async def open_database(
 class Transaction:
     """The handle given inside `Database.transaction()`; reads here see the transaction's own writes."""
 
+    dialect = "sqlite"
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
 

@@ -402,7 +402,8 @@ class FeedRepo(Repo):
             return []
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = await self.db.fetchall(
-            "SELECT * FROM items WHERE (title LIKE ? ESCAPE '\\' OR key = ?) AND (? IS NULL OR feed_id = ?) "
+            "SELECT * FROM items WHERE (title LIKE ? ESCAPE '\\' OR key = ?) "
+            "AND (CAST(? AS BIGINT) IS NULL OR feed_id = ?) "
             "ORDER BY COALESCE(published_at, first_seen_at) DESC, id DESC LIMIT ?",
             (pattern, text, feed_id, feed_id, limit),
         )

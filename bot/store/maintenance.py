@@ -37,7 +37,11 @@ class FileStats:
 
 class MaintenanceRepo(Repo):
     async def checkpoint(self) -> Checkpoint:
-        """Copy the WAL into the database and truncate the WAL file to zero bytes (when no reader blocks)."""
+        """Copy the WAL into the database and truncate the WAL file to zero bytes (when no reader blocks).
+
+        On PostgreSQL the server checkpoints on its own schedule: nothing to do, nothing busy."""
+        if self.postgresql:
+            return Checkpoint(0, 0, 0)
         async with self.db._write_lock:  # no write transaction of ours may be open meanwhile
             row = await self.db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
         if row is None:
@@ -45,11 +49,23 @@ class MaintenanceRepo(Repo):
         return Checkpoint(int(row[0]), int(row[1]), int(row[2]))
 
     async def integrity_check(self) -> list[str]:
-        """SQLite's own consistency check: `["ok"]` when the file is sound, else the problems found."""
+        """SQLite's own consistency check: `["ok"]` when the file is sound, else the problems found.
+
+        PostgreSQL checks its pages as it reads them (and the operator's tools, such as amcheck, go
+        further): `["ok"]` once the server answers."""
+        if self.postgresql:
+            return ["ok"] if await self.db.fetchval("SELECT 1") == 1 else ["the server did not answer"]
         return [str(row[0]) for row in await self.db.fetchall("PRAGMA integrity_check")]
 
     async def file_stats(self) -> FileStats:
-        """Page size, page count and free pages of the main database file."""
+        """Page size, page count and free pages of the main database file (on PostgreSQL: the whole
+        database's size in blocks; free space inside tables is the server's to reuse)."""
+        if self.postgresql:
+            row = await self.db.fetchone(
+                "SELECT CAST(current_setting('block_size') AS BIGINT), pg_database_size(current_database())"
+            )
+            block, total = (int(row[0]), int(row[1])) if row else (8192, 0)
+            return FileStats(block, total // block, 0)
         size = await self.db.fetchval("PRAGMA page_size")
         count = await self.db.fetchval("PRAGMA page_count")
         free = await self.db.fetchval("PRAGMA freelist_count")
@@ -91,5 +107,5 @@ class MaintenanceRepo(Repo):
         )
 
     async def optimize(self) -> None:
-        """Let SQLite refresh the statistics its query planner uses (cheap; run after large deletes)."""
-        await self.db.execute("PRAGMA optimize")
+        """Let the engine refresh the statistics its query planner uses (cheap; run after large deletes)."""
+        await self.db.execute("ANALYZE" if self.postgresql else "PRAGMA optimize")

@@ -149,6 +149,8 @@ async def migrate(conn: asyncpg.Connection, migrations: Sequence[Migration]) -> 
 class PgTransaction(Transaction):
     """The handle given inside `PgDatabase.transaction()`; reads here see the transaction's own writes."""
 
+    dialect = DIALECT
+
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.pg = conn
 

@@ -236,11 +236,18 @@ class PollRepo(Repo):
     async def _write_counts(tx: Any, poll_id: int, counts: Mapping[int, int]) -> None:
         # One statement for all answers: the connection is shared, so a reader running between two
         # statements of this transaction would otherwise see some answers updated and others not.
-        await tx.execute(
-            "UPDATE poll_answers SET final_count = coalesce("
-            "(SELECT value FROM json_each(?) WHERE key = CAST(position AS TEXT)), 0) WHERE poll_id = ?",
-            (json.dumps({str(position): int(count) for position, count in counts.items()}), poll_id),
-        )
+        by_position = json.dumps({str(position): int(count) for position, count in counts.items()})
+        if tx.dialect == "postgresql":
+            sql = (
+                "UPDATE poll_answers SET final_count = coalesce("
+                "CAST(CAST(? AS jsonb) ->> CAST(position AS TEXT) AS BIGINT), 0) WHERE poll_id = ?"
+            )
+        else:
+            sql = (
+                "UPDATE poll_answers SET final_count = coalesce("
+                "(SELECT value FROM json_each(?) WHERE key = CAST(position AS TEXT)), 0) WHERE poll_id = ?"
+            )
+        await tx.execute(sql, (by_position, poll_id))
 
     async def mark_done(self, poll_id: int, results_message_id: int | None) -> None:
         """The results were posted (or given up on, with None)."""

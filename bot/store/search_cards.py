@@ -105,7 +105,7 @@ class CardRepo(Repo):
     async def latest(self, guild_id: int, feed_id: int | None = None) -> EpisodeCard | None:
         """The newest item of the guild's feeds (or of one of them), by publication date."""
         row = await self.db.fetchone(
-            _CARD + "WHERE (? IS NULL OR i.feed_id = ?) AND i.duplicate_of IS NULL "
+            _CARD + "WHERE (CAST(? AS BIGINT) IS NULL OR i.feed_id = ?) AND i.duplicate_of IS NULL "
             "ORDER BY coalesce(i.published_at, i.first_seen_at) DESC, i.id DESC LIMIT 1",
             (guild_id, feed_id, feed_id),
         )

@@ -14,6 +14,7 @@ from bot.announce.models import ChannelKind, DeliveryState
 from bot.announce.outbox import Outbox
 from bot.store import Store
 from tests.announce.helpers import add_item, podcast
+from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 GUILD = 4242

@@ -10,6 +10,7 @@ from bot.audit import HIDDEN, audit_line, is_audited, render_arguments
 from bot.console.permissions import channel_uses, check_channel, check_role, missing_for
 from bot.store import Store
 from bot.store.audit import NewAuditEntry
+from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 ALL_TEXT = discord.Permissions(
     view_channel=True,

@@ -11,6 +11,7 @@ from bot.http import create_http_session
 from bot.settings import Settings
 from bot.store import Store
 from cogs.feed_worker import FeedWorkerCog, tick_seconds
+from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 
 async def test_loading_the_cog_registers_builtins_and_starts_polling(

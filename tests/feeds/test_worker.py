@@ -17,6 +17,7 @@ from bot.timeutil import utcnow
 from tests.doubles.feed_server import FeedServer
 from tests.feeds.builders import Item, rss, spotify_feed
 from tests.feeds.conftest import Recorder
+from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 NOW = datetime.now(UTC)
 

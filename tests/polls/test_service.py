@@ -13,6 +13,7 @@ from bot.polls.spec import PollError, build_spec
 from bot.store import Store
 from bot.timeutil import utcnow
 from tests.polls.conftest import make_episodes
+from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 GUILD, OTHER_GUILD, CHANNEL = 1000, 2000, 3000
 
@@ -76,7 +77,11 @@ async def test_the_store_holds_no_member_id_and_no_time_of_vote(service: PollSer
     dump = "\n".join(await _dump(store))
     assert str(member) not in dump
     assert member.to_bytes(8, "big").hex() not in dump
-    columns = {row["name"] for row in await store.db.fetchall("PRAGMA table_info(poll_ballots)")}
+    if store.dialect == "postgresql":
+        sql = "SELECT column_name FROM information_schema.columns WHERE table_name = 'poll_ballots'"
+    else:
+        sql = "SELECT name FROM pragma_table_info('poll_ballots')"
+    columns = {row[0] for row in await store.db.fetchall(sql)}
     assert columns == {"poll_id", "ballot", "position"}
     # Another key (a database reader without the secret) cannot find the member's ballot.
     stranger = PollService(store, BallotKey(b"x" * 32))
@@ -84,7 +89,16 @@ async def test_the_store_holds_no_member_id_and_no_time_of_vote(service: PollSer
 
 
 async def _dump(store: Store) -> list[str]:
+    """Every row of every table, as text (bytes as hex)."""
     lines = []
+    if store.dialect == "postgresql":
+        tables = await store.db.fetchall(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        )
+        for (table,) in tables:
+            for row in await store.db.fetchall(f'SELECT * FROM "{table}"'):  # noqa: S608 (catalogue names)
+                lines.append(repr([v.hex() if isinstance(v, bytes) else v for v in row]))
+        return lines
     async for line in store.db.conn.iterdump():
         lines.append(line)
     return lines

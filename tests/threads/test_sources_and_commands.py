@@ -16,6 +16,7 @@ from bot.store.feeds import NewItem
 from bot.threads.sources import FeedEpisodes
 from bot.threads.tracker import ThreadTracker
 from bot.threads.weekly import build_weekly
+from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 GUILD = 100
 SLOT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -17,6 +17,7 @@ from bot.threads.weekly import (
     week_key,
     weekly_nonce,
 )
+from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 GUILD = 100
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
