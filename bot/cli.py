@@ -16,6 +16,7 @@ from bot import __version__
 from bot.logs import register_secrets, setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import Store, StoreError
+from bot.store.pg import redact, url_passwords
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "migrate",
         help="create or upgrade the database, then exit",
-        description="Apply every pending migration to DATABASE_PATH and print the schema version.",
+        description="Apply every pending migration to the database (DATABASE_URL, else DATABASE_PATH) "
+        "and print the schema version.",
     )
     sync = sub.add_parser(
         "sync",
@@ -71,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("--json", action="store_true", help="one JSON object per item")
     preview.add_argument("--limit", type=int, default=5, metavar="N", help="items per feed (default 5)")
+
+    copy_db = sub.add_parser(
+        "copy-db",
+        help="copy the SQLite database into an empty PostgreSQL database",
+        description="Copy every table of the SQLite database (DATABASE_URL or DATABASE_PATH) into an empty "
+        "PostgreSQL database, rebuild its search index and compare row counts. Nothing is copied into a "
+        "database that already holds data.",
+    )
+    copy_db.add_argument("--to", required=True, metavar="URL", help="postgresql://USER:PASSWORD@HOST:PORT/DB")
 
     digest = sub.add_parser(
         "digest",
@@ -102,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for secret in (settings.discord_token, settings.openai_api_key, settings.poll_secret)
         if secret is not None
     )
+    register_secrets(url_passwords(settings.database_url, getattr(args, "to", None)))
     try:
         return asyncio.run(_dispatch(args, settings))
     except KeyboardInterrupt:
@@ -119,11 +131,15 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await run_bot(settings)
             return EXIT_OK
         if args.command == "migrate":
-            store = await Store.open(settings.database_path)
+            store = await Store.open(settings.database, pool_size=1)
             version = await store.schema_version()
             await store.close()
-            print(f"database {settings.database_path} is at schema version {version}")
+            print(f"database {redact(str(settings.database))} is at schema version {version}")
             return EXIT_OK
+        if args.command == "copy-db":
+            from bot.store.copy_cli import copy_db_command
+
+            return await copy_db_command(settings, args.to)
         if args.command == "sync":
             count = await sync_commands(settings, args.guild)
             where = f"guild {args.guild}" if args.guild else "all guilds (global)"

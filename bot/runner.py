@@ -12,6 +12,7 @@ import discord
 from bot.client import COMMAND_HASH_KEY, CommunityBot, apply_discord_endpoints
 from bot.http import create_http_session
 from bot.llm import create_llm_client
+from bot.scaling import TopologyError, check_topology, single_process
 from bot.settings import Settings
 from bot.store import Store
 
@@ -31,19 +32,28 @@ async def run_bot(settings: Settings) -> None:
     if settings.discord_token is None:
         raise RunError("DISCORD_TOKEN is not set")
     apply_discord_endpoints(settings)
-    store = await Store.open(settings.database_path)
+    try:
+        check_topology(settings)
+        with single_process(settings):
+            await _run_with_store(settings, settings.discord_token.get_secret_value())
+    except TopologyError as exc:
+        raise RunError(str(exc)) from None
+    log.info("shutdown complete")
+
+
+async def _run_with_store(settings: Settings, token: str) -> None:
+    store = await Store.open(settings.database, pool_size=settings.database_pool_size)
     try:
         async with create_http_session(settings) as session:
             llm = create_llm_client(settings)
             try:
                 bot = CommunityBot(settings=settings, store=store, http_session=session, llm=llm)
-                await _run_until_signalled(bot, settings.discord_token.get_secret_value())
+                await _run_until_signalled(bot, token)
             finally:
                 if llm is not None:
                     await llm.close()
     finally:
         await store.close()
-    log.info("shutdown complete")
 
 
 async def _run_until_signalled(bot: CommunityBot, token: str) -> None:
@@ -77,7 +87,7 @@ async def sync_commands(settings: Settings, guild_id: int | None) -> int:
     if settings.discord_token is None:
         raise RunError("DISCORD_TOKEN is not set; `sync` needs it")
     apply_discord_endpoints(settings)
-    store = await Store.open(settings.database_path)
+    store = await Store.open(settings.database, pool_size=settings.database_pool_size)
     try:
         async with create_http_session(settings) as session:
             bot = CommunityBot(settings=settings, store=store, http_session=session, sync_commands=False)

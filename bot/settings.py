@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PODCAST_FEED = "https://anchor.fm/s/f7cac464/podcast/rss"
@@ -80,6 +80,75 @@ class Settings(BaseSettings):
     tracker_flush_interval: float = Field(default=5.0, gt=0, le=600)
 
     log_level: LogLevel = "INFO"
+
+    # Scaling: the store's engine, and which gateway shards this process runs (docs/scaling.md)
+    database_url: str | None = None
+    database_pool_size: int = Field(default=10, ge=1, le=500)
+    shard_count: int | None = Field(default=None, ge=1, le=10_000)
+    shard_ids: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme.split("+")[0] not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("must be sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+        if scheme == "sqlite" and not value.startswith("sqlite:///"):
+            raise ValueError("a SQLite URL is sqlite:///relative/path or sqlite:////absolute/path")
+        try:
+            urlsplit(value).port  # noqa: B018  (raises on a malformed port)
+        except ValueError as exc:
+            raise ValueError("has an invalid port") from exc
+        return value
+
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _blank_count(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_ids(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = [part.strip() for part in value.split(",")]
+        if not all(part.isdigit() for part in parts):
+            raise ValueError(f"must be shard numbers separated by commas, such as 0,1; got {value!r}")
+        numbers = [int(part) for part in parts]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError(f"names a shard twice: {value!r}")
+        return ",".join(str(n) for n in numbers)
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        ids = self.shards
+        if ids is not None:
+            if self.shard_count is None:
+                raise ValueError("SHARD_IDS needs SHARD_COUNT (the number of shards of the whole bot)")
+            outside = [n for n in ids if n >= self.shard_count]
+            if outside:
+                raise ValueError(
+                    f"SHARD_IDS {outside[0]} is not a shard of SHARD_COUNT {self.shard_count} "
+                    f"(shards are numbered 0 to {self.shard_count - 1})"
+                )
+        return self
+
+    @property
+    def shards(self) -> tuple[int, ...] | None:
+        """The shard ids this process runs (None: every shard, or no sharding)."""
+        return None if self.shard_ids is None else tuple(int(n) for n in self.shard_ids.split(","))
+
+    @property
+    def database(self) -> Path | str:
+        """What `Store.open` takes: DATABASE_URL when set, else the SQLite file DATABASE_PATH."""
+        return self.database_url or self.database_path
+
+    @property
+    def database_is_postgresql(self) -> bool:
+        return self.database_url is not None and not self.database_url.startswith("sqlite")
 
     @field_validator("discord_api_base", "openai_base_url", "podcast_feed_url", "newsletter_feed_url")
     @classmethod

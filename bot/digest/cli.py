@@ -84,7 +84,7 @@ async def _with_store(
     from bot.llm import create_llm_client
     from bot.store import Store
 
-    store = await Store.open(settings.database_path)
+    store = await Store.open(settings.database, pool_size=settings.database_pool_size)
     llm = create_llm_client(settings) if backend != "offline" else None
     try:
         async with create_http_session(settings) as session:

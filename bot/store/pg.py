@@ -29,6 +29,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -274,3 +275,14 @@ def _asyncpg_dsn(url: str) -> str:
 def redact(url: str) -> str:
     """The URL with its password replaced, for messages and logs."""
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def url_passwords(*urls: str | None) -> list[str]:
+    """The passwords inside these database URLs (to be kept out of logs)."""
+    found = []
+    for url in urls:
+        if url and "://" in url:
+            password = urlsplit(url).password
+            if password:
+                found.append(password)
+    return found
