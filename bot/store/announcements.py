@@ -20,11 +20,13 @@ from bot.announce.models import (
     announcement_nonce,
 )
 from bot.store.base import Repo
+from bot.store.feeds import feed_from_row
 from bot.timeutil import from_db, to_db, utcnow
 
 if TYPE_CHECKING:
     import aiosqlite
 
+    from bot.feeds.models import Feed
     from bot.store.db import Transaction
 
 _SUBSCRIPTION_COLUMNS = (
@@ -220,6 +222,21 @@ class AnnouncementRepo(Repo):
                 (guild_id, feed_id),
             )
         return int(row[0]) if row else 0
+
+    async def feed_for_guild(self, guild_id: int, key: int | str, *, builtin_ok: bool = False) -> Feed | None:
+        """The feed with this id (an int) or URL (a str) if `guild_id` may act on it: it follows it, or
+        (`builtin_ok`) it is a built-in feed. None otherwise.
+
+        One query whatever the answer, so a feed only another guild follows is indistinguishable, in
+        result and in work done, from a feed that does not exist.
+        """
+        column = "f.id" if isinstance(key, int) else "f.url"
+        row = await self.db.fetchone(
+            "SELECT f.* FROM feeds f LEFT JOIN subscriptions s ON s.feed_id = f.id AND s.guild_id = ?"  # noqa: S608 (fixed column)
+            f" WHERE {column} = ? AND (s.id IS NOT NULL OR (? AND f.name IS NOT NULL))",
+            (guild_id, key, int(builtin_ok)),
+        )
+        return feed_from_row(row) if row else None
 
     async def followed_titles(self, guild_id: int | None) -> list[str]:
         """Titles (or names, or URLs) of the feeds this guild follows, for /about."""
