@@ -20,13 +20,13 @@ from bot.announce.models import (
     announcement_nonce,
 )
 from bot.store.base import Repo
-from bot.store.feeds import feed_from_row
+from bot.store.feeds import feed_from_row, item_from_row
 from bot.timeutil import from_db, to_db, utcnow
 
 if TYPE_CHECKING:
     import aiosqlite
 
-    from bot.feeds.models import Feed
+    from bot.feeds.models import Feed, StoredItem
     from bot.store.db import Transaction
 
 _SUBSCRIPTION_COLUMNS = (
@@ -365,6 +365,24 @@ class AnnouncementRepo(Repo):
             (guild_id, limit),
         )
         return [_delivery(row) for row in rows]
+
+    async def announced_between(
+        self, guild_id: int, feed_name: str, start: datetime, end: datetime, limit: int = 50
+    ) -> list[StoredItem]:
+        """Items of the built-in feed `feed_name` published (or first seen) in [start, end) that were
+        announced in this guild (their message exists), oldest first: the week's episodes of one server.
+
+        Items skipped there (seen at the feed's first read, too old, capped) are not among them.
+        """
+        rows = await self.db.fetchall(
+            "SELECT i.* FROM deliveries d JOIN items i ON i.id = d.item_id JOIN feeds f ON f.id = d.feed_id"
+            " WHERE d.guild_id = ? AND f.name = ? AND d.message_id IS NOT NULL"
+            " AND coalesce(i.published_at, i.first_seen_at) >= ?"
+            " AND coalesce(i.published_at, i.first_seen_at) < ?"
+            " ORDER BY coalesce(i.published_at, i.first_seen_at), i.id LIMIT ?",
+            (guild_id, feed_name, to_db(start), to_db(end), limit),
+        )
+        return [item_from_row(row) for row in rows]
 
     async def waiting_count(self, guild_id: int, feed_id: int) -> int:
         """Announcements not yet sent for this guild and feed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
@@ -13,9 +14,10 @@ from bot.errors import NO_MENTIONS, UserFacingError
 from bot.render.text import truncate
 from bot.threads.hot import WINDOW, rank_hot
 from bot.threads.models import TrackedThread
-from bot.threads.render import MAX_LISTED, next_post_text, threads_embed
-from bot.threads.weekly import WEEKDAY_NAMES, next_slot
+from bot.threads.render import MAX_LISTED, next_post_text, threads_embed, weekly_embed
+from bot.threads.weekly import WEEKDAY_NAMES, next_slot, week_key
 from bot.timeutil import utcnow
+from cogs.threads.weekly_post import NOT_SET_UP, already_posted, slot_after_this_week
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
@@ -39,11 +41,20 @@ def guild_of(interaction: discord.Interaction) -> discord.Guild:
 
 
 def can_see(guild: discord.Guild, member: discord.abc.User, thread: TrackedThread) -> bool:
-    """Whether `member` may see the channel a thread lives in (a listing never reveals hidden channels)."""
+    """Whether `member` may see the channel a thread lives in (a listing never reveals hidden channels),
+    and the bot can still open it (a thread it lost access to cannot be checked, so it is not listed)."""
     parent = guild.get_channel(thread.parent_id) if thread.parent_id else None
-    if parent is None or not isinstance(member, discord.Member):
+    if parent is None or not isinstance(member, discord.Member) or guild.me is None:
         return False
-    return parent.permissions_for(member).view_channel
+    return parent.permissions_for(member).view_channel and parent.permissions_for(guild.me).view_channel
+
+
+def shown_as(guild: discord.Guild, thread: TrackedThread) -> TrackedThread:
+    """The thread as listed: tags belong to forum posts, so a thread of a text channel shows none."""
+    parent = guild.get_channel(thread.parent_id) if thread.parent_id else None
+    if thread.tags and not isinstance(parent, discord.ForumChannel):
+        return replace(thread, tags=())
+    return thread
 
 
 class ThreadsCommands(commands.Cog):
@@ -91,7 +102,7 @@ class ThreadsCommands(commands.Cog):
             title = "Hot discussions now"
             empty = "Nothing is buzzing right now: no tracked thread had messages in the last two days."
             footer = "Ranked by recent messages (halving every 6 h) and the number of people taking part."
-        shown = [row for row in rows if can_see(guild, interaction.user, row)][:MAX_LISTED]
+        shown = [shown_as(guild, row) for row in rows if can_see(guild, interaction.user, row)][:MAX_LISTED]
         embed = threads_embed(title, shown, empty=empty, footer=footer)
         await interaction.response.send_message(
             embed=embed, ephemeral=not public, allowed_mentions=NO_MENTIONS
@@ -248,6 +259,48 @@ class ThreadsAdmin(app_commands.Group):
         was_on = await self.cog.bot.store.threads.clear_weekly(guild.id)
         text = "The weekly post is off." if was_on else "The weekly post was not set up."
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(
+        name="weekly-preview",
+        description="See (only you) the weekly hot-discussions post as it would go out now.",
+    )
+    async def weekly_preview(self, interaction: discord.Interaction) -> None:
+        guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.cog.clock()
+        poster = self.cog.poster
+        config = await poster.config_of(guild)
+        digest = await poster.compose(guild, now)
+        if config is None:
+            head = "Preview only (nothing is posted). " + NOT_SET_UP
+        elif config.last_week == week_key(now):
+            head = "Preview only (nothing is posted). " + already_posted(guild.id, config, now)
+        else:
+            schedule = _weekly_text(config.weekday, config.hour, config.channel_id)
+            head = (
+                "Preview only (nothing is posted): `/admin threads weekly-post-now` would post this in "
+                f"<#{config.channel_id}> now; otherwise it goes out {schedule}."
+            )
+        await interaction.followup.send(
+            head, embed=weekly_embed(digest), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @app_commands.command(
+        name="weekly-post-now", description="Post this week's hot-discussions post now (at most once a week)."
+    )
+    async def weekly_post_now(self, interaction: discord.Interaction) -> None:
+        guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.cog.clock()
+        message = await self.cog.poster.post_now(guild, now)
+        config = await self.cog.poster.config_of(guild)
+        text = f"✅ Posted this week's hot discussions: {message.jump_url}."
+        if config is not None:
+            upcoming = slot_after_this_week(config, now)
+            text += (
+                f" The scheduled post will not repeat it; the next one goes out {next_post_text(upcoming)}."
+            )
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(
         name="status", description="What is tracked here, and when the weekly post goes out."
