@@ -54,7 +54,8 @@ def _guild(interaction: discord.Interaction) -> discord.Guild:
     return interaction.guild
 
 
-FEED_OPTION = "podcast, newsletter, or a feed this server follows (start typing for suggestions)"
+#: Short on purpose: all of `/admin` shares Discord's 4,000-character budget per command.
+FEED_OPTION = "podcast, newsletter, or a followed feed (type for suggestions)"
 
 
 def describe_subscription(sub: Subscription, title: str, waiting: int) -> str:

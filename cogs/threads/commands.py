@@ -262,7 +262,7 @@ class ThreadsAdmin(app_commands.Group):
 
     @app_commands.command(
         name="weekly-preview",
-        description="See (only you) the weekly hot-discussions post as it would go out now.",
+        description="Show (to you) the weekly post as it would go out now.",
     )
     async def weekly_preview(self, interaction: discord.Interaction) -> None:
         guild = guild_of(interaction)
@@ -286,7 +286,7 @@ class ThreadsAdmin(app_commands.Group):
         )
 
     @app_commands.command(
-        name="weekly-post-now", description="Post this week's hot-discussions post now (at most once a week)."
+        name="weekly-post-now", description="Post this week's weekly post now (once a week)."
     )
     async def weekly_post_now(self, interaction: discord.Interaction) -> None:
         guild = guild_of(interaction)
