@@ -8,7 +8,8 @@ The policy (constructor parameters, defaults below) keeps what the bot needs and
 - items that left their feed more than `item_retention` ago go (an item still in its feed is never
   pruned: its id is what stops a repost), with their deliveries, and then their digests and transcripts
   (older than `item_retention` and without an item);
-- audit-log entries older than `audit_retention`, LLM spend counters older than `usage_retention`.
+- audit-log entries and delivered or failed moderator alerts older than `audit_retention`, LLM spend
+  counters older than `usage_retention`.
 Thread-activity buckets are pruned by the thread-tracking capability itself.
 
 Each run is recorded in `meta` under `MAINTENANCE_KEY` as JSON, which `/admin status`-style commands and
@@ -92,6 +93,7 @@ class Maintenance:
             "items": lambda: self.repo.prune_items_gone_from_feed(now - self.item_retention),
             "digests": lambda: self.repo.prune_orphan_digests(now - self.item_retention),
             "audit_log": lambda: self.store.audit.prune(now - self.audit_retention),
+            "alerts": lambda: self.store.alerts.prune(now - self.audit_retention),
             "llm_usage_daily": lambda: self.repo.prune_llm_usage(now - self.usage_retention),
         }
         for name, step in steps.items():

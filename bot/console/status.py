@@ -20,6 +20,7 @@ from bot.timeutil import discord_timestamp, utcnow
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.store.alerts import Alert
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,14 @@ class StatusReport:
     tracked_channels: int = 0
     weekly_channel_id: int | None = None
     permissions: PermissionReport = field(default_factory=PermissionReport)
+    undelivered_alerts: list[Alert] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
         return (
             self.permissions.ok
             and not self.failed_deliveries
+            and not self.undelivered_alerts
             and not any(f.failing or f.paused for f in self.feeds)
             and (self.token_budget == 0 or self.tokens_today < self.token_budget)
         )
@@ -133,7 +136,16 @@ async def gather(bot: CommunityBot, guild: discord.Guild) -> StatusReport:
     )
     roles = [s.ping_role_id for s in subscriptions if s.ping_role_id]
     report.permissions = check_guild(guild, uses, roles)
+    report.undelivered_alerts = await store.alerts.undelivered(guild.id)
     return report
+
+
+def _alert_line(alert: Alert) -> str:
+    text = truncate(defang_mentions(" ".join(alert.text.split())), 160)
+    if alert.state == "failed":
+        return f"❗ not delivered ({truncate(alert.last_error or 'refused', 200)}): {text}"
+    retry = f", retried {_when(alert.next_attempt_at)}" if alert.next_attempt_at else ""
+    return f"⏳ waiting ({truncate(alert.last_error or 'not sent yet', 120)}{retry}): {text}"
 
 
 def _when(moment: datetime | None, empty: str = "never") -> str:
@@ -213,6 +225,9 @@ def status_embed(report: StatusReport) -> discord.Embed:
     if report.weekly_channel_id:
         threads += f"; weekly digest in <#{report.weekly_channel_id}>"
     embed.add_field(name="Thread tracking", value=threads, inline=False)
+    if report.undelivered_alerts:
+        lines = [_alert_line(alert) for alert in report.undelivered_alerts]
+        embed.add_field(name="Alerts to moderators", value=_chunks(lines)[0], inline=False)
     perm_lines = report.permissions.lines() or ["No channel configured yet."]
     if report.mod_log_channel_id is None:
         perm_lines.append(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.store.alerts import AlertRepo
 from bot.store.announcements import AnnouncementRepo
 from bot.store.audit import AuditRepo
 from bot.store.db import Database, DatabaseTooNew, MigrationError, StoreError
@@ -38,6 +39,7 @@ class Store:
         self.audit = AuditRepo(db)
         self.search = SearchRepo(db)
         self.cards = CardRepo(db)
+        self.alerts = AlertRepo(db)
 
     @classmethod
     async def open(cls, path: Path | str, *, apply_migrations: bool = True) -> Store:

@@ -87,7 +87,8 @@ class Announcements(commands.Cog, name="Announcements"):
         await self.bot.wait_until_ready()
 
     async def send_cycle(self) -> None:
-        """Dispatch pending items, send what is due, edit what the feed changed. Each step isolated."""
+        """Dispatch pending items, send what is due, edit what the feed changed, retry alerts. Each step
+        isolated."""
         repo = self.bot.store.announcements
         try:
             await self.outbox.dispatch_pending()
@@ -110,6 +111,10 @@ class Announcements(commands.Cog, name="Announcements"):
             await refresh_stale(self.bot, self.bot.store, self.outbox.items)
         except Exception:
             log.exception("editing changed announcements failed")
+        try:
+            await self.alerts.retry_due()  # moderator alerts that met a transient Discord error
+        except Exception:
+            log.exception("retrying moderator alerts failed")
         self.cycles += 1
 
     @commands.Cog.listener()
