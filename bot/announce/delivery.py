@@ -123,8 +123,8 @@ def fix_text(kind: ErrorKind, sub: Subscription, feed: Feed, error: str) -> str:
         perms += ", Create Public Threads, Send Messages in Threads"
     return (
         f"⚠️ Announcements of **{feed.display_name}** are paused: I may not post in {where} (Discord said "
-        f"{error}). Give me {perms} there, then run `/admin feed resume feed:{name}`; everything missed "
-        "since will then be announced once."
+        f"{error}). Give me {perms} there: I resume by myself as soon as I can post (or run "
+        f"`/admin feed resume feed:{name}`), and everything missed since is then announced once."
     )
 
 
