@@ -162,7 +162,8 @@ class FeedLookup:
             if matches:
                 return matches[0]
         raise UserFacingError(
-            f"No episode or issue matching {truncate(text, 100)!r} in the feeds of this server."
+            f"No episode or issue matching {truncate(text, 100)!r} in the feeds of this server: start "
+            "typing its title in `episode:` and pick one of the suggestions."
         )
 
     async def item_choices(self, guild_id: int | None, current: str) -> list[app_commands.Choice[str]]:
