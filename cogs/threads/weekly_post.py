@@ -4,7 +4,8 @@ A moderator can also post it at once (`post_now`, for the current ISO week, reco
 so the slot does not post again that week) and see what it would say (`compose`, for the preview).
 
 A post Discord refuses (channel gone, permission removed) is not retried that week; the problem is kept
-for `/admin threads status` and told to the moderators in the mod-log channel when one is set.
+for `/admin threads status` and told to the moderators through the alert outbox (the mod-log channel,
+else the owner's DMs; retried if Discord has a transient error).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.announce.alerts import Alerts
 from bot.errors import NO_MENTIONS, UserFacingError
 from bot.threads.models import WeeklyConfig
 from bot.threads.render import next_post_text, weekly_embed
@@ -86,6 +88,7 @@ class WeeklyPoster:
         self.episodes = episodes
         self.polls = polls
         self.problems: dict[int, WeeklyProblem] = {}
+        self.alerts = Alerts(bot, bot.store)
         self._locks: dict[int, asyncio.Lock] = {}
 
     def poll_results(self) -> PollResultsSource | None:
@@ -196,14 +199,9 @@ class WeeklyPoster:
     async def _problem(self, guild: discord.Guild, key: str, text: str) -> None:
         self.problems[guild.id] = WeeklyProblem(key, text)
         log.warning("weekly post of guild %s not sent (not retried this week): %s", guild.id, text)
-        settings = await self.bot.store.guilds.get(guild.id)
-        channel = guild.get_channel(settings.mod_log_channel_id) if settings.mod_log_channel_id else None
-        if isinstance(channel, discord.TextChannel):
-            try:
-                await channel.send(
-                    f"⚠️ The weekly hot-discussions post was not sent: {text}. "
-                    "Fix it with `/admin threads weekly`; it is not retried this week.",
-                    allowed_mentions=NO_MENTIONS,
-                )
-            except discord.HTTPException as exc:
-                log.warning("could not tell the moderators of guild %s: %s", guild.id, exc)
+        # Through the alert outbox: a 5xx from the mod-log is retried, not lost (see bot.announce.alerts).
+        await self.alerts.notify(
+            guild.id,
+            f"⚠️ The weekly hot-discussions post was not sent: {text}. Fix it with `/admin threads weekly` "
+            "(then `/admin threads weekly-post-now` posts it); it is not retried this week.",
+        )
