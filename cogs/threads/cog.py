@@ -19,7 +19,8 @@ from bot.threads.sources import AnnouncedEpisodes
 from bot.threads.tracker import ThreadTracker
 from bot.threads.weekly import EpisodeSource, PollResultsSource
 from bot.timeutil import utcnow
-from cogs.threads.commands import ThreadsAdmin, ThreadsCommands
+from cogs.threads.admin import ThreadsAdmin
+from cogs.threads.commands import ThreadsCommands
 from cogs.threads.weekly_post import WeeklyPoster
 
 if TYPE_CHECKING:
