@@ -243,7 +243,8 @@ class FeedAdmin(app_commands.Group):
         forum = guild.get_channel(sub.channel_id) if sub else None
         if not isinstance(forum, discord.ForumChannel):
             raise UserFacingError(
-                "Tags only apply to forum channels; this feed is announced in a text channel."
+                "Tags only apply to forum channels; this feed is announced in a text channel. Move it to "
+                "a forum with `/admin feed channel` first, or leave `tag:` out."
             )
         for tag in forum.available_tags:
             if tag.name.lower() == name.strip().lower():
