@@ -83,3 +83,30 @@ async def test_an_alert_refused_for_good_is_kept_and_shown_in_status(
 
 async def _one_hit(fault: object) -> bool:
     return getattr(fault, "hits", 0) >= 1
+
+
+async def test_an_alert_that_keeps_meeting_5xx_is_given_up_visibly_after_its_attempts(
+    runner: AnnounceRunner, world: World, store: Store
+) -> None:
+    double, guild, mod = world.double, world.guild, world.mod
+    await runner.start()
+    alerts = runner.cog.alerts
+    alerts.retry_base, alerts.max_attempts = 0.05, 3
+    # no mod-log channel: the owner's DMs, and Discord answers 503 every time
+    record = await double.invoke(
+        guild, mod, "admin feed channel", {"feed": "podcast", "channel": world.episodes.id}
+    )
+    await record.wait_response()
+    fault = double.inject("POST /users/@me/channels", status=503, times=None)
+    double.deny_bot(world.episodes)
+    await new_episode(runner, store, "ep-5xx", "Discord keeps failing")
+
+    async def given_up() -> bool:
+        runner.cog.wake()
+        return await _alerts(store, guild.id) == [("failed", 3)]
+
+    await eventually(given_up, what="the alert given up after 3 attempts")
+    assert fault.hits == 3  # bounded: no retry loop
+    failed = (await store.alerts.undelivered(guild.id))[0]
+    assert failed.last_error is not None and "gave up after 3 attempts" in failed.last_error
+    assert "503" in failed.last_error
