@@ -115,7 +115,7 @@ def item_from_row(row: aiosqlite.Row) -> StoredItem:
         edited_at=from_db(row["edited_at"]), first_seen_at=first_seen, status=row["status"],
         skip_reason=row["skip_reason"], duplicate_of=row["duplicate_of"],
         dispatched_at=from_db(row["dispatched_at"]), still_in_feed=_bool(row["still_in_feed"]),
-        last_seen_in_feed_at=from_db(row["last_seen_in_feed_at"]),
+        last_seen_in_feed_at=from_db(row["last_seen_in_feed_at"]), episode_display=row["episode_display"],
     )  # fmt: skip
 
 
@@ -125,14 +125,14 @@ def _content_values(item: ParsedItem) -> tuple[Any, ...]:
         item.guid, item.title, item.link, item.audio_url, item.audio_type, item.audio_length,
         item.duration_seconds, item.season, item.episode_number, item.image_url, item.chapters_url,
         json.dumps([t.as_dict() for t in item.transcripts]), item.text, item.content_hash, item.raw_hash,
-        item.norm_link, item.norm_title,
+        item.norm_link, item.norm_title, item.shown_text, item.episode_display,
     )  # fmt: skip
 
 
 _CONTENT_COLUMNS = (
     "guid", "title", "link", "audio_url", "audio_type", "audio_length", "duration_seconds", "season",
     "episode_number", "image_url", "chapters_url", "transcripts", "summary_text", "content_hash", "raw_hash",
-    "norm_link", "norm_title",
+    "norm_link", "norm_title", "shown_text", "episode_display",
 )  # fmt: skip
 
 
