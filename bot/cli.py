@@ -71,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("--json", action="store_true", help="one JSON object per item")
     preview.add_argument("--limit", type=int, default=5, metavar="N", help="items per feed (default 5)")
+    poll = preview.add_mutually_exclusive_group()
+    poll.add_argument(
+        "--newest", type=int, default=0, metavar="N", help="first read announcing the newest N (as feed add)"
+    )
+    poll.add_argument(
+        "--followed", action="store_true", help="decide as a later poll of a followed feed, not a first read"
+    )
 
     digest = sub.add_parser(
         "digest",
@@ -130,9 +137,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             print(f"synced {count} commands to {where}")
             return EXIT_OK
         if args.command == "preview":
-            from bot.preview import preview_command
+            from bot.preview import PreviewMode, preview_command
 
-            return await preview_command(settings, args.sources, as_json=args.json, limit=args.limit)
+            mode = PreviewMode(followed=args.followed, newest=args.newest)
+            return await preview_command(
+                settings, args.sources, as_json=args.json, limit=args.limit, mode=mode
+            )
         if args.command == "digest":
             from bot.digest.cli import digest_command
 
