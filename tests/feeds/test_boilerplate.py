@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.digest.models import EpisodeInput
+from bot.digest.source import choose_source
 from bot.feeds.boilerplate import clean_html, clean_link, clean_notes
 from bot.feeds.html import html_to_markdown
 from tests.feeds.footers import (
@@ -108,3 +110,19 @@ def test_audio_urls_are_never_altered() -> None:
 def test_links_in_text_keep_their_trailing_punctuation() -> None:
     text = "See https://e.com/a?utm_source=x. Or <https://e.com/b?ref=nl>, then [c](https://e.com/c?gclid=1)."
     assert clean_notes(text) == "See https://e.com/a. Or <https://e.com/b>, then [c](https://e.com/c)."
+
+
+async def test_the_digest_source_gets_the_notes_without_boilerplate() -> None:
+    stored = html_to_markdown(ANCHOR)
+    source = await choose_source(EpisodeInput(key="k", title="Open weights", show_notes_text=stored), None)
+    assert source.kind == "show_notes" and source.text == clean_html(ANCHOR)
+    issue = await choose_source(
+        EpisodeInput(key="n", title="Agents", show_notes_text=BEEHIIV, kind="newsletter"), None
+    )
+    assert "Three enterprise agent launches" in issue.text
+    assert "beehiiv" not in issue.text.lower() and "\\" not in issue.text
+    # Notes that are nothing but boilerplate leave the title, as notes-less items do.
+    bare = await choose_source(
+        EpisodeInput(key="b", title="Bare", show_notes_text="Powered by beehiiv"), None
+    )
+    assert (bare.kind, bare.text) == ("title", "Bare")
