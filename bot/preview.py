@@ -20,21 +20,21 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.digest import preview_text
 from bot.feeds.boilerplate import clean_link, clean_notes
-from bot.feeds.decide import ItemDecision, PollRules, decide, explain, summary
+from bot.feeds.decide import ItemDecision, PollRules, summary
 from bot.feeds.errors import FetchError, TooLarge
 from bot.feeds.fetch import human_bytes
 from bot.feeds.models import ParsedFeed, ParsedItem, episode_label
 from bot.feeds.parse import parse_document, split_document
 from bot.feeds.worker import newest
+from bot.preview_decide import PreviewMode, decide_source, stored_state
 from bot.samples import SAMPLE_FEED, SAMPLE_LABEL
 from bot.settings import Settings
-from bot.timeutil import utcnow
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +42,6 @@ EXIT_OK = 0
 EXIT_SOURCE = 3
 TEXT_PREVIEW = 700
 OFFLINE_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class PreviewMode:
-    """Which poll the preview stands for: a first read (optionally with the newest N), or a later one."""
-
-    followed: bool = False
-    newest: int = 0
-
-    def rules(self, settings: Settings) -> PollRules:
-        """The worker's rules for this poll, with the operator's window and daily cap."""
-        return PollRules(
-            first_fetch=not self.followed,
-            announce_newest=0 if self.followed else max(0, self.newest),
-            now=utcnow(),
-            window=timedelta(days=settings.announce_window_days),
-            daily_cap=settings.feed_daily_cap,
-        )
 
 
 @dataclass(slots=True)
@@ -73,6 +55,7 @@ class PreviewFeed:
     error: str | None = None
     decisions: dict[str, ItemDecision] = field(default_factory=dict)  # by key, for every item of the feed
     followed: bool = False
+    stored_feed_id: int | None = None  # judged against this feed of the bot's store
 
     @property
     def summary(self) -> str:
@@ -93,7 +76,13 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
 
 
 async def _load_one(
-    source: str, label: str | None, fetcher: Any, max_bytes: int, limit: int, rules: PollRules
+    source: str,
+    label: str | None,
+    fetcher: Any,
+    max_bytes: int,
+    limit: int,
+    rules: PollRules,
+    store: Store | None = None,
 ) -> PreviewFeed:
     result = PreviewFeed(source=source, label=label, followed=not rules.first_fetch)
     try:
@@ -104,7 +93,10 @@ async def _load_one(
             body, base = fetched.body, fetched.url
         else:
             body, base = await asyncio.to_thread(_read_file, Path(source), max_bytes), None
-        feed = await asyncio.to_thread(parse_document, split_document(body), base_url=base)
+        doc = split_document(body)
+        feed = await asyncio.to_thread(parse_document, doc, base_url=base)
+        urls = [source, base] if base else [source]
+        result.decisions, stored = await decide_source(feed, doc.hashes, urls, rules, store)
     except FetchError as exc:
         result.error = exc.reason
         return result
@@ -116,7 +108,7 @@ async def _load_one(
         result.error = f"could not be read ({type(exc).__name__})"
         return result
     result.feed = feed
-    result.decisions = explain(decide(feed.items, [], present_hashes=set(), rules=rules), rules)
+    result.stored_feed_id = stored.id if stored else None
     result.items = newest(feed.items, limit if limit > 0 else len(feed.items), rules.now)
     return result
 
@@ -129,21 +121,22 @@ async def load_sources(
     fetch_timeout: float | None = None,
     mode: PreviewMode | None = None,
 ) -> list[PreviewFeed]:
-    """Read every (source, label) concurrently and decide about its items as the worker would (a first
-    read unless `mode` says otherwise); URLs go through the guarded fetcher."""
+    """Read every (source, label) concurrently and decide about its items as the worker would: as its
+    next poll when the bot's store holds the feed, else a first read unless `mode` says otherwise. URLs go
+    through the guarded fetcher."""
     from bot.http import create_fetcher, create_http_session
 
     rules = (mode or PreviewMode()).rules(settings)
     if fetch_timeout is not None:
         settings = settings.model_copy(update={"feed_timeout": min(settings.feed_timeout, fetch_timeout)})
     cap = settings.feed_max_bytes
-    if not any(_is_url(source) for source, _ in sources):
-        return [await _load_one(s, label, None, cap, limit, rules) for s, label in sources]
-    async with create_http_session(settings) as session:
-        fetcher = create_fetcher(session, settings)
-        return list(
-            await asyncio.gather(*(_load_one(s, label, fetcher, cap, limit, rules) for s, label in sources))
-        )
+    async with stored_state(settings) as store:
+        if not any(_is_url(source) for source, _ in sources):
+            return [await _load_one(s, label, None, cap, limit, rules, store) for s, label in sources]
+        async with create_http_session(settings) as session:
+            fetcher = create_fetcher(session, settings)
+            loads = (_load_one(s, label, fetcher, cap, limit, rules, store) for s, label in sources)
+            return list(await asyncio.gather(*loads))
 
 
 def item_json(item: ParsedItem, source: PreviewFeed) -> dict[str, Any]:
@@ -190,7 +183,12 @@ def render_text(source: PreviewFeed, *, with_digests: bool = False) -> str:
     lines = [f"=== {label}{title}", f"    source: {source.source}"]
     if feed and feed.podcast_guid:
         lines.append(f"    podcast:guid: {feed.podcast_guid}")
-    poll = "a later poll of a followed feed" if source.followed else "a first read, as when the feed is added"
+    if source.stored_feed_id is not None:
+        poll = f"the next poll of feed {source.stored_feed_id} in the bot's database"
+    elif source.followed:
+        poll = "a later poll of a followed feed"
+    else:
+        poll = "a first read, as when the feed is added"
     lines.append(f"    as {poll}: {source.summary}")
     total = len(feed.items) if feed else len(source.items)
     shown = "" if len(source.items) == total else f"the newest {len(source.items)}, "

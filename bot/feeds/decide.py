@@ -1,9 +1,11 @@
 """The poller's decision for each item of a fetch, one pure function the worker and the preview share.
 
-`decide` is what `FeedWorker` runs on every fetch (through `compute_changes`, the rules themselves);
-`python -m bot preview` runs the very same call on a feed the bot has not stored yet, so what it prints
-(announce, first run, too old, over the daily cap, duplicate of …) is what a real poll would do.
-`explain` turns the outcome into a decision and a reason a person can read, `summary` into one line.
+`decide_stored` is what `FeedWorker` runs on every fetch of a stored feed (the feed's state and its last
+day's announcements, then `decide` over `compute_changes`, the rules themselves); `python -m bot preview`
+runs the very same calls, `decide_stored` for a feed in the bot's database and `decide` for one it has
+not stored, so what it prints (announce, first run, too old, over the daily cap, duplicate of …, already
+known) is what a real poll would do. `explain` turns the outcome into a decision and a reason a person
+can read, `summary` into one line.
 """
 
 from __future__ import annotations
@@ -12,20 +14,25 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bot.feeds.changes import ChangeSet, compute_changes
-from bot.feeds.models import ParsedItem
+from bot.feeds.models import Feed, ParsedItem
 from bot.store.feeds import KnownItem, NewItem
 
-Decision = Literal["announce", "first_run", "too_old", "daily_cap", "duplicate"]
+if TYPE_CHECKING:
+    from bot.store.feeds import FeedRepo
+
+Decision = Literal["announce", "first_run", "too_old", "daily_cap", "duplicate", "known"]
 LABELS: dict[Decision, str] = {
     "announce": "announce",
     "first_run": "first run",
     "too_old": "too old",
     "daily_cap": "over the daily cap",
     "duplicate": "duplicate",
+    "known": "already known",
 }
+KNOWN = "already stored: an item is announced once, when a poll first sees it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,30 @@ def decide(
     )
 
 
+async def decide_stored(
+    repo: FeedRepo,
+    feed: Feed,
+    parsed: Sequence[ParsedItem],
+    *,
+    known: Sequence[KnownItem],
+    present_hashes: set[str],
+    now: datetime,
+    window: timedelta,
+    daily_cap: int,
+) -> tuple[ChangeSet, PollRules]:
+    """A poll's decision for the stored `feed` (what `FeedWorker` runs, and the preview for a stored feed):
+    its state and the items it announced in the last day, then `decide`."""
+    rules = PollRules(
+        first_fetch=not feed.first_fetch_done,
+        announce_newest=feed.announce_newest,
+        now=now,
+        window=window,
+        daily_cap=daily_cap,
+        recent_new=await repo.count_new_since(feed.id, now - timedelta(days=1)),
+    )
+    return decide(parsed, known, present_hashes=present_hashes, rules=rules), rules
+
+
 def _days(window: timedelta) -> str:
     days = window.total_seconds() / 86400
     return f"{days:g}-day"
@@ -110,8 +141,7 @@ def explain(
 def summary(decisions: Sequence[ItemDecision]) -> str:
     """`would announce 2 of 18: 16 first run` (skips counted by reason, in a fixed order)."""
     counts = Counter(d.decision for d in decisions)
-    skipped = [
-        f"{counts[d]} {LABELS[d]}" for d in ("first_run", "too_old", "daily_cap", "duplicate") if counts[d]
-    ]
+    order: tuple[Decision, ...] = ("first_run", "too_old", "daily_cap", "duplicate", "known")
+    skipped = [f"{counts[d]} {LABELS[d]}" for d in order if counts[d]]
     head = f"would announce {counts['announce']} of {len(decisions)}"
     return f"{head}: {', '.join(skipped)}" if skipped else head

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.feeds.decide import PollRules, decide
+from bot.feeds.decide import decide_stored
 from bot.feeds.errors import FetchError
 from bot.feeds.events import FeedEvents, NullEvents
 from bot.feeds.identity import raw_guids
@@ -96,17 +96,6 @@ class FeedWorker:
             delay = max(delay, retry_after)
         return delay
 
-    def rules(self, feed: Feed, now: datetime, recent_new: int) -> PollRules:
-        """What this worker weighs when it decides about `feed`'s new items (shared with the preview)."""
-        return PollRules(
-            first_fetch=not feed.first_fetch_done,
-            announce_newest=feed.announce_newest,
-            now=now,
-            window=self.window,
-            daily_cap=self.daily_cap,
-            recent_new=recent_new,
-        )
-
     async def poll_due(self) -> list[PollResult]:
         """Poll every active feed whose time has come, at most `max_concurrency` at once."""
         feeds = await self.store.feeds.due_feeds(self.clock())
@@ -177,12 +166,15 @@ class FeedWorker:
         if parsed is not None:
             self._channel_fields(feed, parsed, fields)
         await self._check_move(feed, fields)
-        recent = await self.store.feeds.count_new_since(feed.id, now - timedelta(days=1))
-        changes = decide(
+        changes, _ = await decide_stored(
+            self.store.feeds,
+            feed,
             parsed.items if parsed else [],
-            known,
+            known=known,
             present_hashes=set(doc.hashes),
-            rules=self.rules(feed, now, recent),
+            now=now,
+            window=self.window,
+            daily_cap=self.daily_cap,
         )
         inserted, edited = await self.store.feeds.save_poll(
             feed.id,

@@ -304,3 +304,35 @@ async def test_wrapping_never_breaks_a_url(
     (tmp_path / "u.xml").write_bytes(rss([item]))
     _, out, _ = await preview(capsys, make_settings(), str(tmp_path / "u.xml"))
     assert f"      {url}" in out.splitlines()  # on a line of its own, whole, although longer than 100
+
+
+async def test_a_feed_in_the_bots_database_is_judged_as_its_next_poll(
+    capsys: pytest.CaptureFixture[str], make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    settings = make_settings(feed_allow_private_hosts=True)
+    hour = timedelta(hours=1)
+    old = Item(guid="a", title="Stored episode", link="https://e.com/a", published=utcnow() - 3 * hour)
+    async with FeedServer() as server, aiohttp.ClientSession() as session:
+        server.set_feed("/f.xml", rss([old]))
+        store = await Store.open(settings.database_path)  # the bot's own database
+        try:
+            feed = await store.feeds.add_feed(server.url("/f.xml"))
+            await FeedWorker(store, Fetcher(session, allow_private=True), jitter=0).poll_feed(feed.id)
+        finally:
+            await store.close()
+        # The host rewrote the stored episode's GUID (same link), and a new episode appeared.
+        moved = Item(guid="a-moved", title="Stored episode", link="https://e.com/a", published=old.published)
+        fresh = Item(guid="b", title="New episode", link="https://e.com/b", published=utcnow() - hour)
+        server.set_feed("/f.xml", rss([fresh, moved, old]))
+        await preview_command(settings, [server.url("/f.xml")], as_json=True, limit=0)
+        rows = {
+            row["title"] + row["key"]: row for row in map(json.loads, capsys.readouterr().out.splitlines())
+        }
+        await preview_command(settings, [server.url("/f.xml")], as_json=False, limit=0)
+        text = capsys.readouterr().out
+    assert rows["Stored episodeguid:a"]["decision"] == "known"
+    assert rows["Stored episodeguid:a-moved"]["decision"] == "duplicate"
+    assert rows["Stored episodeguid:a-moved"]["reason"] == "of “Stored episode”"
+    assert rows["New episodeguid:b"]["decision"] == "announce"
+    assert f"as the next poll of feed {feed.id} in the bot's database: would announce 1 of 3" in text
+    assert "1 duplicate, 1 already known" in text and "decision    duplicate: of “Stored episode”" in text
