@@ -102,21 +102,22 @@ def _clean_links_in(text: str) -> str:
 
 # --- footers and sponsor lists --------------------------------------------------------------------------
 
-_LINKISH = r"(?:\[[^\]\n]*\]\([^)\s]+\)|<[^>\s]+>|\S+)"
+_LINKISH = r"(?:\[[^\]\n]{0,300}\]\([^)\s]+\)|<[^>\s]+>|\S+)"
+_GAP = r"\s{0,4}"  # bounded, so a hostile run of whitespace costs linear time
 # Footers that arrive glued to the last sentence (plain-text descriptions, or one HTML paragraph).
 _INLINE = [
     re.compile(p, re.I)
     for p in (
         # Megaphone (and its ad marketplace), Acast, Omny, ART19: one sentence appended to every item
-        rf"\s*Learn more about your ad[ -]?choices\.?\s*Visit\s+{_LINKISH}",
-        r"\s*Hosted on Acast\.\s*See acast\.com/privacy for more information\.?",
-        r"\s*See omnystudio\.com/listener for privacy information\.?",
-        rf"\s*See Privacy Policy at {_LINKISH} and California Privacy Notice at {_LINKISH}",
+        rf"{_GAP}Learn more about your ad[ -]?choices\.?\s{{0,4}}Visit\s{{1,4}}{_LINKISH}",
+        rf"{_GAP}Hosted on Acast\.\s{{0,4}}See acast\.com/privacy for more information\.?",
+        rf"{_GAP}See omnystudio\.com/listener for privacy information\.?",
+        rf"{_GAP}See Privacy Policy at {_LINKISH} and California Privacy Notice at {_LINKISH}",
         # Anchor / Spotify for Podcasters in plain text: "… --- Send in a voice message: https://…"
-        rf"\s*(?:-{{3,}}\s*)?(?:Send in a voice message|Support this podcast|Become a supporter of this "
-        rf"podcast):\s*{_LINKISH}",
-        rf"\s*(?:-{{3,}}\s*)?This episode is sponsored by\s*\\?\s*·\s*Anchor: The easiest way to make a "
-        rf"podcast\.\s*{_LINKISH}",
+        rf"{_GAP}(?:-{{3,12}}{_GAP})?(?:Send in a voice message|Support this podcast|Become a supporter of "
+        rf"this podcast):\s{{0,4}}{_LINKISH}",
+        rf"{_GAP}(?:-{{3,12}}{_GAP})?This episode is sponsored by\s{{0,4}}\\?\s{{0,4}}·\s{{0,4}}Anchor: The "
+        rf"easiest way to make a podcast\.\s{{0,4}}{_LINKISH}",
     )
 ]
 
@@ -161,7 +162,7 @@ _SPONSOR_ENTRY = re.compile(r"^(?:[-*•·]\s*)?[^\s:–—-][^:–—\n]{0,60}?
 _DOMAIN = re.compile(r"https?://|\b[\w-]+\.(?:com|ai|io|us|co|fm|net|org|dev|app|so|xyz)\b", re.I)
 _CREATORS = re.compile(r"^creators (?:&|and) guests$", re.I)
 _RULE = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:—\s*){2,})$")
-_MD_LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\s]+)\)")
+_MD_LINK = re.compile(r"\[([^\]\n]{0,300})\]\(([^)\s]{1,2000})\)")
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _BULLET = re.compile(r"^\s*(?:[-*+•·]|\d+[.)])\s+")
 _HEADING = re.compile(r"^\s*#{1,6}\s+")
