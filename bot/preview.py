@@ -331,5 +331,6 @@ async def offline_run(settings: Settings) -> int:
         if _report_errors(readable):
             return EXIT_SOURCE
     _print(readable, as_json=False, with_digests=True)
-    print(f"\n{FIRST_READ_HINT}")
+    if any(result.stored_feed_id is None for result in readable):
+        print(f"\n{FIRST_READ_HINT}")
     return EXIT_OK
