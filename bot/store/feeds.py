@@ -385,6 +385,19 @@ class FeedRepo(Repo):
         row = await self.db.fetchone("SELECT * FROM items WHERE feed_id = ? AND key = ?", (feed_id, key))
         return item_from_row(row) if row else None
 
+    async def items_without_shown_text(self, limit: int) -> list[tuple[int, str]]:
+        """(id, feed text) of items stored before `shown_text` existed, at most `limit`, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT id, summary_text FROM items WHERE shown_text IS NULL ORDER BY id LIMIT ?", (limit,)
+        )
+        return [(int(row["id"]), str(row["summary_text"] or "")) for row in rows]
+
+    async def set_shown_text(self, values: Sequence[tuple[int, str]]) -> None:
+        """Store what members read of these items (the search index follows); the feed text is untouched."""
+        async with self.db.transaction() as tx:
+            for item_id, text in values:
+                await tx.execute("UPDATE items SET shown_text = ? WHERE id = ?", (text, item_id))
+
     async def latest_items(self, feed_id: int, n: int) -> list[StoredItem]:
         """The newest `n` items of a feed, newest first."""
         if not (_storable(feed_id) and _storable(n)):
