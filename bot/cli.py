@@ -63,8 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     preview = sub.add_parser(
         "preview",
-        help="print what the bot would announce for feeds",
-        description="Fetch and parse feeds and print what the bot would announce, without Discord.",
+        help="print what the bot would do with each item of feeds, and why",
+        description=(
+            "Fetch and parse feeds and print, per item, what the bot would do (announce, first run, too "
+            "old, daily cap, duplicate) and why, without Discord."
+        ),
     )
     preview.add_argument(
         "sources", nargs="*", metavar="SOURCE", help="feed URL or local file (default: configured feeds)"
