@@ -132,7 +132,8 @@ _FOOTER_LINES = [
         r"^thanks for reading .{1,120}! subscribe for free to receive new posts and support my work\.?$",
         r"^(?:send in a voice message|support this podcast|become a supporter of this podcast):.*$",
         r"^(?:send us a text|send us fan mail|support the show)\.?$",
-        r"^advertising inquiries: \S+$",
+        r"^advertising inquiries: \S+$",  # RedCircle, with the next line
+        r"^privacy & opt-out: \S+$",
         r"^advertise on .{1,80} via advertisecast: \S+$",
     )
 ]

@@ -126,3 +126,20 @@ async def test_the_digest_source_gets_the_notes_without_boilerplate() -> None:
         EpisodeInput(key="b", title="Bare", show_notes_text="Powered by beehiiv"), None
     )
     assert (bare.kind, bare.text) == ("title", "Bare")
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "Hosted on Acast. See acast.com/privacy for more information.",
+        "See omnystudio.com/listener for privacy information.",
+        "See Privacy Policy at https://art19.com/privacy and California Privacy Notice at "
+        "https://art19.com/privacy#do-not-sell-my-info.",
+        "Learn more about your ad choices. Visit podcastchoices.com/adchoices",
+        "\n\nAdvertising Inquiries: https://redcircle.com/brands\n\nPrivacy & Opt-Out: https://redcircle.com/privacy",
+        "\n\nBecome a supporter of this podcast: https://www.spreaker.com/podcast/ai-hour--123/support.",
+    ],
+)
+def test_other_hosts_privacy_and_ad_lines_go_too(footer: str) -> None:
+    notes = "Chips, power and the price of training runs."
+    assert clean_notes(f"{notes} {footer}") == notes
