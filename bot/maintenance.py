@@ -10,7 +10,9 @@ The policy (constructor parameters, defaults below) keeps what the bot needs and
   (older than `item_retention` and without an item);
 - audit-log entries and delivered or failed moderator alerts older than `audit_retention`, LLM spend
   counters older than `usage_retention`.
-Thread-activity buckets are pruned by the thread-tracking capability itself.
+Thread-activity buckets are pruned by the thread-tracking capability itself. Items stored before the
+cleaned text existed get it (`bot.feeds.boilerplate`), `SHOWN_TEXT_BATCH` per run, so the search index
+stops matching publisher footers in them.
 
 Each run is recorded in `meta` under `MAINTENANCE_KEY` as JSON, which `/admin status`-style commands and
 the reliability tests read.
@@ -27,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.feeds.boilerplate import clean_notes
 from bot.store.maintenance import Checkpoint, FileStats, MaintenanceRepo
 from bot.timeutil import to_db, utcnow
 
@@ -40,6 +43,7 @@ ITEM_RETENTION = timedelta(days=365)
 AUDIT_RETENTION = timedelta(days=365)
 USAGE_RETENTION = timedelta(days=400)
 CHECKPOINT_ATTEMPTS = 5
+SHOWN_TEXT_BATCH = 500
 
 
 @dataclass(slots=True)
@@ -102,6 +106,12 @@ class Maintenance:
             except Exception as exc:
                 log.exception("maintenance: pruning %s failed", name)
                 report.errors.append(f"prune {name}: {type(exc).__name__}")
+        try:
+            missing = await self.store.feeds.items_without_shown_text(SHOWN_TEXT_BATCH)
+            await self.store.feeds.set_shown_text([(i, clean_notes(text)) for i, text in missing])
+        except Exception as exc:
+            log.exception("maintenance: cleaning the text of older items failed")
+            report.errors.append(f"shown text: {type(exc).__name__}")
         try:
             await self.store.search.compact()
         except Exception as exc:

@@ -16,6 +16,7 @@ from typing import Protocol
 from bs4 import BeautifulSoup
 
 from bot.digest.models import EpisodeInput, SourceKind, TranscriptRef
+from bot.feeds.boilerplate import clean_notes
 
 log = logging.getLogger(__name__)
 
@@ -218,5 +219,7 @@ async def choose_source(episode: EpisodeInput, fetcher: TranscriptFetcher | None
     if notes:
         if "<" in notes and re.search(r"</?(p|div|br|li|a)\b", notes, re.I):
             notes = html_to_text(notes)
+        notes = clean_notes(notes)  # publisher footers, sponsor lists and tracking are not the episode
+    if notes:
         return SourceText(notes, "newsletter" if episode.kind == "newsletter" else "show_notes")
     return SourceText(episode.title.strip(), "title")

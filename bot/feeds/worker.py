@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.feeds.changes import compute_changes
+from bot.feeds.decide import decide_stored
 from bot.feeds.errors import FetchError
 from bot.feeds.events import FeedEvents, NullEvents
 from bot.feeds.identity import raw_guids
@@ -166,17 +166,15 @@ class FeedWorker:
         if parsed is not None:
             self._channel_fields(feed, parsed, fields)
         await self._check_move(feed, fields)
-        recent = await self.store.feeds.count_new_since(feed.id, now - timedelta(days=1))
-        changes = compute_changes(
+        changes, _ = await decide_stored(
+            self.store.feeds,
+            feed,
             parsed.items if parsed else [],
-            known,
+            known=known,
             present_hashes=set(doc.hashes),
-            first_fetch=not feed.first_fetch_done,
-            announce_newest=feed.announce_newest,
             now=now,
             window=self.window,
             daily_cap=self.daily_cap,
-            recent_new=recent,
         )
         inserted, edited = await self.store.feeds.save_poll(
             feed.id,

@@ -115,7 +115,7 @@ def item_from_row(row: aiosqlite.Row) -> StoredItem:
         edited_at=from_db(row["edited_at"]), first_seen_at=first_seen, status=row["status"],
         skip_reason=row["skip_reason"], duplicate_of=row["duplicate_of"],
         dispatched_at=from_db(row["dispatched_at"]), still_in_feed=_bool(row["still_in_feed"]),
-        last_seen_in_feed_at=from_db(row["last_seen_in_feed_at"]),
+        last_seen_in_feed_at=from_db(row["last_seen_in_feed_at"]), episode_display=row["episode_display"],
     )  # fmt: skip
 
 
@@ -125,14 +125,14 @@ def _content_values(item: ParsedItem) -> tuple[Any, ...]:
         item.guid, item.title, item.link, item.audio_url, item.audio_type, item.audio_length,
         item.duration_seconds, item.season, item.episode_number, item.image_url, item.chapters_url,
         json.dumps([t.as_dict() for t in item.transcripts]), item.text, item.content_hash, item.raw_hash,
-        item.norm_link, item.norm_title,
+        item.norm_link, item.norm_title, item.shown_text, item.episode_display,
     )  # fmt: skip
 
 
 _CONTENT_COLUMNS = (
     "guid", "title", "link", "audio_url", "audio_type", "audio_length", "duration_seconds", "season",
     "episode_number", "image_url", "chapters_url", "transcripts", "summary_text", "content_hash", "raw_hash",
-    "norm_link", "norm_title",
+    "norm_link", "norm_title", "shown_text", "episode_display",
 )  # fmt: skip
 
 
@@ -384,6 +384,19 @@ class FeedRepo(Repo):
             return None
         row = await self.db.fetchone("SELECT * FROM items WHERE feed_id = ? AND key = ?", (feed_id, key))
         return item_from_row(row) if row else None
+
+    async def items_without_shown_text(self, limit: int) -> list[tuple[int, str]]:
+        """(id, feed text) of items stored before `shown_text` existed, at most `limit`, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT id, summary_text FROM items WHERE shown_text IS NULL ORDER BY id LIMIT ?", (limit,)
+        )
+        return [(int(row["id"]), str(row["summary_text"] or "")) for row in rows]
+
+    async def set_shown_text(self, values: Sequence[tuple[int, str]]) -> None:
+        """Store what members read of these items (the search index follows); the feed text is untouched."""
+        async with self.db.transaction() as tx:
+            for item_id, text in values:
+                await tx.execute("UPDATE items SET shown_text = ? WHERE id = ?", (text, item_id))
 
     async def latest_items(self, feed_id: int, n: int) -> list[StoredItem]:
         """The newest `n` items of a feed, newest first."""

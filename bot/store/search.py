@@ -155,7 +155,7 @@ class SearchRepo(Repo):
             await tx.execute("DELETE FROM search_fts")
             await tx.execute(
                 "INSERT INTO search_fts (rowid, title, notes, transcript, digest) "
-                "SELECT i.id, i.title, i.summary_text, "
+                "SELECT i.id, i.title, coalesce(i.shown_text, i.summary_text), "
                 "coalesce((SELECT text FROM search_transcripts t "
                 "WHERE t.episode_key = i.digest_key), ''), "
                 "coalesce((SELECT text FROM search_digest_text d "
