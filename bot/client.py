@@ -76,6 +76,7 @@ class CommunityBot(commands.Bot):
         http_session: aiohttp.ClientSession,
         llm: AsyncOpenAI | None = None,
         sync_commands: bool = True,
+        serve_http: bool = True,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -94,12 +95,14 @@ class CommunityBot(commands.Bot):
         self.version = __version__
         self._sync_commands = sync_commands
         self.ops = OpsServer(self)  # the operators' HTTP surface; listens only when HTTP_PORT is set
+        self._serve_http = serve_http
 
     async def setup_hook(self) -> None:
         for name in extension_names():
             await self.load_extension(name)
         log.info("loaded %d extensions", len(self.extensions))
-        await self.ops.start()
+        if self._serve_http:
+            await self.ops.start()
         if self._sync_commands:
             await self.sync_commands_if_changed()
 

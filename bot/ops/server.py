@@ -37,6 +37,10 @@ BODY_SECONDS = 30.0  # a notification body must arrive within this time
 CHUNK = 64 * 1024
 
 
+class HTTPServerError(Exception):
+    """The HTTP server could not start; the message names the setting to change."""
+
+
 class OpsServer:
     """The HTTP server. `websub` is set by the WebSub cog when push is on; without it callbacks are 404."""
 
@@ -72,7 +76,7 @@ class OpsServer:
         except OSError as exc:
             await runner.cleanup()
             where = f"{settings.http_host}:{settings.http_port}"
-            raise RuntimeError(f"HTTP_HOST/HTTP_PORT: cannot listen on {where} ({exc.strerror})") from None
+            raise HTTPServerError(f"HTTP_HOST/HTTP_PORT: cannot listen on {where} ({exc.strerror})") from None
         self._runner = runner
         self.port = runner.addresses[0][1]
         log.info("HTTP server listening on %s:%s", settings.http_host, self.port)

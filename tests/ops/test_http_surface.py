@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 from datetime import timedelta
 
 import aiohttp
+import pytest
 
 from bot.announce.models import DeliveryState
 from bot.ops.health import feed_worker
+from bot.ops.server import HTTPServerError
 from bot.store import Store
 from bot.timeutil import utcnow
 from tests.announce.conftest import World
@@ -23,6 +27,17 @@ from tests.ops.conftest import OpsRunner, base_url, get, scrape, value
 async def test_no_server_unless_http_port_is_set(runner: OpsRunner) -> None:
     bot = await runner.start(http_port=None)
     assert bot.ops.port is None
+
+
+async def test_a_taken_port_stops_start_up_naming_the_setting(runner: OpsRunner) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(HTTPServerError, match=r"HTTP_PORT: cannot listen on 127\.0\.0\.1:"):
+            await runner.start(http_port=port)
+        with contextlib.suppress(HTTPServerError):
+            await runner.stop()
 
 
 async def test_healthz_and_readyz_with_reasons(runner: OpsRunner, world: World) -> None:
