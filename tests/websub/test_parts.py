@@ -7,15 +7,19 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
+from bot.announce.models import ChannelKind
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import parse_bytes
+from bot.feeds.ssrf import StaticResolver
 from bot.feeds.worker import FeedWorker
 from bot.settings import Settings
 from bot.store import Store
 from bot.timeutil import utcnow
 from bot.websub.signature import BodySigner, sign
+from bot.websub.subscriber import WebSubService
 from tests.announce.test_e2e_worker import episode
 from tests.doubles.feed_server import FeedServer
+from tests.doubles.websub_hub import WebSubHub
 from tests.feeds.builders import rss
 
 HUB = '<atom:link rel="hub" href="https://pubsubhubbub.appspot.com/"/>'
@@ -162,3 +166,40 @@ def test_push_needs_both_a_public_url_and_the_http_server() -> None:
     assert settings().http_host == "127.0.0.1"
     with pytest.raises(ValueError, match=r"public_url"):
         settings(public_url="ftp://bot.example.org")
+
+
+async def _followed_with_hub(store: Store, hub_url: str) -> int:
+    feed = await store.feeds.add_feed("https://example.com/feed.xml")
+    await store.announcements.subscribe(1, feed.id, 2, ChannelKind.TEXT)
+    await store.websub.record_hub(feed.id, hub_url, "https://example.com/feed.xml", utcnow())
+    return feed.id
+
+
+@pytest.mark.parametrize(
+    ("hub_path", "public_url", "refusal"),
+    [
+        ("/", "https://bot.example.org", "refused: "),  # the hub is on a loopback address
+        (None, "http://10.1.2.3:8080", "refused: "),  # a public hub, but our callback is private
+        (None, "file:///etc/passwd", "refused: only http and https"),
+    ],
+)
+async def test_hub_and_callback_pass_the_address_guard(
+    store: Store, hub_path: str | None, public_url: str, refusal: str
+) -> None:
+    async with WebSubHub() as hub, aiohttp.ClientSession() as session:
+        hub_url = hub.url if hub_path else "http://93.184.216.34/hub"  # never reached: the callback fails
+        feed_id = await _followed_with_hub(store, hub_url)
+        guard = Fetcher(session, allow_private=False, resolver=StaticResolver({}))
+
+        async def ingest(feed_id: int) -> None:
+            raise AssertionError("nothing may be fetched")
+
+        service = WebSubService(
+            store, session, guard, public_url=public_url, lease_seconds=3600, ingest=ingest
+        )
+        await service.reconcile()
+        sub = await store.websub.get(feed_id)
+        assert sub is not None and sub.last_error is not None
+        assert sub.last_error.startswith(refusal), sub.last_error
+        assert sub.state == "new" and sub.failures == 1
+        assert hub.requests == []
