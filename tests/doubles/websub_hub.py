@@ -11,8 +11,9 @@ It behaves as a hub does (W3C WebSub, like the pubsubhubbub.appspot.com hub podc
 
 A subscription request is answered 202 and then verified with a GET on the callback carrying
 `hub.mode`, `hub.topic`, `hub.challenge` and (subscribe) `hub.lease_seconds`; it counts only when the
-callback echoes the challenge with a 2xx. `lease_grant` overrides the lease the subscriber asked for,
-`fail_next(status)` refuses the next requests, `requests` and `verifications` record everything.
+callback echoes the challenge with a 2xx (`verify_first`: before answering, as some hubs do).
+`lease_grant` overrides the lease the subscriber asked for, `fail_next(status)` refuses the next requests,
+`requests` and `verifications` record everything.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class WebSubHub:
         self.verifications: list[Verification] = []
         self.lease_grant: int | None = None
         self.method = "sha256"
+        #: Verify before answering the subscription request (some hubs do), instead of after.
+        self.verify_first = False
         self._failures: list[int] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
@@ -110,6 +113,9 @@ class WebSubHub:
         mode, topic, callback = form.get("hub.mode"), form.get("hub.topic"), form.get("hub.callback")
         if mode not in ("subscribe", "unsubscribe") or not topic or not callback:
             return web.Response(status=400, text="hub.mode, hub.topic and hub.callback are required")
+        if self.verify_first:
+            await self._verify(form)
+            return web.Response(status=202, text="accepted")
         task = asyncio.create_task(self._verify(form))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -99,6 +99,17 @@ async def test_lease_renewed_after_expiry_and_unsubscribed_when_unfollowed(
     assert not await pushed.service.push_active(pushed.feed.id)
 
 
+async def test_a_hub_that_verifies_before_answering_is_understood(
+    runner: OpsRunner, world: World, store: Store, feed_server: FeedServer, hub: WebSubHub
+) -> None:
+    pushed = await start_pushed(runner, world, store, feed_server, hub)
+    hub.verify_first = True
+    await pushed.service.reconcile()
+    (verification,) = hub.verifications
+    assert verification.echoed
+    assert (await subscription(store, pushed.feed)).state == "active"
+
+
 async def test_hub_failure_backs_off_and_feed_without_followers_is_not_subscribed(
     runner: OpsRunner, world: World, store: Store, feed_server: FeedServer, hub: WebSubHub
 ) -> None:
