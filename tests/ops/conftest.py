@@ -25,7 +25,7 @@ def free_port() -> int:
 class OpsRunner(AnnounceRunner):
     """Announcements plus the feed worker and WebSub push, the HTTP server on (HTTP_PORT=0: any free port)."""
 
-    extensions = (*AnnounceRunner.extensions, "cogs.feed_worker", "cogs.websub")
+    extensions = (*AnnounceRunner.extensions, "cogs.console", "cogs.feed_worker", "cogs.websub")
     defaults = {**QUIET_FEEDS, "http_port": 0}
 
 

@@ -70,6 +70,10 @@ async def test_lease_renewed_after_expiry_and_unsubscribed_when_unfollowed(
     await hub.wait_subscribed(pushed.topic)
     first = await subscription(store, pushed.feed)
     assert first.lease_seconds == 3600 and first.lease_expires_at is not None
+    record = await world.double.invoke(world.guild, world.mod, "admin status")
+    await record.wait_final(lambda m: bool(m.embeds))
+    feeds = {f["name"]: f["value"] for f in record.embeds[0]["fields"]}["Feeds"]
+    assert f"push (WebSub) until <t:{int(first.lease_expires_at.timestamp())}:R>" in feeds
 
     # The bot was away past the lease: on its clock, the lease ran out and push no longer counts.
     later = first.lease_expires_at + timedelta(minutes=30)
