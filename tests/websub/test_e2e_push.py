@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import timedelta
+
+import pytest
 
 from bot.metrics import METRICS
 from bot.store import Store
@@ -24,8 +27,15 @@ def _count(result: str) -> float:
 
 
 async def test_publish_reaches_discord_within_seconds_and_a_forgery_changes_nothing(
-    runner: OpsRunner, world: World, store: Store, feed_server: FeedServer, hub: WebSubHub
+    runner: OpsRunner,
+    world: World,
+    store: Store,
+    feed_server: FeedServer,
+    hub: WebSubHub,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")  # the bot's own lines, at every level
+    caplog.set_level(logging.DEBUG, logger="cogs")
     pushed = await start_pushed(runner, world, store, feed_server, hub)
     await pushed.service.reconcile()
     sub = await hub.wait_subscribed(pushed.topic)
@@ -59,6 +69,8 @@ async def test_publish_reaches_discord_within_seconds_and_a_forgery_changes_noth
     assert len(feed_server.requests_for("/podcast.xml")) == fetches
     assert len(await store.feeds.latest_items(pushed.feed.id, 10)) == items
     assert [m.embeds[0]["title"] for m in bot_messages(world, world.episodes)] == ["Pushed episode"]
+    assert "WebSub" in caplog.text  # the flow was logged, and neither the secret nor the callback token
+    assert stored.secret not in caplog.text and stored.callback_token not in caplog.text
 
 
 async def test_lease_renewed_after_expiry_and_unsubscribed_when_unfollowed(
