@@ -107,6 +107,8 @@ async def test_metrics_move_with_a_poll_and_an_announcement(
             lambda: delivery_state(store, world.guild.id, new.id, DeliveryState.DONE), what="announced"
         )
         assert len(bot_messages(world, world.episodes)) == 1
+        record = await world.double.invoke(world.guild, world.mod, "admin feed check", {"feed": "nope"})
+        assert "I don't know the feed" in (await record.wait_final()).content
         after = await scrape(bot)
         status, text, content_type = await get(bot, "/metrics")
 
@@ -120,6 +122,8 @@ async def test_metrics_move_with_a_poll_and_an_announcement(
     lag = ("bot_publish_to_announce_seconds_count", {"kind": "podcast"})
     assert value(after, lag[0], **lag[1]) == value(before, lag[0], **lag[1]) + 1
     assert value(after, "bot_commands_total", command="admin", outcome="ok") >= 2  # configure ran two
+    refused = ("bot_commands_total", {"command": "admin", "outcome": "refused"})
+    assert value(after, refused[0], **refused[1]) == value(before, refused[0], **refused[1]) + 1
     assert value(after, "bot_gateway_connected") == 1
     assert value(after, "bot_feeds", status="ok") >= 1
     assert ("bot_outbox_depth", (("stage", "send"),)) in after
