@@ -50,9 +50,11 @@ class WebSubCog(commands.Cog, name="WebSub"):
             self.bot.ops.websub = None
         await self.service.close()
 
-    async def _ingest(self, feed_id: int) -> None:
+    async def _ingest(self, feed_id: int) -> bool:
+        """Poll the feed now, as `/admin feed check` does; True when the document changed."""
         result = await worker_of(self.bot).poll_feed(feed_id, force=True)
         log.info("WebSub: feed %s checked after a notification: %s", feed_id, result.outcome)
+        return result.outcome == "updated"
 
     @tasks.loop(seconds=RECONCILE_SECONDS)
     async def reconcile_loop(self) -> None:

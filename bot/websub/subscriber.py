@@ -11,7 +11,8 @@ The hub then verifies our intent with a GET on the callback (`verify_intent`): t
 for a subscription that is waiting for exactly that (pending or active for subscribe, unsubscribing for
 unsubscribe) and names the right topic. A notification (`notification_target` + `accept_notification`,
 after the server checked the signature) never trusts the pushed body: it makes the worker fetch the feed
-at once, through the same guarded fetch and change detection as "check now".
+at once, through the same guarded fetch and change detection as "check now", and again after each of
+`RECHECK_DELAYS` while the fetch found nothing new (a cache may serve the old copy for a while).
 
 Hub URLs come from feed documents and the callback from settings: both go through the SSRF guard before
 anything is sent, and the request goes over the shared guarded session.
@@ -49,6 +50,9 @@ RENEW_SHARE = 0.1  # renew when less than this share of the lease is left
 PENDING_TIMEOUT = timedelta(minutes=10)  # a hub that has not verified by then is asked again
 ERROR_GRACE = timedelta(hours=1)  # a hub error this recent means push is not healthy
 MAX_RETRY = 6 * 3600.0
+#: After a notification whose fetch found nothing new (a cache in front of the feed still serving the
+#: old copy, or the fetch failed), the feed is fetched again after these delays, until something changed.
+RECHECK_DELAYS = (15.0, 45.0, 120.0)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 Mode = Literal["subscribe", "unsubscribe"]
@@ -87,9 +91,10 @@ class WebSubService:
         *,
         public_url: str,
         lease_seconds: int,
-        ingest: Callable[[int], Awaitable[object]],
+        ingest: Callable[[int], Awaitable[bool]],
         clock: Callable[[], datetime] = utcnow,
         request_timeout: float = 15.0,
+        recheck_delays: tuple[float, ...] = RECHECK_DELAYS,
     ) -> None:
         self.store = store
         self.session = session
@@ -99,6 +104,7 @@ class WebSubService:
         self.ingest = ingest
         self.clock = clock
         self.request_timeout = request_timeout
+        self.recheck_delays = recheck_delays
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
 
@@ -236,14 +242,25 @@ class WebSubService:
         self._tasks[feed_id] = asyncio.create_task(self._ingest(feed_id), name=f"websub-ingest-{feed_id}")
 
     async def _ingest(self, feed_id: int) -> None:
+        """Fetch now; while nothing changed, again after each of `recheck_delays`; once more if notified
+        meanwhile."""
         while True:
             self._again.discard(feed_id)
-            try:
-                await self.ingest(feed_id)
-            except Exception:
-                log.exception("WebSub: ingesting feed %s after a notification failed", feed_id)
+            changed = await self._ingest_once(feed_id)
+            for delay in self.recheck_delays:
+                if changed or feed_id in self._again:
+                    break
+                await asyncio.sleep(delay)
+                changed = await self._ingest_once(feed_id)
             if feed_id not in self._again:
                 return
+
+    async def _ingest_once(self, feed_id: int) -> bool:
+        try:
+            return await self.ingest(feed_id)
+        except Exception:
+            log.exception("WebSub: ingesting feed %s after a notification failed", feed_id)
+            return False
 
     async def close(self) -> None:
         """Cancel the ingests still running (the regular poll catches up)."""

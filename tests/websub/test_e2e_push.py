@@ -17,6 +17,7 @@ from tests.announce.test_e2e_announce import bot_messages, configure
 from tests.announce.test_e2e_worker import episode
 from tests.doubles.feed_server import FeedServer
 from tests.doubles.websub_hub import WebSubHub
+from tests.feeds.builders import rss
 from tests.harness import eventually
 from tests.ops.conftest import OpsRunner
 from tests.websub.helpers import start_pushed, subscription
@@ -71,6 +72,29 @@ async def test_publish_reaches_discord_within_seconds_and_a_forgery_changes_noth
     assert [m.embeds[0]["title"] for m in bot_messages(world, world.episodes)] == ["Pushed episode"]
     assert "WebSub" in caplog.text  # the flow was logged, and neither the secret nor the callback token
     assert stored.secret not in caplog.text and stored.callback_token not in caplog.text
+
+
+async def test_a_stale_copy_right_after_the_notification_is_fetched_again(
+    runner: OpsRunner, world: World, store: Store, feed_server: FeedServer, hub: WebSubHub
+) -> None:
+    pushed = await start_pushed(runner, world, store, feed_server, hub)
+    pushed.service.recheck_delays = (0.3, 0.6, 1.2)
+    await pushed.service.reconcile()
+    await hub.wait_subscribed(pushed.topic)
+    fetches = len(feed_server.requests_for("/podcast.xml"))
+    fresh = rss([episode(2, "Behind a cache"), episode(1)], title="The AI Daily Brief",
+                channel_extra=hub.links(pushed.topic))  # fmt: skip
+
+    assert await hub.publish(pushed.topic, fresh) == [202]  # the host's cache still serves the old copy
+    await eventually(lambda: _fetched_more(feed_server, fetches), what="the fetch the notification causes")
+    feed_server.set_feed("/podcast.xml", fresh)  # the cache catches up
+    await world.double.wait_for_message(
+        world.episodes.id, lambda m: bool(m.embeds) and m.embeds[0]["title"] == "Behind a cache", timeout=5
+    )
+
+
+async def _fetched_more(server: FeedServer, count: int) -> bool:
+    return len(server.requests_for("/podcast.xml")) > count
 
 
 async def test_lease_renewed_after_expiry_and_unsubscribed_when_unfollowed(
