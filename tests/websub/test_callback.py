@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 
 import aiohttp
+import pytest
 
+import bot.ops.server as server_module
 from bot.metrics import METRICS
 from bot.store import Store
 from bot.websub.signature import sign
@@ -113,6 +116,29 @@ async def test_intent_verification_echoes_only_what_was_asked(
     denied = await subscription(store, pushed.feed)
     assert denied.state == "new" and denied.last_error is not None and "blocked" in denied.last_error
     assert not await pushed.service.push_active(pushed.feed.id)
+
+
+async def test_a_body_that_dribbles_in_is_cut_off(
+    runner: OpsRunner,
+    world: World,
+    store: Store,
+    feed_server: FeedServer,
+    hub: WebSubHub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(server_module, "BODY_SECONDS", 0.3)
+    pushed = await _active(runner, world, store, feed_server, hub)
+    sub = await subscription(store, pushed.feed)
+    fetches = len(feed_server.requests_for("/podcast.xml"))
+
+    async def slowly() -> AsyncIterator[bytes]:
+        for _ in range(10):
+            yield b" " * 10
+            await asyncio.sleep(0.1)
+
+    signature = {"X-Hub-Signature": sign(sub.secret, b" " * 100)}
+    assert await _post(pushed.service.callback_url(sub), slowly(), signature) == 408
+    assert len(feed_server.requests_for("/podcast.xml")) == fetches
 
 
 async def test_callbacks_are_not_served_while_push_is_off(runner: OpsRunner) -> None:
