@@ -81,7 +81,16 @@ class Settings(BaseSettings):
 
     log_level: LogLevel = "INFO"
 
-    @field_validator("discord_api_base", "openai_base_url", "podcast_feed_url", "newsletter_feed_url")
+    # Operators' HTTP surface (/healthz, /readyz, /metrics) and WebSub push
+    http_port: int | None = Field(default=None, ge=0, le=65535)
+    http_host: str = "127.0.0.1"
+    public_url: str | None = None
+    websub_lease_seconds: int = Field(default=7 * 86_400, ge=300, le=365 * 86_400)
+    websub_poll_factor: float = Field(default=6.0, ge=1.0, le=1000.0)
+
+    @field_validator(
+        "discord_api_base", "openai_base_url", "podcast_feed_url", "newsletter_feed_url", "public_url"
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         return _check_url(value, ("http", "https"))
@@ -96,7 +105,7 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("discord_token", "openai_api_key", "poll_secret", mode="before")
+    @field_validator("discord_token", "openai_api_key", "poll_secret", "http_port", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -112,6 +121,11 @@ class Settings(BaseSettings):
     def llm_configured(self) -> bool:
         """True when an OpenAI-compatible server is configured (a key, a base URL, or both)."""
         return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def websub_enabled(self) -> bool:
+        """WebSub push needs both the HTTP server (its callback) and the public URL hubs reach it at."""
+        return self.http_port is not None and self.public_url is not None
 
     @property
     def feed_urls(self) -> dict[str, str]:

@@ -18,6 +18,7 @@ from discord.ext import commands, tasks
 from bot.feeds.events import hub_for
 from bot.feeds.worker import FeedWorker
 from bot.http import create_fetcher
+from bot.websub.subscriber import push_checker
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
@@ -48,6 +49,8 @@ class FeedWorkerCog(commands.Cog, name="FeedWorker"):
             failing_after=settings.feed_failing_after,
             allow_private=settings.feed_allow_private_hosts,
             listener=hub_for(bot),
+            push_active=push_checker(bot.store, settings),
+            push_poll_factor=settings.websub_poll_factor,
         )
         self.poll_loop.change_interval(seconds=tick_seconds(settings.feed_poll_interval))
 

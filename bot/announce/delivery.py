@@ -23,6 +23,7 @@ import discord
 
 from bot.announce.models import MAX_SEND_ATTEMPTS, ChannelKind, Delivery, Subscription
 from bot.announce.render import build_view, render_announcement, thread_name
+from bot.metrics import METRICS
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -169,10 +170,16 @@ class Announcer:
                 await repo.mark_sending(delivery.id)
                 posted = await self._post(channel, delivery, sub, item, feed)
         except (TimeoutError, discord.HTTPException, UnusableChannel, aiohttp.ClientError, OSError) as exc:
-            return await self._failed(delivery, sub, feed, exc)
+            outcome = await self._failed(delivery, sub, feed, exc)
+            METRICS.announcements.labels(outcome=outcome.value).inc()
+            return outcome
         await repo.record_sent(
             delivery.id, posted.message_id, item.revision, thread_id=posted.thread_id, pinged=posted.pinged
         )
+        METRICS.announcements.labels(outcome=Outcome.SENT.value).inc()
+        if item.published_at is not None and not delivery.backfill:
+            lag = max(0.0, (self.clock() - item.published_at).total_seconds())
+            METRICS.publish_to_announce_seconds.labels(kind=feed.kind).observe(lag)
         log.info("announced item %s in guild %s as message %s", item.id, delivery.guild_id, posted.message_id)
         return Outcome.SENT
 

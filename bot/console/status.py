@@ -41,6 +41,7 @@ class FeedHealth:
     next_poll_at: datetime | None
     failures: int
     waiting: int
+    push_until: datetime | None = None  # WebSub push is active for this feed until then
 
 
 @dataclass(slots=True)
@@ -104,6 +105,7 @@ async def gather(bot: CommunityBot, guild: discord.Guild) -> StatusReport:
                 next_poll_at=feed.next_poll_at if feed else None,
                 failures=feed.consecutive_failures if feed else 0,
                 waiting=await store.announcements.waiting_count(guild.id, sub.feed_id),
+                push_until=await _push_until(bot, sub.feed_id),
             )
         )
     recent = await store.announcements.recent_deliveries(guild.id, RECENT_DELIVERIES)
@@ -148,6 +150,16 @@ def _alert_line(alert: Alert) -> str:
     return f"⏳ waiting ({truncate(alert.last_error or 'not sent yet', 120)}{retry}): {text}"
 
 
+async def _push_until(bot: CommunityBot, feed_id: int) -> datetime | None:
+    """When the feed's WebSub lease runs out, while push is on and verified for it."""
+    if not bot.settings.websub_enabled:
+        return None
+    push = await bot.store.websub.get(feed_id)
+    if push is None or push.state != "active" or push.lease_expires_at is None:
+        return None
+    return push.lease_expires_at if push.lease_expires_at > utcnow() else None
+
+
 def _when(moment: datetime | None, empty: str = "never") -> str:
     return discord_timestamp(moment, "R") if moment else empty
 
@@ -158,6 +170,8 @@ def _feed_line(feed: FeedHealth) -> str:
         f"last success {_when(feed.last_success_at)}",
         f"next poll {_when(feed.next_poll_at, 'not scheduled')}",
     ]
+    if feed.push_until:
+        parts.append(f"⚡ push (WebSub) until {_when(feed.push_until)}")
     if feed.failures:
         parts.append(f"{feed.failures} failure{'s' if feed.failures != 1 else ''} in a row")
     if feed.last_error:

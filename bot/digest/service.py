@@ -22,6 +22,7 @@ from bot.digest.llm import PROMPT_VERSION, LLMFailure, LLMSummarizer, ProgressCa
 from bot.digest.models import Digest, EpisodeInput, digest_key
 from bot.digest.offline import OFFLINE_MODEL, summarize_offline
 from bot.digest.source import SourceText, TranscriptFetcher, choose_source
+from bot.metrics import METRICS
 from bot.store.digests import CacheKey, DigestRow, TokenUsage
 from bot.timeutil import utcnow
 
@@ -238,6 +239,7 @@ class DigestService:
             chunks=result.chunks,
         )
         await self.repo.save(cache_key, title, digest)
+        METRICS.digests.labels(backend="llm").inc()
         log.info(
             "digest of %s made by %s: %d chunks, %d+%d tokens",
             key,
@@ -257,6 +259,7 @@ class DigestService:
         digest = await asyncio.to_thread(summarize_offline, source.text, title, source=source.kind)
         digest.source_url = source.url
         await self.repo.save(cache_key, title, digest)
+        METRICS.digests.labels(backend="offline").inc()
         return digest
 
     async def status_lines(self) -> list[str]:

@@ -74,6 +74,8 @@ class ParsedFeed:
     podcast_guid: str | None = None
     image_url: str | None = None
     new_feed_url: str | None = None
+    hub_url: str | None = None  # WebSub: <atom:link rel="hub">
+    self_url: str | None = None  # WebSub topic: <atom:link rel="self">
     version: str = ""
     items: list[ParsedItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

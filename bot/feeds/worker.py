@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,6 +24,7 @@ from bot.feeds.identity import raw_guids
 from bot.feeds.models import Feed, ParsedFeed, ParsedItem, StoredItem
 from bot.feeds.parse import Document, parse_document, parse_regions, split_document
 from bot.feeds.ssrf import check_host_literal, check_url
+from bot.metrics import METRICS
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -65,6 +67,8 @@ class FeedWorker:
         backoff_max: float = 6 * 3600.0,
         jitter: float = 0.1,
         clock: Callable[[], datetime] = utcnow,
+        push_active: Callable[[int], Awaitable[bool]] | None = None,
+        push_poll_factor: float = 1.0,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -78,15 +82,30 @@ class FeedWorker:
         self.backoff_max = backoff_max
         self.jitter = jitter
         self.clock = clock
+        self.push_active = push_active
+        self.push_poll_factor = push_poll_factor
+        self.last_cycle_at: datetime | None = None  # when `poll_due` last finished (for /readyz)
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._locks: dict[int, asyncio.Lock] = {}
 
     # --- scheduling ------------------------------------------------------------------------------------
 
-    def next_poll(self, now: datetime) -> datetime:
+    def next_poll(self, now: datetime, interval: float | None = None) -> datetime:
         """The next regular poll: the interval with per-feed jitter, so feeds spread out over time."""
-        spread = self.interval * self.jitter
-        return now + timedelta(seconds=self.interval + random.uniform(-spread, spread))
+        interval = self.interval if interval is None else interval
+        spread = interval * self.jitter
+        return now + timedelta(seconds=interval + random.uniform(-spread, spread))
+
+    async def interval_for(self, feed: Feed) -> float:
+        """The regular interval of one feed: `push_poll_factor` times longer while WebSub push for it is
+        healthy (polling stays as the safety net). The one place the schedule asks about push."""
+        if self.push_active is not None and self.push_poll_factor != 1.0:
+            try:
+                if await self.push_active(feed.id):
+                    return self.interval * self.push_poll_factor
+            except Exception:
+                log.exception("could not tell whether push is active for feed %s", feed.id)
+        return self.interval
 
     def backoff(self, failures: int, retry_after: float | None) -> float:
         """Seconds to wait after `failures` failures in a row: doubling, jittered, capped, Retry-After."""
@@ -99,7 +118,9 @@ class FeedWorker:
     async def poll_due(self) -> list[PollResult]:
         """Poll every active feed whose time has come, at most `max_concurrency` at once."""
         feeds = await self.store.feeds.due_feeds(self.clock())
-        return list(await asyncio.gather(*(self._guarded(feed) for feed in feeds)))
+        results = list(await asyncio.gather(*(self._guarded(feed) for feed in feeds)))
+        self.last_cycle_at = self.clock()
+        return results
 
     async def poll_feed(self, feed_id: int, force: bool = True) -> PollResult:
         """Check one feed now (or only when due, with `force=False`)."""
@@ -125,24 +146,28 @@ class FeedWorker:
                     if fresh is None:
                         return PollResult(feed.id, "skipped")
                     feed = fresh
-                return await self._poll(feed)
+                return _counted(feed, await self._poll(feed))
             except Exception:
                 log.exception("polling feed %s (%s) failed unexpectedly", feed.id, feed.url)
                 try:
-                    return await self._failed(feed, FetchError(INTERNAL_ERROR), self.clock())
+                    return _counted(feed, await self._failed(feed, FetchError(INTERNAL_ERROR), self.clock()))
                 except Exception:
                     log.exception("could not record the failure of feed %s", feed.id)
-                    return PollResult(feed.id, "failed", error=INTERNAL_ERROR)
+                    return _counted(feed, PollResult(feed.id, "failed", error=INTERNAL_ERROR))
 
     # --- one poll --------------------------------------------------------------------------------------
 
     async def _poll(self, feed: Feed) -> PollResult:
         now = self.clock()
+        started = time.perf_counter()
         try:
             result = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         except FetchError as exc:
             return await self._failed(feed, exc, now)
+        finally:
+            METRICS.feed_fetch_seconds.labels(kind=feed.kind).observe(time.perf_counter() - started)
         fields = self._success_fields(feed, result, now)
+        fields["next_poll_at"] = self.next_poll(now, await self.interval_for(feed))
         if result.not_modified:
             await self._check_move(feed, fields)
             await self.store.feeds.update_feed(feed.id, **fields)
@@ -186,6 +211,7 @@ class FeedWorker:
             back_in_feed=changes.back_in_feed,
         )
         fresh = [item for item in inserted if item.status == "new"]
+        await self._record_hub(feed, parsed, fields.get("url", feed.url))
         await self._after(feed, fields, fresh, edited)
         return PollResult(feed.id, "updated", fresh, edited, parsed_items=parsed_count)
 
@@ -258,6 +284,19 @@ class FeedWorker:
             return False
         return True
 
+    async def _record_hub(self, feed: Feed, parsed: ParsedFeed | None, url: str) -> None:
+        """Remember the WebSub hub a feed declares (or that it stopped); the push subscriber acts on it."""
+        if parsed is None:
+            return
+        try:
+            if parsed.hub_url:
+                topic = parsed.self_url or url
+                await self.store.websub.record_hub(feed.id, parsed.hub_url, topic, self.clock())
+            else:
+                await self.store.websub.mark_undeclared(feed.id)
+        except Exception:
+            log.exception("could not record the WebSub hub of feed %s", feed.id)
+
     async def _failed(self, feed: Feed, exc: FetchError, now: datetime) -> PollResult:
         failures = feed.consecutive_failures + 1
         status = "failing" if failures >= self.failing_after or feed.status == "failing" else "ok"
@@ -299,6 +338,11 @@ class FeedWorker:
             await call
         except Exception:
             log.exception("the feed listener failed on %s", name)
+
+
+def _counted(feed: Feed, result: PollResult) -> PollResult:
+    METRICS.feed_polls.labels(kind=feed.kind, outcome=result.outcome).inc()
+    return result
 
 
 def newest(items: list[ParsedItem], n: int, now: datetime) -> list[ParsedItem]:

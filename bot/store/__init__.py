@@ -16,10 +16,12 @@ from bot.store.digests import DigestRepo
 from bot.store.feeds import FeedRepo
 from bot.store.guilds import GuildRepo
 from bot.store.meta import MetaRepo
+from bot.store.ops import OpsRepo
 from bot.store.polls import PollRepo
 from bot.store.search import SearchRepo
 from bot.store.search_cards import CardRepo
 from bot.store.threads import ThreadRepo
+from bot.store.websub import WebSubRepo
 
 __all__ = ["DatabaseTooNew", "MigrationError", "Store", "StoreError"]
 
@@ -40,6 +42,8 @@ class Store:
         self.search = SearchRepo(db)
         self.cards = CardRepo(db)
         self.alerts = AlertRepo(db)
+        self.websub = WebSubRepo(db)
+        self.ops = OpsRepo(db)
 
     @classmethod
     async def open(cls, path: Path | str, *, apply_migrations: bool = True) -> Store:
