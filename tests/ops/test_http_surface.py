@@ -108,7 +108,7 @@ async def test_metrics_move_with_a_poll_and_an_announcement(
         )
         assert len(bot_messages(world, world.episodes)) == 1
         record = await world.double.invoke(world.guild, world.mod, "admin feed check", {"feed": "nope"})
-        assert "I don't know the feed" in (await record.wait_final()).content
+        assert "This server follows no feed" in (await record.wait_final()).content
         after = await scrape(bot)
         status, text, content_type = await get(bot, "/metrics")
 
