@@ -19,20 +19,25 @@ from typing import TYPE_CHECKING, Any, Literal
 from bot.feeds.changes import compute_changes
 from bot.feeds.errors import FetchError
 from bot.feeds.events import FeedEvents, NullEvents
+from bot.feeds.hints import declared_times, read_hints
 from bot.feeds.identity import raw_guids
 from bot.feeds.models import Feed, ParsedFeed, ParsedItem, StoredItem
 from bot.feeds.parse import Document, parse_document, parse_regions, split_document
+from bot.feeds.schedule import Inputs, Pattern, ScheduleConfig, learn, plan
 from bot.feeds.ssrf import check_host_literal, check_url
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
     from bot.feeds.fetch import Fetcher, FetchResult
     from bot.store import Store
+    from bot.store.feeds import Published
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["not_modified", "unchanged", "updated", "failed", "skipped"]
 INTERNAL_ERROR = "an internal error occurred while reading the feed (details are in the bot's log)"
+PATTERN_TTL = timedelta(hours=6)  # a learned pattern is relearned at least this often
+HINTS_BYTES = 64 * 1024  # where a document cannot be cut at its items, its declarations are looked for here
 
 
 @dataclass(slots=True)
@@ -64,6 +69,7 @@ class FeedWorker:
         failing_after: int = 3,
         backoff_max: float = 6 * 3600.0,
         jitter: float = 0.1,
+        schedule: ScheduleConfig | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
@@ -78,19 +84,49 @@ class FeedWorker:
         self.backoff_max = backoff_max
         self.jitter = jitter
         self.clock = clock
+        self.schedule = schedule or ScheduleConfig(interval=interval, budget=86400 / interval, jitter=jitter)
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._locks: dict[int, asyncio.Lock] = {}
+        self._patterns: dict[int, tuple[datetime, Pattern | None, int]] = {}
 
     # --- scheduling ------------------------------------------------------------------------------------
 
-    def next_poll(self, now: datetime) -> datetime:
-        """The next regular poll: the interval with per-feed jitter, so feeds spread out over time."""
-        spread = self.interval * self.jitter
-        return now + timedelta(seconds=self.interval + random.uniform(-spread, spread))
+    async def plan_next(
+        self, feed: Feed, now: datetime, fields: dict[str, Any], *, retry_after: float | None = None
+    ) -> None:
+        """Set `next_poll_at` and `poll_reason` in `fields` from the feed's pattern and declarations."""
+        pattern, history = await self._pattern(feed, now)
+        inputs = Inputs(
+            pattern=pattern,
+            history=history,
+            declared_interval=fields.get("declared_interval", feed.declared_interval),
+            max_age=fields.get("cache_max_age", feed.cache_max_age),
+            retry_after=retry_after,
+            complete=bool(fields.get("feed_complete", feed.feed_complete)),
+            push_active=feed.push_active,
+        )
+        decision = plan(now, inputs, self.schedule)
+        fields["next_poll_at"] = decision.at
+        fields["poll_reason"] = decision.reason
+
+    async def _pattern(self, feed: Feed, now: datetime, refresh: bool = False) -> tuple[Pattern | None, int]:
+        """The feed's learned pattern, relearned when new items arrived or every few hours."""
+        cached = self._patterns.get(feed.id)
+        if cached is not None and not refresh and now - cached[0] < PATTERN_TTL:
+            return cached[1], cached[2]
+        since = now - timedelta(days=self.schedule.history_days)
+        history = await self.store.feeds.publication_history(feed.id, since)
+        times = [t for t in (observed(p, self.schedule.max_interval) for p in history) if t is not None]
+        usable = len(times)
+        if feed.declared_rrule and usable < self.schedule.min_history:
+            times += declared_times(feed.declared_rrule, since, now)  # the declared schedule as a prior
+        pattern = await asyncio.to_thread(learn, times, now, self.schedule) if times else None
+        self._patterns[feed.id] = (now, pattern, usable)
+        return pattern, usable
 
     def backoff(self, failures: int, retry_after: float | None) -> float:
         """Seconds to wait after `failures` failures in a row: doubling, jittered, capped, Retry-After."""
-        delay = min(self.interval * 2 ** max(0, failures - 1), self.backoff_max)
+        delay = min(self.schedule.interval * 2 ** max(0, failures - 1), self.backoff_max)
         delay *= random.uniform(1 - self.jitter, 1 + self.jitter)
         if retry_after is not None:
             delay = max(delay, retry_after)
@@ -145,17 +181,20 @@ class FeedWorker:
         fields = self._success_fields(feed, result, now)
         if result.not_modified:
             await self._check_move(feed, fields)
+            await self.plan_next(feed, now, fields, retry_after=result.retry_after)
             await self.store.feeds.update_feed(feed.id, **fields)
             await self._after(feed, fields, [], [])
             return PollResult(feed.id, "not_modified")
         doc = split_document(result.body)
         fields.update(head_hash=doc.head_hash, items_fingerprint=doc.fingerprint, first_fetch_done=True)
+        fields.update(read_hints(doc.head or doc.body[:HINTS_BYTES]).as_fields())
         if (
             feed.first_fetch_done
             and doc.regions
             and doc.fingerprint == feed.items_fingerprint
             and doc.head_hash == feed.head_hash
         ):
+            await self.plan_next(feed, now, fields, retry_after=result.retry_after)
             await self.store.feeds.update_feed(feed.id, **fields)
             await self._after(feed, fields, [], [])
             return PollResult(feed.id, "unchanged")
@@ -178,6 +217,8 @@ class FeedWorker:
             daily_cap=self.daily_cap,
             recent_new=recent,
         )
+        if not changes.new:
+            await self.plan_next(feed, now, fields, retry_after=result.retry_after)
         inserted, edited = await self.store.feeds.save_poll(
             feed.id,
             now=now,
@@ -187,6 +228,13 @@ class FeedWorker:
             left_feed=changes.left_feed,
             back_in_feed=changes.back_in_feed,
         )
+        if changes.new:  # plan with the new items' publication times learned (after they are stored)
+            self._patterns.pop(feed.id, None)
+            planned = dict(fields)
+            await self.plan_next(feed, now, planned, retry_after=result.retry_after)
+            await self.store.feeds.update_feed(
+                feed.id, next_poll_at=planned["next_poll_at"], poll_reason=planned["poll_reason"]
+            )
         fresh = [item for item in inserted if item.status == "new"]
         await self._after(feed, fields, fresh, edited)
         return PollResult(feed.id, "updated", fresh, edited, parsed_items=parsed_count)
@@ -218,7 +266,7 @@ class FeedWorker:
             "last_error": None,
             "consecutive_failures": 0,
             "status": "ok",
-            "next_poll_at": self.next_poll(now),
+            "cache_max_age": result.max_age,
             "announce_newest": 0,
         }
         if not result.not_modified or result.etag or result.last_modified:
@@ -264,12 +312,16 @@ class FeedWorker:
         failures = feed.consecutive_failures + 1
         status = "failing" if failures >= self.failing_after or feed.status == "failing" else "ok"
         delay = self.backoff(failures, exc.retry_after)
+        reason = f"retrying after {failures} failure{'s' if failures != 1 else ''} in a row (backoff)"
+        if exc.retry_after is not None and delay <= exc.retry_after:
+            reason += "; the server asked us to wait (Retry-After)"
         await self.store.feeds.update_feed(
             feed.id,
             last_fetch_at=now,
             last_error=exc.reason,
             consecutive_failures=failures,
             next_poll_at=now + timedelta(seconds=delay),
+            poll_reason=reason,
             status=status,
         )
         log.warning("feed %s (%s) failed %d time(s): %s", feed.id, feed.url, failures, exc.reason)
@@ -307,3 +359,20 @@ def newest(items: list[ParsedItem], n: int, now: datetime) -> list[ParsedItem]:
     """The newest `n` items, in announcement order (oldest of them first)."""
     ordered = sorted(items, key=lambda item: (item.published or now, -item.position))
     return ordered[-n:] if n > 0 else []
+
+
+def observed(published: Published, max_interval: float) -> datetime | None:
+    """When an item was most likely published: its stated time, unless that time cannot be right.
+
+    A time in the future (a wrong time zone, a scheduled post) or, for an item the bot found by polling,
+    a time long before it was first seen (a date-only stamp at midnight, a backdated post) is replaced by
+    the time the bot first saw it. Items of the first fetch only have their stated time.
+    """
+    stated, seen = published.published_at, published.first_seen_at
+    if stated is None:
+        return None if published.first_run else seen
+    if stated > seen + timedelta(minutes=5):
+        return seen
+    if not published.first_run and (seen - stated).total_seconds() > 2 * max_interval:
+        return seen
+    return stated
