@@ -40,6 +40,7 @@ class FeedHealth:
     next_poll_at: datetime | None
     failures: int
     waiting: int
+    poll_reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -101,6 +102,7 @@ async def gather(bot: CommunityBot, guild: discord.Guild) -> StatusReport:
                 next_poll_at=feed.next_poll_at if feed else None,
                 failures=feed.consecutive_failures if feed else 0,
                 waiting=await store.announcements.waiting_count(guild.id, sub.feed_id),
+                poll_reason=feed.poll_reason if feed else None,
             )
         )
     recent = await store.announcements.recent_deliveries(guild.id, RECENT_DELIVERIES)
@@ -144,7 +146,8 @@ def _feed_line(feed: FeedHealth) -> str:
     head = f"**{truncate(defang_mentions(feed.title), 80)}** → <#{feed.channel_id}>"
     parts = [
         f"last success {_when(feed.last_success_at)}",
-        f"next poll {_when(feed.next_poll_at, 'not scheduled')}",
+        f"next poll {_when(feed.next_poll_at, 'not scheduled')}"
+        + (f" ({truncate(feed.poll_reason, 110)})" if feed.poll_reason and feed.next_poll_at else ""),
     ]
     if feed.failures:
         parts.append(f"{feed.failures} failure{'s' if feed.failures != 1 else ''} in a row")
