@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import bisect
 import cmath
+import functools
 import itertools
 import math
 import random
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +38,14 @@ DAY = 86400
 BINS = WEEK // BIN
 ZONES = ("UTC", "America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London",
          "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney")  # fmt: skip
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    """ZoneInfo keeps only 8 zones strongly cached; the candidates are more, so keep them here."""
+    return ZoneInfo(name)
+
+
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -56,40 +66,64 @@ class ScheduleConfig:
     anywhere: float = 0.03  # share of publications assumed to fall anywhere in the week
     jitter: float = 0.1  # of the fixed interval
     learn: bool = True  # False: every feed polls at the fixed interval
+    reserve: float = 0.15  # share of the budget kept for a publication that is late
+    late_after: float = 0.5  # expected publications gone by without one: the next one is late
+    late_for: float = 2 * 3600.0  # how long a late publication is looked for closely
 
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
-    """A learned week: poll intervals per local bin (`base` for every bin not listed)."""
+    """A learned week: poll intervals per local bin (`base` for every bin not listed), the expected
+    publications per bin, and the usual gap between two publications."""
 
     zone: str
     intervals: dict[int, float]
     base: float
     observations: int
     summary: str  # "Mon–Fri around 06:00 America/New_York"
+    expected: dict[int, float] = field(default_factory=dict)
+    gap: float = 0.0  # median seconds between consecutive publications
+    #: Zones that explain the history as well as `zone` (no clock change in it tells them apart): until
+    #: one does, a window is kept at each of their clocks, so the first publication after a change of
+    #: clocks is not missed, whichever way the clocks went.
+    alternatives: tuple[tuple[str, int], ...] = ()  # (zone, bins its clock is ahead of `zone`'s)
 
-    def bin_of(self, when: datetime) -> int:
-        local = when.astimezone(ZoneInfo(self.zone))
+    def bin_of(self, when: datetime, zone: str | None = None) -> int:
+        local = when.astimezone(_zone(zone or self.zone))
         return (local.weekday() * DAY + local.hour * 3600 + local.minute * 60) // BIN
 
     def interval_at(self, when: datetime) -> float:
-        return self.intervals.get(self.bin_of(when), self.base)
+        interval = self.intervals.get(self.bin_of(when), self.base)
+        for zone, shift in self.alternatives:
+            own = (self.bin_of(when, zone) - shift) % BINS
+            interval = min(interval, self.intervals.get(own, self.base))
+        return interval
 
-    def next_poll(self, now: datetime) -> tuple[datetime, float]:
+    def quiet_until(self, last: datetime | None) -> datetime | None:
+        """After a publication, the rest of its window is quiet: the next one is about a gap away."""
+        return last + timedelta(seconds=self.gap / 2) if last is not None and self.gap else None
+
+    def next_poll(self, now: datetime, quiet_until: datetime | None = None) -> tuple[datetime, float]:
         """The first moment at which the time since `now` reaches the interval of the bin it falls in.
 
-        Entering a window whose interval has already elapsed polls at the window's start. Returns the
-        moment and the interval that decided it.
+        Entering a window whose interval has already elapsed polls at the window's start; bins before
+        `quiet_until` count as outside every window. Returns the moment and the interval that decided it.
         """
         start = now
         boundary = datetime.fromtimestamp((now.timestamp() // BIN + 1) * BIN, UTC)
         for _ in range(BINS + 1):
-            interval = self.interval_at(start)
+            quiet = quiet_until is not None and start < quiet_until
+            interval = self.base if quiet else self.interval_at(start)
             due = now + timedelta(seconds=interval)
             if due < boundary:
                 return max(due, start), interval
             start, boundary = boundary, boundary + timedelta(seconds=BIN)
         return now + timedelta(seconds=self.base), self.base  # pragma: no cover (base < a week)
+
+    def missed(self, since: datetime, now: datetime) -> float:
+        """Publications expected between two moments (at most a day apart), by the learned pattern."""
+        first, count = self.bin_of(since), math.ceil((now - since).total_seconds() / BIN)
+        return sum(self.expected.get((first + k) % BINS, 0.0) for k in range(max(0, count)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +138,7 @@ class Inputs:
 
     pattern: Pattern | None = None
     history: int = 0  # usable publications seen (for the "too little history" reason)
+    last_published: datetime | None = None  # the newest publication seen
     declared_interval: float | None = None
     max_age: float | None = None
     retry_after: float | None = None
@@ -122,9 +157,7 @@ def plan(now: datetime, inputs: Inputs, config: ScheduleConfig) -> Decision:
         at = now + timedelta(seconds=config.max_interval)
         reason = "the feed declares itself complete (no new episodes expected)"
     elif inputs.pattern is not None:
-        at, interval = inputs.pattern.next_poll(now)
-        where = "inside" if interval < inputs.pattern.base else "outside"
-        reason = f"{where} its publishing windows ({inputs.pattern.summary}): every {seconds_text(interval)}"
+        at, reason = _learned(now, inputs.pattern, inputs.last_published, config)
     else:
         interval = config.interval
         reason = f"fixed interval, too little history to learn a schedule ({inputs.history} publications)"
@@ -142,6 +175,29 @@ def plan(now: datetime, inputs: Inputs, config: ScheduleConfig) -> Decision:
     return Decision(at, reason)
 
 
+def _learned(
+    now: datetime, pattern: Pattern, last: datetime | None, config: ScheduleConfig
+) -> tuple[datetime, str]:
+    """Poll by the pattern, quietly after a publication; closely when the usual one is late."""
+    quiet = pattern.quiet_until(last)
+    at, interval = pattern.next_poll(now, quiet)
+    if interval >= pattern.base and quiet is not None and now < quiet:
+        reason = f"published {_ago(now, last)}; the next is due later ({pattern.summary}): every "
+        return at, reason + seconds_text(interval)
+    since = max(quiet or now - timedelta(seconds=config.late_for), now - timedelta(seconds=config.late_for))
+    late_interval = 2 * config.min_interval
+    if interval > late_interval and pattern.missed(since, now) >= config.late_after:
+        return now + timedelta(seconds=late_interval), (
+            f"the usual publication ({pattern.summary}) is late: every {seconds_text(late_interval)}"
+        )
+    where = "inside" if interval < pattern.base else "outside"
+    return at, f"{where} its publishing windows ({pattern.summary}): every {seconds_text(interval)}"
+
+
+def _ago(now: datetime, last: datetime | None) -> str:
+    return "recently" if last is None else f"{seconds_text(max(0.0, (now - last).total_seconds()))} ago"
+
+
 # --- learning ------------------------------------------------------------------------------------------
 
 
@@ -154,8 +210,8 @@ def learn(times: Sequence[datetime], now: datetime, config: ScheduleConfig) -> P
     if len(recent) < config.min_history:
         return None
     weights = [0.5 ** ((now - t).total_seconds() / (config.half_life_days * DAY)) for t in recent]
-    zone = _best_zone(recent, weights)
-    tz = ZoneInfo(zone)
+    zone, alternatives = _best_zone(recent, weights)
+    tz = _zone(zone)
     positions = [_position(t.astimezone(tz)) for t in recent]
     span_weeks = max(1.0, (now - recent[0]).total_seconds() / WEEK)
     rate = len(recent) / span_weeks  # publications per week
@@ -164,26 +220,49 @@ def learn(times: Sequence[datetime], now: datetime, config: ScheduleConfig) -> P
     expected = {b: rate * (1 - config.anywhere) * mass / total for b, mass in density.items()}
     floor = rate * config.anywhere / BINS
     intervals, base = _allocate(expected, floor, config)
-    return Pattern(zone, intervals, base, len(recent), _summary(positions, weights, zone))
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(recent)]
+    gap = statistics.median(gaps) if gaps else 0.0
+    summary = _summary(positions, weights, zone)
+    return Pattern(zone, intervals, base, len(recent), summary, expected, gap, alternatives)
 
 
 def _position(local: datetime) -> float:
     return local.weekday() * DAY + local.hour * 3600 + local.minute * 60 + local.second
 
 
-def _best_zone(times: Sequence[datetime], weights: Sequence[float]) -> str:
-    """The zone whose local clock makes the times of day most concentrated (UTC unless another beats it)."""
-    best, best_score = ZONES[0], -1.0
-    for zone in ZONES:
-        tz = ZoneInfo(zone)
-        vector = sum(
-            (w * cmath.exp(2j * math.pi * (_position(t.astimezone(tz)) % DAY) / DAY))
-            for t, w in zip(times, weights, strict=True)
-        )
-        score = abs(vector)
-        if score > best_score + 1e-6 * sum(weights):
-            best, best_score = zone, score
-    return best
+def _best_zone(
+    times: Sequence[datetime], weights: Sequence[float]
+) -> tuple[str, tuple[tuple[str, int], ...]]:
+    """The zone whose local clock makes the times of day most clustered (UTC unless another beats it),
+    and the zones that do exactly as well because their clock kept a fixed distance from it throughout."""
+    scores = [_clustering(times, weights, _zone(zone)) for zone in ZONES]
+    best = max(scores)
+    tolerance = 1e-6 * best
+    chosen = ZONES[scores.index(best)]
+    alternatives = []
+    for zone, score in zip(ZONES, scores, strict=True):
+        if zone == chosen or score < best - tolerance:
+            continue
+        shifts = {_offset(t, zone) - _offset(t, chosen) for t in times}
+        if len(shifts) == 1:
+            alternatives.append((zone, shifts.pop() // BIN))
+    return chosen, tuple(alternatives)
+
+
+def _clustering(times: Sequence[datetime], weights: Sequence[float], tz: ZoneInfo) -> float:
+    """Σ h² of the smoothed time-of-day histogram: higher when publications gather at the same hours."""
+    per_day = DAY // BIN
+    histogram = [0.0] * per_day
+    for t, w in zip(times, weights, strict=True):
+        centre = int((_position(t.astimezone(tz)) % DAY) // BIN)
+        for offset, k in ((-2, 0.14), (-1, 0.61), (0, 1.0), (1, 0.61), (2, 0.14)):
+            histogram[(centre + offset) % per_day] += w * k
+    return sum(h * h for h in histogram)
+
+
+def _offset(when: datetime, zone: str) -> int:
+    delta = when.astimezone(_zone(zone)).utcoffset()
+    return int(delta.total_seconds()) if delta is not None else 0
 
 
 def _density(
@@ -211,7 +290,7 @@ def _allocate(
     expected: dict[int, float], floor: float, config: ScheduleConfig
 ) -> tuple[dict[int, float], float]:
     """Intervals per bin, dᵢ = clamp(c/√pᵢ), with the smallest c whose week fits the budget."""
-    allowed = config.budget * 7
+    allowed = config.budget * 7 * (1 - config.reserve)
     lo_i, hi_i = config.min_interval, config.max_interval
     if WEEK / hi_i > allowed:  # the budget cannot even pay for max_interval everywhere
         return {}, WEEK / allowed

@@ -87,7 +87,7 @@ class FeedWorker:
         self.schedule = schedule or ScheduleConfig(interval=interval, budget=86400 / interval, jitter=jitter)
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._locks: dict[int, asyncio.Lock] = {}
-        self._patterns: dict[int, tuple[datetime, Pattern | None, int]] = {}
+        self._patterns: dict[int, tuple[datetime, Pattern | None, int, datetime | None]] = {}
 
     # --- scheduling ------------------------------------------------------------------------------------
 
@@ -95,10 +95,11 @@ class FeedWorker:
         self, feed: Feed, now: datetime, fields: dict[str, Any], *, retry_after: float | None = None
     ) -> None:
         """Set `next_poll_at` and `poll_reason` in `fields` from the feed's pattern and declarations."""
-        pattern, history = await self._pattern(feed, now)
+        pattern, history, last = await self._pattern(feed, now)
         inputs = Inputs(
             pattern=pattern,
             history=history,
+            last_published=last,
             declared_interval=fields.get("declared_interval", feed.declared_interval),
             max_age=fields.get("cache_max_age", feed.cache_max_age),
             retry_after=retry_after,
@@ -109,20 +110,25 @@ class FeedWorker:
         fields["next_poll_at"] = decision.at
         fields["poll_reason"] = decision.reason
 
-    async def _pattern(self, feed: Feed, now: datetime, refresh: bool = False) -> tuple[Pattern | None, int]:
-        """The feed's learned pattern, relearned when new items arrived or every few hours."""
+    def relearn(self, feed_id: int) -> None:
+        """Forget the feed's learned pattern: the next plan learns it again from the stored history."""
+        self._patterns.pop(feed_id, None)
+
+    async def _pattern(self, feed: Feed, now: datetime) -> tuple[Pattern | None, int, datetime | None]:
+        """The feed's learned pattern, how many publications it saw, and the newest of them; relearned
+        when new items arrived (`relearn`) or every few hours."""
         cached = self._patterns.get(feed.id)
-        if cached is not None and not refresh and now - cached[0] < PATTERN_TTL:
-            return cached[1], cached[2]
+        if cached is not None and now - cached[0] < PATTERN_TTL:
+            return cached[1:]
         since = now - timedelta(days=self.schedule.history_days)
         history = await self.store.feeds.publication_history(feed.id, since)
         times = [t for t in (observed(p, self.schedule.max_interval) for p in history) if t is not None]
-        usable = len(times)
+        usable, last = len(times), max(times, default=None)
         if feed.declared_rrule and usable < self.schedule.min_history:
             times += declared_times(feed.declared_rrule, since, now)  # the declared schedule as a prior
         pattern = await asyncio.to_thread(learn, times, now, self.schedule) if times else None
-        self._patterns[feed.id] = (now, pattern, usable)
-        return pattern, usable
+        self._patterns[feed.id] = (now, pattern, usable, last)
+        return pattern, usable, last
 
     def backoff(self, failures: int, retry_after: float | None) -> float:
         """Seconds to wait after `failures` failures in a row: doubling, jittered, capped, Retry-After."""
@@ -229,7 +235,7 @@ class FeedWorker:
             back_in_feed=changes.back_in_feed,
         )
         if changes.new:  # plan with the new items' publication times learned (after they are stored)
-            self._patterns.pop(feed.id, None)
+            self.relearn(feed.id)
             planned = dict(fields)
             await self.plan_next(feed, now, planned, retry_after=result.retry_after)
             await self.store.feeds.update_feed(

@@ -148,3 +148,33 @@ def test_hints_read_what_the_channel_declares() -> None:
     )
     assert max_age("public, max-age=300") == 300 and max_age("no-cache, max-age=300") is None
     assert max_age(None) is None
+
+
+def test_after_the_days_episode_the_rest_of_its_window_is_quiet_and_a_late_one_is_watched() -> None:
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    pattern = learn(weekday_show(now - timedelta(days=56), 56, jitter_min=15), now, CONFIG)
+    monday = datetime(2025, 3, 3, 12, tzinfo=UTC)
+    friday = at_local(datetime(2025, 2, 28, 12, tzinfo=UTC), 6)
+
+    published = at_local(monday, 5, 55)
+    quiet = plan(at_local(monday, 5, 57), Inputs(pattern=pattern, last_published=published), CONFIG)
+    assert (
+        quiet.at - at_local(monday, 5, 57)
+    ).total_seconds() >= 600 and "published 2 min ago" in quiet.reason
+    waiting = plan(at_local(monday, 5, 57), Inputs(pattern=pattern, last_published=friday), CONFIG)
+    assert (waiting.at - at_local(monday, 5, 57)).total_seconds() <= 60  # today's is still to come
+
+    late = plan(at_local(monday, 7, 0), Inputs(pattern=pattern, last_published=friday), CONFIG)
+    assert (late.at - at_local(monday, 7, 0)).total_seconds() <= 2 * CONFIG.min_interval
+    assert "is late" in late.reason
+    given_up = plan(at_local(monday, 10, 0), Inputs(pattern=pattern, last_published=friday), CONFIG)
+    assert (given_up.at - at_local(monday, 10, 0)).total_seconds() >= 600  # a skipped day costs little
+
+
+def test_a_history_without_a_clock_change_keeps_a_window_at_every_clock_it_could_follow() -> None:
+    now = datetime(2025, 3, 8, 12, tzinfo=UTC)  # the US clocks change tomorrow; the history never saw it
+    pattern = learn(weekday_show(now - timedelta(days=56), 56, jitter_min=5), now, CONFIG)
+    assert pattern is not None and pattern.alternatives
+    monday = datetime(2025, 3, 10, 12, tzinfo=UTC)
+    assert pattern.interval_at(at_local(monday, 6)) <= 60  # 10:00 UTC: New York's clock moved
+    assert pattern.interval_at(at_local(monday, 7)) <= 60  # 11:00 UTC: as if it had not
