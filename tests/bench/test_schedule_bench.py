@@ -27,7 +27,7 @@ def test_the_replay_finds_every_publication_within_the_budget() -> None:
 
 
 def test_the_fan_out_replay_runs_on_virtual_time_and_a_broken_server_slows_only_the_serial_loop() -> None:
-    async def both() -> tuple[float, float, float]:
+    async def both() -> tuple[tuple[float, float], tuple[float, float], float]:
         loop = asyncio.get_running_loop()
         broken = {0: loop.time() + 20.0}
         ours = await schedule.fan_out_concurrent(schedule._Discord(random.Random(1), broken), 2.0)
@@ -35,6 +35,7 @@ def test_the_fan_out_replay_runs_on_virtual_time_and_a_broken_server_slows_only_
         old = await schedule.fan_out_serial(schedule._Discord(random.Random(1), broken))
         return ours, old, loop.time()
 
-    ours, old, elapsed = schedule.run_virtual(both())
+    (ours, ours_healthy), (old, old_healthy), elapsed = schedule.run_virtual(both())
     assert 20 <= ours < 40  # the broken server is served once its 5xx clear, after a short backoff
+    assert ours_healthy < 5 < 16 < old_healthy  # the others never waited on it; in the old loop they did
     assert old > 30 + 5 and elapsed > 50  # simulated seconds, not waited for
