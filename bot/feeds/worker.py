@@ -19,24 +19,23 @@ from typing import TYPE_CHECKING, Any, Literal
 from bot.feeds.changes import compute_changes
 from bot.feeds.errors import FetchError
 from bot.feeds.events import FeedEvents, NullEvents
-from bot.feeds.hints import declared_times, read_hints
+from bot.feeds.hints import read_hints
 from bot.feeds.identity import raw_guids
 from bot.feeds.models import Feed, ParsedFeed, ParsedItem, StoredItem
 from bot.feeds.parse import Document, parse_document, parse_regions, split_document
-from bot.feeds.schedule import Inputs, Pattern, ScheduleConfig, learn, plan
+from bot.feeds.planner import Planner
+from bot.feeds.schedule import ScheduleConfig
 from bot.feeds.ssrf import check_host_literal, check_url
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
     from bot.feeds.fetch import Fetcher, FetchResult
     from bot.store import Store
-    from bot.store.feeds import Published
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["not_modified", "unchanged", "updated", "failed", "skipped"]
 INTERNAL_ERROR = "an internal error occurred while reading the feed (details are in the bot's log)"
-PATTERN_TTL = timedelta(hours=6)  # a learned pattern is relearned at least this often
 HINTS_BYTES = 64 * 1024  # where a document cannot be cut at its items, its declarations are looked for here
 
 
@@ -85,50 +84,21 @@ class FeedWorker:
         self.jitter = jitter
         self.clock = clock
         self.schedule = schedule or ScheduleConfig(interval=interval, budget=86400 / interval, jitter=jitter)
+        self.planner = Planner(store, self.schedule)
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._locks: dict[int, asyncio.Lock] = {}
-        self._patterns: dict[int, tuple[datetime, Pattern | None, int, datetime | None]] = {}
 
     # --- scheduling ------------------------------------------------------------------------------------
 
     async def plan_next(
         self, feed: Feed, now: datetime, fields: dict[str, Any], *, retry_after: float | None = None
     ) -> None:
-        """Set `next_poll_at` and `poll_reason` in `fields` from the feed's pattern and declarations."""
-        pattern, history, last = await self._pattern(feed, now)
-        inputs = Inputs(
-            pattern=pattern,
-            history=history,
-            last_published=last,
-            declared_interval=fields.get("declared_interval", feed.declared_interval),
-            max_age=fields.get("cache_max_age", feed.cache_max_age),
-            retry_after=retry_after,
-            complete=bool(fields.get("feed_complete", feed.feed_complete)),
-            push_active=feed.push_active,
-        )
-        decision = plan(now, inputs, self.schedule)
-        fields["next_poll_at"] = decision.at
-        fields["poll_reason"] = decision.reason
+        """Set `next_poll_at` and `poll_reason` in `fields` (see `bot.feeds.planner.Planner.plan`)."""
+        await self.planner.plan(feed, now, fields, retry_after=retry_after)
 
     def relearn(self, feed_id: int) -> None:
         """Forget the feed's learned pattern: the next plan learns it again from the stored history."""
-        self._patterns.pop(feed_id, None)
-
-    async def _pattern(self, feed: Feed, now: datetime) -> tuple[Pattern | None, int, datetime | None]:
-        """The feed's learned pattern, how many publications it saw, and the newest of them; relearned
-        when new items arrived (`relearn`) or every few hours."""
-        cached = self._patterns.get(feed.id)
-        if cached is not None and now - cached[0] < PATTERN_TTL:
-            return cached[1:]
-        since = now - timedelta(days=self.schedule.history_days)
-        history = await self.store.feeds.publication_history(feed.id, since)
-        times = [t for t in (observed(p, self.schedule.max_interval) for p in history) if t is not None]
-        usable, last = len(times), max(times, default=None)
-        if feed.declared_rrule and usable < self.schedule.min_history:
-            times += declared_times(feed.declared_rrule, since, now)  # the declared schedule as a prior
-        pattern = await asyncio.to_thread(learn, times, now, self.schedule) if times else None
-        self._patterns[feed.id] = (now, pattern, usable, last)
-        return pattern, usable, last
+        self.planner.forget(feed_id)
 
     def backoff(self, failures: int, retry_after: float | None) -> float:
         """Seconds to wait after `failures` failures in a row: doubling, jittered, capped, Retry-After."""
@@ -365,20 +335,3 @@ def newest(items: list[ParsedItem], n: int, now: datetime) -> list[ParsedItem]:
     """The newest `n` items, in announcement order (oldest of them first)."""
     ordered = sorted(items, key=lambda item: (item.published or now, -item.position))
     return ordered[-n:] if n > 0 else []
-
-
-def observed(published: Published, max_interval: float) -> datetime | None:
-    """When an item was most likely published: its stated time, unless that time cannot be right.
-
-    A time in the future (a wrong time zone, a scheduled post) or, for an item the bot found by polling,
-    a time long before it was first seen (a date-only stamp at midnight, a backdated post) is replaced by
-    the time the bot first saw it. Items of the first fetch only have their stated time.
-    """
-    stated, seen = published.published_at, published.first_seen_at
-    if stated is None:
-        return None if published.first_run else seen
-    if stated > seen + timedelta(minutes=5):
-        return seen
-    if not published.first_run and (seen - stated).total_seconds() > 2 * max_interval:
-        return seen
-    return stated

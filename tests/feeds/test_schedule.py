@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.feeds.hints import declared_times, max_age, read_hints
+from bot.feeds.planner import observed
 from bot.feeds.schedule import Inputs, Pattern, ScheduleConfig, learn, plan
+from bot.store.feeds import Published
 
 NEW_YORK = ZoneInfo("America/New_York")
 CONFIG = ScheduleConfig()
@@ -178,3 +180,16 @@ def test_a_history_without_a_clock_change_keeps_a_window_at_every_clock_it_could
     monday = datetime(2025, 3, 10, 12, tzinfo=UTC)
     assert pattern.interval_at(at_local(monday, 6)) <= 60  # 10:00 UTC: New York's clock moved
     assert pattern.interval_at(at_local(monday, 7)) <= 60  # 11:00 UTC: as if it had not
+
+
+def test_impossible_publication_times_give_way_to_when_the_item_was_first_seen() -> None:
+    seen = datetime(2025, 3, 3, 11, 2, tzinfo=UTC)
+    stated = datetime(2025, 3, 3, 11, 0, tzinfo=UTC)
+    assert observed(Published(stated, seen, first_run=False), 3600) == stated
+    future = Published(seen + timedelta(hours=5), seen, first_run=False)  # a wrong zone or a scheduled post
+    assert observed(future, 3600) == seen
+    midnight = Published(datetime(2025, 3, 3, tzinfo=UTC), seen, first_run=False)  # a date-only stamp
+    assert observed(midnight, 3600) == seen
+    back_catalogue = Published(datetime(2024, 5, 1, 11, tzinfo=UTC), seen, first_run=True)
+    assert observed(back_catalogue, 3600) == datetime(2024, 5, 1, 11, tzinfo=UTC)
+    assert observed(Published(None, seen, first_run=True), 3600) is None

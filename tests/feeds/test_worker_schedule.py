@@ -100,3 +100,16 @@ async def test_push_active_lowers_polling_to_the_safety_net_and_check_now_still_
     lapsed = await store.feeds.get_feed(feed.id)
     assert lapsed is not None and lapsed.next_poll_at is None and not lapsed.push_active
     assert [f.id for f in await store.feeds.due_feeds(utcnow())] == [feed.id]
+
+
+async def test_a_feed_that_moves_is_polled_at_its_new_address_at_once(
+    store: Store, server: FeedServer, make_worker: Callable[..., FeedWorker]
+) -> None:
+    moved = f"<itunes:new-feed-url>{server.url('/new')}</itunes:new-feed-url>"
+    server.set_feed("/old", rss(weekday_episodes(8), channel_extra=moved))
+    server.set_feed("/new", rss(weekday_episodes(8)))
+    feed = await store.feeds.add_feed(server.url("/old"))
+    await make_worker().poll_feed(feed.id)
+    state = await store.feeds.get_feed(feed.id)
+    assert state is not None and state.url == server.url("/new")
+    assert seconds_until(state.next_poll_at) <= 0 and "moved" in (state.poll_reason or "")
