@@ -5,15 +5,18 @@ with the expected number of publications in it, smoothed over time of day (a Gau
 shared across weekdays (a show that skips a Tuesday still publishes at its usual hour on Wednesday) and a
 little spread over the whole week (an episode off the schedule is still found). Recent weeks count more
 (a half-life), so a show that changes its hour is followed. Times are read in the time zone, among a few
-common ones, whose clock makes the history most regular: a show published at 06:00 in New York moves by
-an hour in UTC twice a year, and is learned at 06:00 New York time, unmoved.
+common ones, whose clock makes the history's hours cluster best: a show published at 06:00 in New York
+moves by an hour in UTC twice a year, and is learned at 06:00 New York time, unmoved. While no change of
+clocks in the history tells such zones apart, a window is kept at each of their clocks.
 
 Each bin then gets a poll interval. Minimising the expected delay Σ pᵢ·dᵢ/2 for a fixed number of requests
-Σ L/dᵢ gives dᵢ ∝ 1/√pᵢ; the scale is found by bisection so a week costs at most `budget × 7` requests,
-and every interval stays within [`min_interval`, `max_interval`].
+Σ L/dᵢ gives dᵢ ∝ 1/√pᵢ; the scale is found by bisection so a week costs at most `budget × 7` requests
+less the `reserve`, and every interval stays within [`min_interval`, `max_interval`].
 
-`plan()` combines the pattern with everything else that decides a poll (push active, a complete feed,
-a declared cadence, `Cache-Control: max-age`, `Retry-After`) and says why, for `/admin status`.
+`plan()` combines the pattern with the newest publication (the rest of its window is quiet; a usual
+publication that is late is looked for every `2 × min_interval`, paid from the reserve) and with
+everything else that decides a poll (push active, a complete feed, a declared cadence,
+`Cache-Control: max-age`, `Retry-After`), and says why, for `/admin status`.
 """
 
 from __future__ import annotations
@@ -144,7 +147,6 @@ class Inputs:
     retry_after: float | None = None
     complete: bool = False
     push_active: bool = False
-    extra: list[str] = field(default_factory=list)
 
 
 def plan(now: datetime, inputs: Inputs, config: ScheduleConfig) -> Decision:
@@ -238,7 +240,7 @@ def _best_zone(
     scores = [_clustering(times, weights, _zone(zone)) for zone in ZONES]
     best = max(scores)
     tolerance = 1e-6 * best
-    chosen = ZONES[scores.index(best)]
+    chosen = next(zone for zone, score in zip(ZONES, scores, strict=True) if score >= best - tolerance)
     alternatives = []
     for zone, score in zip(ZONES, scores, strict=True):
         if zone == chosen or score < best - tolerance:
