@@ -32,7 +32,7 @@ class Planner:
     def __init__(self, store: Store, config: ScheduleConfig) -> None:
         self.store = store
         self.config = config
-        self._patterns: dict[int, tuple[datetime, Learned]] = {}
+        self._patterns: dict[int, tuple[datetime, str | None, Learned]] = {}
 
     async def plan(
         self, feed: Feed, now: datetime, fields: dict[str, Any], *, retry_after: float | None = None
@@ -44,7 +44,8 @@ class Planner:
         if "next_poll_at" in fields:
             fields.setdefault("poll_reason", MOVED)
             return
-        pattern, history, last = await self.learned(feed, now)
+        rule = fields.get("declared_rrule", feed.declared_rrule)
+        pattern, history, last = await self.learned(feed, now, rule)
         inputs = Inputs(
             pattern=pattern,
             history=history,
@@ -63,19 +64,23 @@ class Planner:
         """Drop the cached pattern: the next plan learns it again from the stored history."""
         self._patterns.pop(feed_id, None)
 
-    async def learned(self, feed: Feed, now: datetime) -> Learned:
-        """The feed's pattern, how many publications it learned from, and the newest of them."""
+    async def learned(self, feed: Feed, now: datetime, rule: str | None = None) -> Learned:
+        """The feed's pattern, how many publications it learned from, and the newest of them.
+
+        With fewer publications than a pattern needs, a declared `podcast:updateFrequency` rule (with its
+        start time) stands in for the missing history.
+        """
         cached = self._patterns.get(feed.id)
-        if cached is not None and now - cached[0] < PATTERN_TTL:
-            return cached[1]
+        if cached is not None and now - cached[0] < PATTERN_TTL and cached[1] == rule:
+            return cached[2]
         since = now - timedelta(days=self.config.history_days)
         history = await self.store.feeds.publication_history(feed.id, since)
         times = [t for t in (observed(p, self.config.max_interval) for p in history) if t is not None]
         usable, last = len(times), max(times, default=None)
-        if feed.declared_rrule and usable < self.config.min_history:
-            times += declared_times(feed.declared_rrule, since, now)  # the declared schedule as a prior
+        if rule and usable < self.config.min_history:
+            times += declared_times(rule, since, now)
         pattern = await asyncio.to_thread(learn, times, now, self.config) if times else None
-        self._patterns[feed.id] = (now, (pattern, usable, last))
+        self._patterns[feed.id] = (now, rule, (pattern, usable, last))
         return pattern, usable, last
 
 

@@ -38,12 +38,20 @@ async def test_a_feed_with_history_is_polled_on_its_learned_schedule_and_says_wh
 ) -> None:
     server.set_feed("/show", rss(weekday_episodes(8)))
     feed = await store.feeds.add_feed(server.url("/show"))
-    await make_worker().poll_feed(feed.id)
+    worker = make_worker()
+    await worker.poll_feed(feed.id)
     state = await store.feeds.get_feed(feed.id)
     assert state is not None and state.poll_reason is not None
-    assert "publishing windows (Mon–Fri around 06:0" in state.poll_reason
-    assert "America/New_York" in state.poll_reason
+    assert "publishing windows (Mon–Fri around " in state.poll_reason
     assert 0 < seconds_until(state.next_poll_at) <= 3600
+    pattern, history, _ = await worker.planner.learned(state, utcnow())
+    assert pattern is not None and history == len(weekday_episodes(8))
+    next_weekday = utcnow().astimezone(NEW_YORK) + timedelta(days=1)
+    while next_weekday.weekday() >= 5:
+        next_weekday += timedelta(days=1)
+    usual = next_weekday.replace(hour=6, minute=3)
+    assert pattern.interval_at(usual) <= 60  # every minute or faster at the show's usual hour
+    assert pattern.interval_at(usual + timedelta(hours=8)) >= 600  # rarely in the afternoon
 
 
 async def test_a_new_feed_polls_at_the_fixed_interval_or_its_declared_cadence(
@@ -113,3 +121,19 @@ async def test_a_feed_that_moves_is_polled_at_its_new_address_at_once(
     state = await store.feeds.get_feed(feed.id)
     assert state is not None and state.url == server.url("/new")
     assert seconds_until(state.next_poll_at) <= 0 and "moved" in (state.poll_reason or "")
+
+
+async def test_a_declared_schedule_stands_in_for_a_history_the_feed_does_not_have_yet(
+    store: Store, server: FeedServer, make_worker: Callable[..., FeedWorker]
+) -> None:
+    declares = (
+        '<podcast:updateFrequency rrule="FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR" '
+        'dtstart="2024-01-01T06:00:00-05:00">Weekdays</podcast:updateFrequency>'
+    )
+    server.set_feed("/declared", rss(weekday_episodes(1)[:2], channel_extra=declares))
+    feed = await store.feeds.add_feed(server.url("/declared"))
+    await make_worker().poll_feed(feed.id)
+    state = await store.feeds.get_feed(feed.id)
+    assert state is not None and state.declared_rrule is not None
+    assert state.declared_interval == 86400 * 7 / 5
+    assert "publishing windows (Mon–Fri around " in (state.poll_reason or "")  # not "too little history"
