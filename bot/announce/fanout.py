@@ -11,7 +11,8 @@ response headers, so concurrency never sends faster than Discord allows.
 
     fanout = FanOut(send_one, concurrency=8, on_idle=wake)
     fanout.start(due)           # returns at once; `busy` guilds are skipped
-    await fanout.drain()        # tests and shutdown: wait for the running tasks
+    await fanout.drain()        # tests: wait for the running tasks
+    await fanout.close()        # shutdown: a short grace, then cancel
 """
 
 from __future__ import annotations
@@ -82,9 +83,12 @@ class FanOut:
         while self._tasks:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
 
-    async def close(self) -> None:
-        """Cancel the running send tasks (the outbox keeps their deliveries; the next run resumes them)."""
+    async def close(self, grace: float = 2.0) -> None:
+        """Let running sends finish for up to `grace` seconds, then cancel the rest (the outbox keeps
+        their deliveries, marked in doubt; the next run finds or resends each exactly once)."""
         tasks = list(self._tasks.values())
+        if tasks and grace > 0:
+            await asyncio.wait(tasks, timeout=grace)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -82,3 +82,17 @@ async def test_a_send_that_raises_stays_with_its_server(store: Store) -> None:
     fanout.start(due)
     await fanout.drain()
     assert sent == [GUILD_B] and fanout.busy == frozenset()
+
+
+async def test_closing_lets_quick_sends_finish_and_cancels_a_stuck_one(store: Store) -> None:
+    due = await deliveries(store, (GUILD_A, GUILD_B), items=1)
+    finished: list[int] = []
+
+    async def send(delivery: Delivery) -> None:
+        await asyncio.sleep(0.01 if delivery.guild_id == GUILD_B else 3600)
+        finished.append(delivery.guild_id)
+
+    fanout = FanOut(send)
+    fanout.start(due)
+    await fanout.close(grace=0.5)
+    assert finished == [GUILD_B] and fanout.busy == frozenset()
