@@ -62,15 +62,18 @@ def read_hints(head: bytes) -> FeedHints:
         if period is not None and times > 0:
             intervals.append(period / times)
     rule, complete = None, False
-    if found := _UPDATE_FREQUENCY.search(head):
+    for found in _UPDATE_FREQUENCY.finditer(head):  # sy:updateFrequency has the same local name
         attributes = {
             key.decode("ascii", "replace").lower(): html.unescape(value[1:-1].decode("utf-8", "replace"))
             for key, value in _ATTRIBUTE.findall(found.group(1))
         }
+        if "rrule" not in attributes and "complete" not in attributes:
+            continue
         complete = attributes.get("complete", "").strip().lower() == "true"
         period, rule = _rrule(attributes.get("rrule", ""), attributes.get("dtstart", ""))
         if period is not None:
             intervals.append(period)
+        break
     declared = min(max(intervals), MAX_DECLARED) if intervals else None
     return FeedHints(declared_interval=declared, rrule=rule, complete=complete)
 

@@ -132,6 +132,10 @@ def test_hints_read_what_the_channel_declares() -> None:
         b"<sy:updateFrequency>2</sy:updateFrequency>"
     )
     assert read_hints(head).declared_interval == 43200  # twice a day beats a 60 min cache time
+    both = read_hints(
+        head + b'<podcast:updateFrequency rrule="FREQ=WEEKLY" complete="true">W</podcast:updateFrequency>'
+    )
+    assert both.complete and both.declared_interval == 7 * 86400
     podcast = read_hints(
         b'<channel><podcast:updateFrequency rrule="FREQ=WEEKLY;BYDAY=MO,WE,FR" '
         b'dtstart="2024-01-01T06:00:00-05:00">Three times a week</podcast:updateFrequency>'
