@@ -72,5 +72,9 @@ async def setup(bot: CommunityBot) -> None:
     settings = bot.settings
     if not settings.websub_enabled or settings.public_url is None:
         log.info("WebSub push is off (it needs both PUBLIC_URL and HTTP_PORT)")
+        if await bot.store.feeds.clear_push_active():
+            log.info(
+                "WebSub: push was on in an earlier run; its feeds are polled on their own schedule again"
+            )
         return
     await bot.add_cog(WebSubCog(bot, settings.public_url))
