@@ -16,6 +16,7 @@ from typing import Protocol
 from bs4 import BeautifulSoup
 
 from bot.digest.models import EpisodeInput, SourceKind, TranscriptRef
+from bot.digest.sponsors import strip_sponsor_reads
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,28 @@ class TranscriptFetcher(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SourceText:
-    """The clean text a digest is made from and where it came from."""
+    """The clean text a digest is made from and where it came from.
+
+    `description` is the publisher's own summary of the episode (its show notes) when the text is a
+    transcript: the offline summarizer's strongest signal for the TL;DR.
+    """
 
     text: str
     kind: SourceKind
     url: str | None = None
+    description: str = ""
+
+
+def without_sponsors(source: SourceText) -> SourceText:
+    """`source` with its spoken sponsor reads and show-notes sponsor blocks cut (text and description).
+
+    Both digest backends see a source only through this, so an ad never reaches a digest.
+    """
+    text = strip_sponsor_reads(source.text).text
+    description = strip_sponsor_reads(source.description).text if source.description else ""
+    if text == source.text and description == source.description:
+        return source
+    return SourceText(text, source.kind, source.url, description)
 
 
 def decode(body: bytes, content_type: str | None = None) -> str:
@@ -212,11 +230,18 @@ async def choose_source(episode: EpisodeInput, fetcher: TranscriptFetcher | None
                 log.warning("transcript %s of %s unusable: %s", ref.url, episode.key, exc)
                 continue
             if len(text) >= MIN_TRANSCRIPT_CHARS:
-                return SourceText(text, "transcript", ref.url)
+                notes = _notes_text(episode)
+                return without_sponsors(SourceText(text, "transcript", ref.url, notes))
             log.info("transcript %s of %s too short (%d chars); skipped", ref.url, episode.key, len(text))
-    notes = episode.show_notes_text.strip()
+    notes = _notes_text(episode)
     if notes:
-        if "<" in notes and re.search(r"</?(p|div|br|li|a)\b", notes, re.I):
-            notes = html_to_text(notes)
-        return SourceText(notes, "newsletter" if episode.kind == "newsletter" else "show_notes")
+        kind: SourceKind = "newsletter" if episode.kind == "newsletter" else "show_notes"
+        return without_sponsors(SourceText(notes, kind))
     return SourceText(episode.title.strip(), "title")
+
+
+def _notes_text(episode: EpisodeInput) -> str:
+    notes = episode.show_notes_text.strip()
+    if "<" in notes and re.search(r"</?(p|div|br|li|a)\b", notes, re.I):
+        notes = html_to_text(notes)
+    return notes
