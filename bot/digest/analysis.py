@@ -33,7 +33,9 @@ OPEN_TERMS = [
 ]  # fmt: skip
 CLOSED_TERMS = [
     "closed model", "closed models", "closed-source", "closed source", "proprietary", "gpt", "chatgpt",
-    "claude", "gemini", "api-only", "behind an api", "walled garden", "frontier lab", "closed weights",
+    "claude", "gemini", "grok", "o1", "o3", "o3-mini", "api-only", "behind an api", "walled garden",
+    "frontier lab", "frontier labs", "closed weights", "closed lab", "closed labs", "closed system",
+    "closed systems", "closed frontier",
 ]  # fmt: skip
 _OPEN = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in OPEN_TERMS) + r")(?!\w)", re.I)
 _CLOSED = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in CLOSED_TERMS) + r")(?!\w)", re.I)
@@ -79,19 +81,73 @@ def _dedupe(values: list[str], limit: int) -> list[str]:
 
 
 _GENERIC_TOPICS = frozenset(
-    {"open", "closed", "models", "model", "people", "company", "companies", "said", "time", "going"}
+    [
+        "open",
+        "closed",
+        "models",
+        "model",
+        "people",
+        "company",
+        "companies",
+        "said",
+        "time",
+        "going",
+        "become",
+        "small",
+        "free",
+        "cheaper",
+        "grown",
+        "headlines",
+        "developers",
+        "better",
+        "best",
+        "real",
+        "still",
+        "much",
+        "many",
+        "says",
+        "told",
+        "think",
+        "week",
+        "today",
+        "story",
+        "stories",
+        "episode",
+        "issue",
+        "show",
+        "piece",
+        "thing",
+        "things",
+        "use",
+        "used",
+        "using",
+        "work",
+        "works",
+        "need",
+        "needs",
+    ]
 )
+KEYWORD_MIN = 3  # a keyword becomes a topic only when it is this frequent
 
 
-def extract_topics(text: str, keywords: list[str], limit: int = 6) -> list[str]:
-    """Topics from a small lexicon of the show's recurring themes (whole words), then strong keywords."""
+def extract_topics(
+    text: str, keywords: list[str], limit: int = 6, *, entities: Entities | None = None
+) -> list[str]:
+    """Topics from a small lexicon of the show's recurring themes (whole words), then strong keywords
+    that are not names (a name is an entity, not a topic)."""
     hits: Counter[str] = Counter()
     for pattern, topic in _TOPIC_PATTERNS:
         hits[topic] += len(pattern.findall(text))
     topics = [topic for topic, count in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0])) if count >= 2]
+    names = {part.casefold() for name in (entities.all() if entities else []) for part in name.split()}
+    lowered = text.casefold()
     for word in keywords:
-        if word in _GENERIC_TOPICS or any(word in topic.casefold() for topic in topics):
+        if word in _GENERIC_TOPICS or word in names or any(word in topic.casefold() for topic in topics):
             continue
+        if len(re.findall(rf"(?<![\w-]){re.escape(word)}(?![\w-])", lowered)) < KEYWORD_MIN:
+            continue
+        if not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text):
+            continue  # only ever written capitalised: a name, not a theme
         topics.append(word.capitalize())
     return _dedupe(topics, limit)
 

@@ -43,9 +43,9 @@ _COMPANY = re.compile(
 )
 _MODEL_PATTERNS = [
     r"GPT-?\d(?:\.\d)?(?:[- ]?(?:o|mini|turbo|pro|nano))?", r"ChatGPT", r"[oO][134](?:-(?:mini|pro))?",
-    r"Claude(?: \d(?:\.\d)?)?(?: (?:Opus|Sonnet|Haiku))?(?: \d(?:\.\d)?)?",
+    r"Claude Code", r"Claude(?: \d(?:\.\d)?)?(?: (?:Opus|Sonnet|Haiku))?(?: \d(?:\.\d)?)?",
     r"Gemini(?: \d(?:\.\d)?)?(?: (?:Pro|Flash|Ultra))?", r"Llama ?\d(?:\.\d)?", r"Llama",
-    r"Mistral(?: (?:Large|Small|Medium))?", r"Mixtral", r"Qwen ?\d?(?:\.\d)?",
+    r"Mistral(?: (?:Large|Small|Medium)(?: \d(?:\.\d)?)?)?", r"Mixtral", r"Qwen ?\d?(?:\.\d)?",
     r"DeepSeek[- ](?:R\d|V\d(?:\.\d)?)", r"Grok(?: \d)?", r"Gemma(?: \d)?", r"Phi-\d", r"Kimi(?: K\d)?",
     r"Janus[- ]Pro", r"Sora", r"Copilot", r"Midjourney", r"Stable Diffusion",
 ]  # fmt: skip
@@ -92,7 +92,8 @@ _SPEECH = (
 _ROLE = (
     r"(?:CEO|founder|co-founder|cofounder|chief executive|chief scientist|investor|analyst|researcher|"
     r"professor|senator|author|host|president|director|journalist|economist|columnist|venture capitalist|"
-    r"partner|chair|chairman|secretary|minister|scientist|engineer|writer|reporter|editor)"
+    r"partner|chair|chairman|secretary|minister|scientist|engineer|writer|reporter|editor|librarian|"
+    r"guest|founder|farmer|teacher|doctor|lawyer|mayor|owner)"
 )
 
 
@@ -130,6 +131,7 @@ def _context_in(text: str, name: str) -> bool:
         rf"\b{_ROLE}(?: of [A-Z][\w.]+| at [A-Z][\w.]+)?,? {quoted}",
         rf"{quoted}, (?:the |a |an |who is |who's )?(?:[A-Za-z-]+ ){{0,3}}{_ROLE}\b",
         rf"{quoted}'s (?:op-?ed|essay|piece|post|argument|column|letter|memo|blog)",
+        rf"{quoted}, [^,.]{{1,60}}, {_SPEECH}\b",
     )
     return any(re.search(p, text) for p in patterns)
 
@@ -168,6 +170,13 @@ def _models(text: str, companies: Counter[str]) -> Counter[str]:
         if _BARE_MODELS[bare] in companies and f"{_BARE_MODELS[bare]} {bare}" not in hits:
             hits[bare] += 1
     hits.update(_family_models(text, companies))
+    for family in [name for name in hits if name in FAMILIES]:
+        # "Mistral's chief executive" is the company; a bare family beside a named version is that version
+        maker = FAMILIES[family]
+        if (maker.startswith(family) and maker in companies) or any(
+            other != family and other.startswith(family + " ") for other in hits
+        ):
+            del hits[family]
     return hits
 
 

@@ -84,7 +84,7 @@ def rank_sentences(sentences: list[str]) -> tuple[list[dict[str, float]], dict[s
         for t, c in sorted(df.items(), key=lambda kv: (-kv[1] * idf[kv[0]] ** 0.5, kv[0]))
         if c >= 2 and len(t) > 3
     ]
-    return vectors, idf, keywords[:12]
+    return vectors, idf, keywords[:20]
 
 
 def vector_of(text: str, idf: dict[str, float]) -> dict[str, float]:
@@ -132,8 +132,14 @@ def summarize_offline(
     sentences = split_sentences(text)
     vectors, idf, keywords = rank_sentences(sentences)
     entities = extract_entities(text)
+    guide = vector_of(lead or title, idf) if lead or title else None
     scored = score_sentences(
-        sentences, vectors, title=title, people=entities.people, guide=vector_of(lead, idf) if lead else None
+        sentences,
+        vectors,
+        title=title,
+        people=entities.people,
+        names=[*entities.companies, *entities.models],
+        guide=guide,
     )
     tldr, tldr_index = _tldr(lead, sentences, scored, title)
     shown = [vector_of(tldr, idf)] if tldr is not None else []
@@ -154,7 +160,7 @@ def summarize_offline(
     return Digest(
         tldr=tldr,
         key_points=key_points,
-        topics=extract_topics(text, keywords),
+        topics=extract_topics(text, keywords, entities=entities),
         entities=entities,
         quote=pick_quote(sentences, scored),
         angle=describe_angle(angle, ai=ai),

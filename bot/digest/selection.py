@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.digest.entities import sounds_like
 from bot.digest.models import KEY_POINT_LIMIT, KEY_POINTS_MAX, KEY_POINTS_MIN
 from bot.digest.sponsors import is_call_to_action
 
@@ -39,7 +40,8 @@ _DATE_ONLY = re.compile(
 )
 _ANAPHOR = re.compile(
     r"^(?:(?:and|but|so|yet|or|now|still|because),? )?(?:that|this|these|those|it|its|it's|they|their|"
-    r"them|he|she|his|her|which|such|both|neither|another|the latter|the former)\b",
+    r"them|he|she|his|her|which|such|both|neither|another|the latter|the former|the company|the firm|"
+    r"the lab|the model|the move|the piece|the report|the deal)\b",
     re.I,
 )
 _NOT_ANAPHOR = re.compile(
@@ -56,7 +58,11 @@ _POSITION = re.compile(
 LAMBDA = 0.7  # relevance against novelty
 SEGMENT_BONUS = 0.15  # a point from a stretch of the episode not yet covered
 GUIDE_WEIGHT = 0.5  # closeness to the publisher's description
-POSITION_BONUS = 0.35  # a named person's position
+POSITION_BONUS = 0.6  # a named person's position, the first point for that person
+SENTENCES_PER_POINT = 10  # one key point more per this many sentences, from 3 up to 7
+ECHO_BONUS = 0.25  # a point the source comes back to
+NAME_BONUS = 0.1  # per company or model named, up to NAMES_COUNTED
+NAMES_COUNTED = 3
 DUPLICATE_COSINE = 0.7
 DUPLICATE_JACCARD = 0.5
 
@@ -82,7 +88,7 @@ def is_candidate(sentence: str, title: str = "") -> bool:
     """A sentence that may be shown as a key point or TL;DR on its own merits."""
     words = sentence.split()
     return (
-        6 <= len(words) <= 70
+        8 <= len(words) <= 70
         and 30 <= len(sentence) <= KEY_POINT_LIMIT
         and not sentence.endswith(("?", ":"))
         and not _BOILERPLATE.search(sentence)
@@ -108,6 +114,10 @@ class Scored:
     order: list[int]
     excluded: set[int] = field(default_factory=set)
     anaphors: set[int] = field(default_factory=set)
+    #: Sentences that give a named person's position, and whose (a point per person earns the bonus).
+    positions: dict[int, frozenset[str]] = field(default_factory=dict)
+    #: The people each sentence names (in the text's spelling or a sound-alike).
+    mentions: dict[int, frozenset[str]] = field(default_factory=dict)
 
     def anaphoric(self, index: int) -> bool:
         return index in self.anaphors
@@ -118,15 +128,42 @@ def _dot(a: Vector, b: Vector) -> float:
     return sum(w * large.get(t, 0.0) for t, w in small.items())
 
 
+_GRAM_WORDS = re.compile(r"[a-z0-9]+")
+ECHO_GAP = 5  # sentences apart for a repeated phrase to count as coming back to a point
+
+
+def echoes(sentences: list[str], vectors: list[Vector]) -> set[int]:
+    """Sentences whose phrase (a word 4-gram with two weighted terms) recurs at least `ECHO_GAP`
+    sentences away: the host came back to that point. Linear: one pass over the 4-grams."""
+    seen: dict[tuple[str, ...], int] = {}
+    found: set[int] = set()
+    for index, sentence in enumerate(sentences):
+        words = _GRAM_WORDS.findall(sentence.casefold())
+        for start in range(len(words) - 3):
+            gram = tuple(words[start : start + 4])
+            if sum(word in vectors[index] for word in gram) < 2:
+                continue
+            first = seen.setdefault(gram, index)
+            if index - first >= ECHO_GAP:
+                found.update((first, index))
+    return found
+
+
 def score_sentences(
     sentences: list[str],
     vectors: list[Vector],
     *,
     title: str = "",
     people: Sequence[str] = (),
+    names: Sequence[str] = (),
     guide: Vector | None = None,
 ) -> Scored:
-    """Relevance of every sentence; headers, ads and non-candidates are excluded from `order`."""
+    """Relevance of every sentence; headers, ads and non-candidates are excluded from `order`.
+
+    `names` are the companies and models found: a sentence naming them says who or what a beat is about.
+    """
+    echoed = echoes(sentences, vectors)
+    named = [re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])") for name in names]
     centroid: Vector = {}
     for vector in vectors:
         for term, weight in vector.items():
@@ -134,19 +171,31 @@ def score_sentences(
     norm = sum(v * v for v in centroid.values()) ** 0.5 or 1.0
     central = [_dot(vector, centroid) / norm for vector in vectors]
     top = max(central, default=0.0) or 1.0
-    names = {part for person in people for part in person.split() if len(part) >= 4}
-    relevance = []
+    relevance: list[float] = []
     for sentence, vector, centrality in zip(sentences, vectors, central, strict=True):
-        score = centrality / top
+        score = centrality / top * min(1.0, 0.5 + len(sentence.split()) / 30)  # short lines say little
         if guide:
             score += GUIDE_WEIGHT * _dot(vector, guide)
-        if names and _POSITION.search(sentence) and any(name in sentence for name in names):
-            score += POSITION_BONUS
+        if len(relevance) in echoed:
+            score += ECHO_BONUS
+        score += NAME_BONUS * min(NAMES_COUNTED, sum(1 for p in named if p.search(sentence)))
         relevance.append(score)
     excluded = {i for i, s in enumerate(sentences) if not vectors[i] or not is_candidate(s, title)}
     order = sorted((i for i in range(len(sentences)) if i not in excluded), key=lambda i: (-relevance[i], i))
     anaphors = {i for i, s in enumerate(sentences) if is_anaphoric(s)}
-    return Scored(relevance, order, excluded, anaphors)
+    mentions = {i: v for i, s in enumerate(sentences) if people and (v := _voices(s, people))}
+    positions = {i: mentions[i] for i in order if i in mentions and _POSITION.search(sentences[i])}
+    return Scored(relevance, order, excluded, anaphors, positions, mentions)
+
+
+def _voices(sentence: str, people: Sequence[str]) -> frozenset[str]:
+    """The people a sentence names, in the text's spelling or a sound-alike ("Amadeh" for Amodei)."""
+    words = {w for w in re.findall(r"[A-Z][A-Za-z-]{3,}", sentence)}
+    return frozenset(
+        person
+        for person in people
+        if any(sounds_like(word, part) for part in person.split() if len(part) >= 4 for word in words)
+    )
 
 
 def _jaccard(a: Vector, b: Vector) -> float:
@@ -156,6 +205,25 @@ def _jaccard(a: Vector, b: Vector) -> float:
 
 def _duplicate(a: Vector, b: Vector) -> bool:
     return _dot(a, b) > DUPLICATE_COSINE or _jaccard(a, b) > DUPLICATE_JACCARD
+
+
+_PRONOUN = re.compile(r"^(?:He|She) (?=[a-z])")
+PRONOUN_LOOKBACK = 3
+
+
+def resolve_pronoun(sentences: list[str], index: int, scored: Scored) -> str | None:
+    """ "She argues …" as "[Raman] argues …" when the sentences just before name exactly one person."""
+    match = _PRONOUN.match(sentences[index])
+    if not match:
+        return None
+    for before in range(index - 1, max(-1, index - 1 - PRONOUN_LOOKBACK), -1):
+        named = scored.mentions.get(before)
+        if named:
+            if len(named) != 1:
+                return None
+            surname = next(iter(named)).split()[-1]
+            return f"[{surname}] {sentences[index][match.end() :]}"
+    return None
 
 
 def _with_antecedent(sentences: list[str], index: int, title: str, used: set[int]) -> tuple[int, ...] | None:
@@ -186,7 +254,7 @@ def pick_key_points(
     `shown` are vectors of text already shown (the TL;DR), `besides` its index when it is a sentence of
     the source: neither is repeated while the source has enough other candidates.
     """
-    wanted = min(KEY_POINTS_MAX, max(KEY_POINTS_MIN, 3 + len(sentences) // 60))
+    wanted = min(KEY_POINTS_MAX, max(KEY_POINTS_MIN, 3 + len(sentences) // SENTENCES_PER_POINT))
     crowded = len(scored.order) > wanted
     taken: list[Vector] = list(shown) if crowded else []
     used: set[int] = {besides} if besides is not None and crowded else set()
@@ -200,6 +268,8 @@ def pick_key_points(
         covered.add(segment(besides))
     chosen: list[tuple[int, ...]] = []
     skipped: set[int] = set()
+    voiced: set[str] = set()
+    rewritten: dict[int, str] = {}
     while len(chosen) < wanted:
         best: tuple[float, int] | None = None
         for index in scored.order:
@@ -214,6 +284,8 @@ def pick_key_points(
             score = LAMBDA * scored.relevance[index] - (1 - LAMBDA) * similarity
             if segment(index) not in covered:
                 score += SEGMENT_BONUS
+            if scored.positions.get(index, frozenset()) - voiced:
+                score += LAMBDA * POSITION_BONUS  # someone's position not yet shown
             if best is None or score > best[0]:
                 best = (score, index)
         if best is None:
@@ -222,11 +294,14 @@ def pick_key_points(
         group: tuple[int, ...] | None = (index,)
         if scored.anaphoric(index):
             group = _with_antecedent(sentences, index, title, used)
+            if group is None and (resolved := resolve_pronoun(sentences, index, scored)) is not None:
+                group, rewritten[index] = (index,), resolved
         if group is None:
             skipped.add(index)
             continue
         chosen.append(group)
+        voiced.update(scored.positions.get(index, frozenset()))
         used.update(group)
         covered.update(segment(i) for i in group)
         taken.append(vectors[index])
-    return [" ".join(sentences[i] for i in group) for group in sorted(chosen)]
+    return [" ".join(rewritten.get(i, sentences[i]) for i in group) for group in sorted(chosen)]

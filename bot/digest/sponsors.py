@@ -42,7 +42,7 @@ _CLOSER = re.compile(
 )
 _DOMAIN = re.compile(
     r"https?://\S+|\bwww\.\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|ai|io|co|net|org|us|app|dev|fm|so|xyz|"
-    r"tv|inc|link)\b(?:/\S*)?|\b(?:dot|\.) ?(?:com|ai|io)\b(?: slash)?",
+    r"tv|inc|link|example)\b(?:/\S*)?|\b(?:dot|\.) ?(?:com|ai|io)\b(?: slash)?",
     re.I,
 )
 _CALL = re.compile(
@@ -62,10 +62,16 @@ _IMPERATIVE = re.compile(
     re.I,
 )
 _LISTENER = re.compile(r"\b(?:you|your|you're|yourself)\b", re.I)
+_LEAD_IN = re.compile(
+    r"^(?:quick one|one more (?:quick )?thing|before we (?:go|wrap)|real quick|a quick (?:one|note))\b"
+    r"[^.!?]{0,40}[.!?]?$",
+    re.I,
+)
 _BRAND_TAIL = re.compile(r"(?:\bby|\bfrom|\bsponsors?(?: is| are)?[,:]?)\s+(.{1,80}?)(?:[.;!?]|$)", re.I)
 
 READ_MAX = 16  # sentences in one read, opener included
 GAP_MAX = 4  # sentences without any sign of the read before it is over
+PITCH_MAX = 4  # sentences of a pitch before a call to action that had no opener
 CLOSER_WORDS = 14  # a return ("now back to the show") longer than this carries content and is kept
 
 
@@ -132,18 +138,36 @@ def _read_end(sentences: list[str], start: int, brands: list[str], explicit: boo
     return last_signal
 
 
+def _domain_brands(sentence: str) -> list[str]:
+    """The names behind the web addresses of a call to action ("quillmark.example" gives "quillmark")."""
+    names = []
+    for match in _DOMAIN.finditer(sentence):
+        host = re.sub(r"^(?:https?://)?(?:www\.)?", "", match.group(0).lower())
+        label = host.split(".")[0]
+        if len(label) >= 4 and label not in ("dot", "com"):
+            names.append(label)
+    return names
+
+
 def _promo_runs(sentences: list[str], removed: set[int]) -> None:
-    """Calls to action outside any opened read: the sentence, and the promotional ones right before it."""
+    """Calls to action outside any opened read: the sentence, and the pitch for the same brand before it
+    (up to `PITCH_MAX` sentences), with a short lead-in ("Quick one before we go.")."""
     for index, sentence in enumerate(sentences):
         if index in removed or not is_call_to_action(sentence):
             continue
         if not (_IMPERATIVE.search(sentence) or _OFFER.search(sentence)):
             continue  # "the paper is at arxiv.org": a link in the news, not an ad
         removed.add(index)
+        brands = _domain_brands(sentence)
         back = index - 1
-        while back >= 0 and back not in removed and index - back <= 2 and is_promotional(sentences[back]):
+        while back >= 0 and back not in removed and index - back <= PITCH_MAX:
+            earlier = sentences[back]
+            if not (is_promotional(earlier) or any(brand in earlier.lower() for brand in brands)):
+                break
             removed.add(back)
             back -= 1
+        if back >= 0 and back not in removed and _LEAD_IN.match(sentences[back]):
+            removed.add(back)
 
 
 def find_reads(sentences: list[str]) -> set[int]:
