@@ -62,9 +62,14 @@ _AI_WORDS = re.compile(
     r"reasoning models?|open-weights?|training runs?|inference)\b",
     re.I,
 )
+#: Companies whose name alone says the text is about AI (unlike Apple, Amazon or Tesla).
+AI_LABS = frozenset(
+    {"OpenAI", "Anthropic", "DeepMind", "DeepSeek", "Mistral AI", "xAI", "Hugging Face", "Stability AI",
+     "Perplexity", "Cohere", "Moonshot", "Zhipu"}
+)  # fmt: skip
 AI_EVIDENCE_MIN = 2
 NO_AI_REASON = (
-    "no open-versus-closed poll: the item has no AI content (no AI model named, and fewer than "
+    "no open-versus-closed poll: the item has no AI content (no AI model or lab named, and fewer than "
     f"{AI_EVIDENCE_MIN} mentions of AI)"
 )
 
@@ -153,9 +158,9 @@ def extract_topics(
 
 
 def has_ai_content(text: str, entities: Entities | None = None) -> bool:
-    """Whether `text` is about AI at all: a model is named, or AI is mentioned at least twice."""
+    """Whether `text` is about AI at all: a model or an AI lab is named, or AI is mentioned twice."""
     entities = entities if entities is not None else extract_entities(text)
-    if entities.models:
+    if entities.models or AI_LABS.intersection(entities.companies):
         return True
     return len(_AI_WORDS.findall(text)) >= AI_EVIDENCE_MIN
 
