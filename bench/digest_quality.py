@@ -9,7 +9,8 @@ The judges are independent of the summarizer (their own header, anaphor and spon
 - beat coverage: share of the beats that the TL;DR or a key point covers (two of a beat's cue groups);
 - faithfulness: share of the TL;DR's and key points' word 4-grams found in the source (text and notes);
 - sponsor leakage: TL;DR, key points, quote, topics and entities that name a sponsor or read like an ad;
-- entity precision: share of the entities given that are in the hand-written list;
+- entity precision: share of the entities given that are in the hand-written list (and recall, the
+  share of that list given, printed by `main`);
 - bad points: a TL;DR or key point that is a header, a date or title line, or opens on an anaphor;
 - polls on non-AI items: open-versus-closed polls suggested for a source with no AI content.
 
@@ -54,6 +55,8 @@ class Score:
     leaks: list[str] = field(default_factory=list)
     entities_right: int = 0
     entities_given: int = 0
+    entities_expected: int = 0
+    entities_recalled: int = 0
     bad_points: list[str] = field(default_factory=list)
     non_ai_polls: int = 0
 
@@ -68,6 +71,10 @@ class Score:
     @property
     def precision(self) -> float:
         return self.entities_right / self.entities_given if self.entities_given else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.entities_recalled / self.entities_expected if self.entities_expected else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +125,9 @@ def score(readings: list[Reading], samples: tuple[Sample, ...] = SAMPLES) -> Sco
         gold = {name.casefold() for name in sample.entities}
         total.entities_given += len(reading.entities)
         total.entities_right += sum(name.casefold() in gold for name in reading.entities)
+        given = {name.casefold() for name in reading.entities}
+        total.entities_expected += len(gold)
+        total.entities_recalled += len(gold & given)
         total.bad_points += [f"{sample.name}: {p[:60]}" for p in shown if _is_bad_point(p, sample.title)]
         total.non_ai_polls += int(reading.poll and not sample.about_ai)
     return total
@@ -161,8 +171,7 @@ def figure_quality(quick: bool) -> list[dict[str, Any]]:
          "baseline": len(lead.leaks), "unit": "items", "target": "≤ 0×", "note": "; ".join(new.leaks)},
         {"name": "digest entity precision", "value": new.precision, "baseline": lead.precision,
          "unit": "share", "target": "≥ 2×", "note": "baseline: every capitalised phrase"},
-        {"name": "digest TL;DR/key points that are headers or dangling anaphors",
-         "value": len(new.bad_points),
+        {"name": "digest header/anaphor points (TL;DR, key points)", "value": len(new.bad_points),
          "baseline": len(lead.bad_points), "unit": "points", "target": "≤ 0×",
          "note": "; ".join(new.bad_points)},
         {"name": "digest open-vs-closed polls on non-AI items", "value": new.non_ai_polls,
@@ -179,6 +188,7 @@ def main() -> None:
         ("faithfulness (4-grams in source)", f"{new.faithfulness:.3f}", f"{lead.faithfulness:.3f}"),
         ("sponsor leakage (items)", str(len(new.leaks)), str(len(lead.leaks))),
         ("entity precision", f"{new.precision:.3f}", f"{lead.precision:.3f}"),
+        ("entity recall", f"{new.recall:.3f}", f"{lead.recall:.3f}"),
         ("header/anaphor key points", str(len(new.bad_points)), str(len(lead.bad_points))),
         ("open-vs-closed polls on non-AI items", str(new.non_ai_polls), str(lead.non_ai_polls)),
     ]
