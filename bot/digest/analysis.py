@@ -52,10 +52,12 @@ TOPIC_LEXICON = {
     "video": "Video models", "pricing": "Pricing", "price": "Pricing", "search": "Search",
     "privacy": "Privacy", "export control": "Export controls", "national security": "National security",
 }  # fmt: skip
-_TOPIC_PATTERNS = [
-    (re.compile(rf"(?<![\w-]){re.escape(needle)}(?:s|es)?(?![\w-])", re.I), topic)
-    for needle, topic in TOPIC_LEXICON.items()
-]
+_TOKEN = re.compile(r"[\w-]+")
+_PHRASES = {
+    needle: re.compile(rf"(?<![\w-]){re.escape(needle)}(?:s|es)?(?![\w-])", re.I)
+    for needle in TOPIC_LEXICON
+    if " " in needle
+}
 _AI_WORDS = re.compile(
     r"(?<![\w-])(?:AI|A\.I\.|AGI|LLMs?|GPUs?)(?![\w-])|\b(?:artificial intelligence|machine learning|"
     r"language models?|chatbots?|neural networks?|deep learning|generative|foundation models?|"
@@ -139,20 +141,22 @@ def extract_topics(
     text: str, keywords: list[str], limit: int = 6, *, entities: Entities | None = None
 ) -> list[str]:
     """Topics from a small lexicon of the show's recurring themes (whole words), then strong keywords
-    that are not names (a name is an entity, not a topic)."""
+    that are not names (a name is an entity, not a topic). Words are counted once, in one pass."""
+    written = Counter(_TOKEN.findall(text))
+    lowered = Counter(_TOKEN.findall(text.casefold()))
     hits: Counter[str] = Counter()
-    for pattern, topic in _TOPIC_PATTERNS:
-        hits[topic] += len(pattern.findall(text))
+    for needle, topic in TOPIC_LEXICON.items():
+        if " " in needle:
+            hits[topic] += len(_PHRASES[needle].findall(text))
+        else:
+            hits[topic] += lowered[needle] + lowered[needle + "s"] + lowered[needle + "es"]
     topics = [topic for topic, count in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0])) if count >= 2]
     names = {part.casefold() for name in (entities.all() if entities else []) for part in name.split()}
-    lowered = text.casefold()
     for word in keywords:
         if word in _GENERIC_TOPICS or word in names or any(word in topic.casefold() for topic in topics):
             continue
-        if len(re.findall(rf"(?<![\w-]){re.escape(word)}(?![\w-])", lowered)) < KEYWORD_MIN:
-            continue
-        if not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text):
-            continue  # only ever written capitalised: a name, not a theme
+        if lowered[word] < KEYWORD_MIN or not written[word]:
+            continue  # rare, or only ever written capitalised: a name, not a theme
         topics.append(word.capitalize())
     return _dedupe(topics, limit)
 

@@ -126,10 +126,11 @@ def summarize_offline(
     `description` is the publisher's own summary (the show notes of a transcribed episode); for show
     notes themselves their opening is that summary.
     """
-    text = unglue_header(strip_sponsor_reads(text).text)
+    stripped = strip_sponsor_reads(text)
+    text = unglue_header(stripped.text)
+    sentences = list(stripped.kept) if text == stripped.text else split_sentences(text)
     description = strip_sponsor_reads(description).text if description.strip() else ""
     lead = description or (text if source == "show_notes" else "")
-    sentences = split_sentences(text)
     vectors, idf, keywords = rank_sentences(sentences)
     entities = extract_entities(text)
     guide = vector_of(lead or title, idf) if lead or title else None

@@ -63,6 +63,7 @@ SENTENCES_PER_POINT = 10  # one key point more per this many sentences, from 3 u
 ECHO_BONUS = 0.25  # a point the source comes back to
 NAME_BONUS = 0.1  # per company or model named, up to NAMES_COUNTED
 NAMES_COUNTED = 3
+POOL_PER_SEGMENT = 25  # candidates per stretch of the source that selection considers
 DUPLICATE_COSINE = 0.7
 DUPLICATE_JACCARD = 0.5
 
@@ -139,10 +140,12 @@ def echoes(sentences: list[str], vectors: list[Vector]) -> set[int]:
     found: set[int] = set()
     for index, sentence in enumerate(sentences):
         words = _GRAM_WORDS.findall(sentence.casefold())
+        vector = vectors[index]
+        weighted = [word in vector for word in words]
         for start in range(len(words) - 3):
-            gram = tuple(words[start : start + 4])
-            if sum(word in vectors[index] for word in gram) < 2:
+            if sum(weighted[start : start + 4]) < 2:
                 continue
+            gram = tuple(words[start : start + 4])
             first = seen.setdefault(gram, index)
             if index - first >= ECHO_GAP:
                 found.update((first, index))
@@ -163,7 +166,8 @@ def score_sentences(
     `names` are the companies and models found: a sentence naming them says who or what a beat is about.
     """
     echoed = echoes(sentences, vectors)
-    named = [re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])") for name in names]
+    alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    named = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])") if names else None
     centroid: Vector = {}
     for vector in vectors:
         for term, weight in vector.items():
@@ -178,7 +182,8 @@ def score_sentences(
             score += GUIDE_WEIGHT * _dot(vector, guide)
         if len(relevance) in echoed:
             score += ECHO_BONUS
-        score += NAME_BONUS * min(NAMES_COUNTED, sum(1 for p in named if p.search(sentence)))
+        if named is not None:
+            score += NAME_BONUS * min(NAMES_COUNTED, len(set(named.findall(sentence))))
         relevance.append(score)
     excluded = {i for i, s in enumerate(sentences) if not vectors[i] or not is_candidate(s, title)}
     order = sorted((i for i in range(len(sentences)) if i not in excluded), key=lambda i: (-relevance[i], i))
@@ -252,35 +257,48 @@ def pick_key_points(
     """3-7 key points covering distinct beats (fewer only when the source has fewer), in source order.
 
     `shown` are vectors of text already shown (the TL;DR), `besides` its index when it is a sentence of
-    the source: neither is repeated while the source has enough other candidates.
+    the source: neither is repeated while the source has enough other candidates. Each candidate's
+    similarity to what is shown is updated once per chosen point, so a round costs one pass.
     """
     wanted = min(KEY_POINTS_MAX, max(KEY_POINTS_MIN, 3 + len(sentences) // SENTENCES_PER_POINT))
     crowded = len(scored.order) > wanted
-    taken: list[Vector] = list(shown) if crowded else []
-    used: set[int] = {besides} if besides is not None and crowded else set()
-    covered: set[int] = set()
     n = max(len(sentences), 1)
 
     def segment(index: int) -> int:
         return min(wanted - 1, index * wanted // n)
 
-    if besides is not None and crowded:
-        covered.add(segment(besides))
+    pool: list[int] = []
+    per_segment: dict[int, int] = {}
+    for index in scored.order:  # the strongest candidates of every stretch: MMR only ranks among them
+        if per_segment.get(segment(index), 0) < POOL_PER_SEGMENT:
+            pool.append(index)
+            per_segment[segment(index)] = per_segment.get(segment(index), 0) + 1
+    similar = dict.fromkeys(pool, 0.0)  # candidate -> highest similarity to what is shown
+    excluded: set[int] = set()  # shown, near-duplicates of it, and anaphors that cannot be resolved
+    covered: set[int] = set()
+
+    def show(vector: Vector) -> None:
+        for index in similar:
+            if index not in excluded:
+                closeness = _dot(vectors[index], vector)
+                if closeness > DUPLICATE_COSINE or _jaccard(vectors[index], vector) > DUPLICATE_JACCARD:
+                    excluded.add(index)
+                similar[index] = max(similar[index], closeness)
+
+    if crowded:
+        for vector in shown:
+            show(vector)
+        if besides is not None:
+            excluded.add(besides)
+            covered.add(segment(besides))
     chosen: list[tuple[int, ...]] = []
-    skipped: set[int] = set()
     voiced: set[str] = set()
     rewritten: dict[int, str] = {}
     while len(chosen) < wanted:
         best: tuple[float, int] | None = None
-        for index in scored.order:
-            if index in used or index in skipped:
+        for index, similarity in similar.items():
+            if index in excluded:
                 continue
-            vector = vectors[index]
-            if any(
-                _dot(vector, t) > DUPLICATE_COSINE or _jaccard(vector, t) > DUPLICATE_JACCARD for t in taken
-            ):
-                continue
-            similarity = max((_dot(vector, t) for t in taken), default=0.0)
             score = LAMBDA * scored.relevance[index] - (1 - LAMBDA) * similarity
             if segment(index) not in covered:
                 score += SEGMENT_BONUS
@@ -291,17 +309,18 @@ def pick_key_points(
         if best is None:
             break
         index = best[1]
+        excluded.add(index)
         group: tuple[int, ...] | None = (index,)
         if scored.anaphoric(index):
-            group = _with_antecedent(sentences, index, title, used)
+            shown_already = {i for g in chosen for i in g} | ({besides} if besides is not None else set())
+            group = _with_antecedent(sentences, index, title, shown_already)
             if group is None and (resolved := resolve_pronoun(sentences, index, scored)) is not None:
                 group, rewritten[index] = (index,), resolved
         if group is None:
-            skipped.add(index)
             continue
         chosen.append(group)
+        excluded.update(group)
         voiced.update(scored.positions.get(index, frozenset()))
-        used.update(group)
         covered.update(segment(i) for i in group)
-        taken.append(vectors[index])
+        show(vectors[index])
     return [" ".join(rewritten.get(i, sentences[i]) for i in group) for group in sorted(chosen)]

@@ -105,10 +105,16 @@ def paragraphs_of(text: str) -> list[str]:
     return [p for p in _PARAGRAPH.split(text) if p.strip()]
 
 
+Layout = tuple[tuple[tuple[str, ...], ...], ...]
+
+
+def layout_of(text: str) -> Layout:
+    """The sentences of `text` per run per paragraph."""
+    return tuple(
+        tuple(tuple(sentences_of(run)) for run in lines_of(paragraph)) for paragraph in paragraphs_of(text)
+    )
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of `text`, paragraph by paragraph, whitespace normalised."""
-    sentences: list[str] = []
-    for paragraph in paragraphs_of(text):
-        for run in lines_of(paragraph):
-            sentences.extend(sentences_of(run))
-    return sentences
+    return [sentence for paragraph in layout_of(text) for run in paragraph for sentence in run]

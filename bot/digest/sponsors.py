@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.digest.sentences import lines_of, paragraphs_of, sentences_of
+from bot.digest.sentences import layout_of
 
 _SELF = (
     r"(?:this|today's|todays|tonight's|this week's|the|our) (?:episode|show|podcast|program|newsletter|issue)"
@@ -77,16 +77,20 @@ CLOSER_WORDS = 14  # a return ("now back to the show") longer than this carries 
 
 @dataclass(frozen=True, slots=True)
 class Stripped:
-    """The source without its sponsor reads, and the sentences that were removed (in order)."""
+    """The source without its sponsor reads, the sentences that were removed, and those kept (in order)."""
 
     text: str
     removed: tuple[str, ...]
+    kept: tuple[str, ...] = ()
 
 
 def is_call_to_action(sentence: str) -> bool:
     """A web address with an imperative, or a promo code/offer: the end of nearly every ad read."""
     if _OFFER.search(sentence):
         return True
+    body = sentence.rstrip(".!?\"”') ")
+    if "." not in body and " dot " not in body.lower():
+        return False  # no web address: the common case, without the address pattern
     has_domain = bool(_DOMAIN.search(sentence))
     return has_domain and (bool(_CALL.search(sentence)) or bool(_IMPERATIVE.search(sentence)))
 
@@ -190,22 +194,21 @@ def find_reads(sentences: list[str]) -> set[int]:
 
 def strip_sponsor_reads(text: str) -> Stripped:
     """`text` without its sponsor reads; paragraphs and link-list lines are kept where nothing was cut."""
-    layout: list[list[list[str]]] = [
-        [sentences_of(run) for run in lines_of(paragraph)] for paragraph in paragraphs_of(text)
-    ]
+    layout = layout_of(text)
     flat = [sentence for paragraph in layout for run in paragraph for sentence in run]
     removed = find_reads(flat)
     if not removed:
-        return Stripped(text, ())
+        return Stripped(text, (), tuple(flat))
     position = 0
     paragraphs: list[str] = []
     for paragraph in layout:
         runs: list[str] = []
         for run in paragraph:
-            kept = [s for offset, s in enumerate(run, start=position) if offset not in removed]
+            left = [s for offset, s in enumerate(run, start=position) if offset not in removed]
             position += len(run)
-            if kept:
-                runs.append(" ".join(kept))
+            if left:
+                runs.append(" ".join(left))
         if runs:
             paragraphs.append("\n".join(runs))
-    return Stripped("\n\n".join(paragraphs), tuple(flat[i] for i in sorted(removed)))
+    kept = tuple(s for i, s in enumerate(flat) if i not in removed)
+    return Stripped("\n\n".join(paragraphs), tuple(flat[i] for i in sorted(removed)), kept)
