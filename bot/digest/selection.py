@@ -55,6 +55,12 @@ _POSITION = re.compile(
     re.I,
 )
 
+_STANCE = re.compile(
+    r"\b(?:my (?:own )?(?:view|take|position|guess|bet)|"
+    r"I (?:part ways|disagree|end up|would argue|come down)|where I (?:agree|disagree|part ways|come down))\b"
+)
+HOST = frozenset({"the host"})
+
 LAMBDA = 0.7  # relevance against novelty
 SEGMENT_BONUS = 0.15  # a point from a stretch of the episode not yet covered
 GUIDE_WEIGHT = 0.5  # closeness to the publisher's description
@@ -130,11 +136,13 @@ def _dot(a: Vector, b: Vector) -> float:
 
 
 _GRAM_WORDS = re.compile(r"[a-z0-9]+")
+ECHO_WORDS = 5  # a repeated phrase: this many words in a row, with ECHO_WEIGHTED of them content words
+ECHO_WEIGHTED = 3
 ECHO_GAP = 5  # sentences apart for a repeated phrase to count as coming back to a point
 
 
 def echoes(sentences: list[str], vectors: list[Vector]) -> set[int]:
-    """Sentences whose phrase (a word 4-gram with two weighted terms) recurs at least `ECHO_GAP`
+    """Sentences whose phrase (five words in a row, three of them content words) recurs at least `ECHO_GAP`
     sentences away: the host came back to that point. Linear: one pass over the 4-grams."""
     seen: dict[tuple[str, ...], int] = {}
     found: set[int] = set()
@@ -142,10 +150,10 @@ def echoes(sentences: list[str], vectors: list[Vector]) -> set[int]:
         words = _GRAM_WORDS.findall(sentence.casefold())
         vector = vectors[index]
         weighted = [word in vector for word in words]
-        for start in range(len(words) - 3):
-            if sum(weighted[start : start + 4]) < 2:
+        for start in range(len(words) - ECHO_WORDS + 1):
+            if sum(weighted[start : start + ECHO_WORDS]) < ECHO_WEIGHTED:
                 continue
-            gram = tuple(words[start : start + 4])
+            gram = tuple(words[start : start + ECHO_WORDS])
             first = seen.setdefault(gram, index)
             if index - first >= ECHO_GAP:
                 found.update((first, index))
@@ -190,6 +198,9 @@ def score_sentences(
     anaphors = {i for i, s in enumerate(sentences) if is_anaphoric(s)}
     mentions = {i: v for i, s in enumerate(sentences) if people and (v := _voices(s, people))}
     positions = {i: mentions[i] for i in order if i in mentions and _POSITION.search(sentences[i])}
+    for index in order:  # the host's own stance ("my own view is", "I part ways") is a position too
+        if index not in positions and _STANCE.search(sentences[index]):
+            positions[index] = HOST
     return Scored(relevance, order, excluded, anaphors, positions, mentions)
 
 
