@@ -61,7 +61,8 @@ _PHRASES = {
 _AI_WORDS = re.compile(
     r"(?<![\w-])(?:AI|A\.I\.|AGI|LLMs?|GPUs?)(?![\w-])|\b(?:artificial intelligence|machine learning|"
     r"language models?|chatbots?|neural networks?|deep learning|generative|foundation models?|"
-    r"reasoning models?|open-weights?|training runs?|inference)\b",
+    r"reasoning models?|open[- ]weights?|closed (?:frontier|labs?|models?|weights)|"
+    r"frontier (?:labs?|models?)|model weights|training runs?|inference)\b",
     re.I,
 )
 #: Companies whose name alone says the text is about AI (unlike Apple, Amazon or Tesla).
