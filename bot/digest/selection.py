@@ -1,10 +1,12 @@
 """Which sentences of a source may be shown, how relevant each is, and the key points chosen from them.
 
 Relevance is TF-IDF centrality (cosine to the document's centroid), plus closeness to the publisher's
-description when there is one, plus a bonus for a named person's position ("Amodei argues …"). Key
-points are then chosen by maximal marginal relevance: relevance traded against similarity to what is
-already shown, with a bonus for each stretch of the episode (one per wanted point) not yet covered, so
-the points cover the episode's distinct beats instead of repeating its most common vocabulary.
+description (or the title), a bonus for a point the source comes back to, and a small one per company or
+model named. Key points are then chosen by maximal marginal relevance: relevance traded against
+similarity to what is already shown, with a bonus for each stretch of the episode (one per wanted point)
+not yet covered and for a position not yet shown (a named person's, "Amodei argues …", or the host's own,
+"my own view is …"), so the points cover the episode's distinct beats and who said what instead of
+repeating its most common vocabulary. Which sentences may be shown at all is `bot.digest.screening`.
 """
 
 from __future__ import annotations
@@ -15,40 +17,22 @@ from dataclasses import dataclass, field
 
 from bot.digest.entities import sounds_like
 from bot.digest.models import KEY_POINT_LIMIT, KEY_POINTS_MAX, KEY_POINTS_MIN
+from bot.digest.screening import BOILERPLATE, GREETING, is_anaphoric, is_candidate, is_header, lead_sentence
 from bot.digest.sponsors import is_call_to_action
+
+__all__ = [
+    "Scored",
+    "is_anaphoric",
+    "is_candidate",
+    "is_header",
+    "lead_sentence",
+    "pick_key_points",
+    "resolve_pronoun",
+    "score_sentences",
+]
 
 Vector = dict[str, float]
 
-_BOILERPLATE = re.compile(
-    r"\b(subscribe|sponsor|sponsored|brought to you by|promo code|rate (us|the show)|patreon|"
-    r"like and share|newsletter sign ?up|unsubscribe|view in browser|https?://)\b",
-    re.I,
-)
-_GREETING = re.compile(
-    r"^(?:welcome|hello|hi|hey|good (?:morning|evening|afternoon)|what's up|thanks for (?:listening|"
-    r"tuning)|that's (?:it|all) for|see you|until next time|peace\b)",
-    re.I,
-)
-_LABEL = re.compile(
-    r"\b(?:Episode Date|Air Date|Release Date|Published|Episode|Podcast|Season|Transcript|Duration|Guests?|"
-    r"Hosts?|Show Notes)\s*:"
-)
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_DATE_ONLY = re.compile(
-    rf"^\W*(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,? )?(?:{_MONTH} \d{{1,2}},? \d{{4}}|"
-    r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})\W*$"
-)
-_ANAPHOR = re.compile(
-    r"^(?:(?:and|but|so|yet|or|now|still|because),? )?(?:that|this|these|those|it|its|it's|they|their|"
-    r"them|he|she|his|her|which|such|both|neither|another|the latter|the former|the company|the firm|"
-    r"the lab|the model|the move|the piece|the report|the deal)\b",
-    re.I,
-)
-_NOT_ANAPHOR = re.compile(
-    r"^(?:this|that|these|those) (?:week|weekend|year|month|morning|afternoon|evening|quarter|season|"
-    r"episode|show|podcast|newsletter|issue|time)\b",
-    re.I,
-)
 _POSITION = re.compile(
     r"\b(?:said|says|argues|argued|wrote|writes|thinks|believes|warned|warns|claims|claimed|wants|"
     r"predicts|insists|agrees|disagrees|calls|called|points out|told|counters|responds|replied)\b",
@@ -72,45 +56,6 @@ NAMES_COUNTED = 3
 POOL_PER_SEGMENT = 25  # candidates per stretch of the source that selection considers
 DUPLICATE_COSINE = 0.7
 DUPLICATE_JACCARD = 0.5
-
-
-def _normalised(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.casefold()))
-
-
-def is_header(sentence: str, title: str = "") -> bool:
-    """A show-notes header or metadata line, a bare date, or the episode's title repeated."""
-    if _LABEL.search(sentence) or _DATE_ONLY.match(sentence):
-        return True
-    said, named = _normalised(sentence), _normalised(title)
-    return bool(named) and len(named.split()) >= 2 and said.startswith(named) and len(said) <= len(named) + 40
-
-
-def is_anaphoric(sentence: str) -> bool:
-    """Opens on a word that points back ("That line is …", "It failed", "This is why …")."""
-    return bool(_ANAPHOR.match(sentence)) and not _NOT_ANAPHOR.match(sentence)
-
-
-def is_candidate(sentence: str, title: str = "") -> bool:
-    """A sentence that may be shown as a key point or TL;DR on its own merits."""
-    words = sentence.split()
-    return (
-        8 <= len(words) <= 70
-        and 30 <= len(sentence) <= KEY_POINT_LIMIT
-        and not sentence.endswith(("?", ":"))
-        and not _BOILERPLATE.search(sentence)
-        and not _GREETING.match(sentence)
-        and not is_call_to_action(sentence)
-        and not is_header(sentence, title)
-    )
-
-
-def lead_sentence(sentences: Sequence[str], title: str = "") -> str | None:
-    """The first sentence of a description that says something (no header, greeting, link or question)."""
-    for sentence in sentences:
-        if is_candidate(sentence, title) and not is_anaphoric(sentence):
-            return sentence
-    return None
 
 
 @dataclass(slots=True)
@@ -249,9 +194,9 @@ def _with_antecedent(sentences: list[str], index: int, title: str, used: set[int
         return None
     prior = sentences[before]
     fits = len(prior) + 1 + len(sentences[index]) <= KEY_POINT_LIMIT
-    if not fits or is_anaphoric(prior) or is_header(prior, title) or _BOILERPLATE.search(prior):
+    if not fits or is_anaphoric(prior) or is_header(prior, title) or BOILERPLATE.search(prior):
         return None
-    if _GREETING.match(prior) or is_call_to_action(prior):
+    if GREETING.match(prior) or is_call_to_action(prior):
         return None
     return (before, index)
 
