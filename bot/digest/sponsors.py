@@ -33,7 +33,8 @@ _OPENER = re.compile(
     r"|(?:let's|we'll|we will) take a (?:quick |short )?(?:break|moment)(?: to thank| to hear| for)?)",
     re.I,
 )
-_EXPLICIT = re.compile(rf"\b(?:{_SELF}|brought to you by|sponsors?\b)", re.I)
+#: An opener that names itself an ad (a bare "brought to you by" in the news needs a call to action too).
+_EXPLICIT = re.compile(rf"\b(?:{_SELF}|(?:our|today's|this week's) sponsors?\b|word from)", re.I)
 _CLOSER = re.compile(
     r"\b(?:back to (?:the |our )?(?:show|episode|story|op-?ed|piece|essay|interview|conversation|"
     r"news|program|headlines)|on with the show|"
@@ -119,7 +120,12 @@ def _is_closer(sentence: str) -> bool:
 
 
 def _read_end(sentences: list[str], start: int, brands: list[str], explicit: bool) -> int | None:
-    """The index of the last sentence of the read opened at `start`, or None when it is not a read."""
+    """The index of the last sentence of the read opened at `start`, or None when it is not a read.
+
+    Signs of the read are a call to action, a web address or the brand's name. An opener that does not
+    name itself an ad ("let's take a quick break", a bare "brought to you by" in the news) starts a read
+    only once a call to action follows; before that, naming the brand or a web address does not count.
+    """
     last_signal = start if explicit else None
     gap = 0
     for index in range(start + 1, min(len(sentences), start + READ_MAX)):
@@ -129,7 +135,9 @@ def _read_end(sentences: list[str], start: int, brands: list[str], explicit: boo
             return index
         if _OPENER.search(sentence) and _EXPLICIT.search(sentence):
             break  # the next read starts here
-        if is_call_to_action(sentence) or any(brand in lowered for brand in brands):
+        opened = last_signal is not None
+        named = any(brand in lowered for brand in brands) or bool(_DOMAIN.search(sentence))
+        if is_call_to_action(sentence) or (opened and named):
             last_signal, gap = index, 0
         elif is_promotional(sentence) or _LISTENER.search(sentence):
             gap += 1 if last_signal is not None else 0

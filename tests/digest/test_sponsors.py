@@ -50,7 +50,9 @@ def test_news_that_mentions_sponsorship_or_links_is_not_an_ad() -> None:
     text = (
         "A bill sponsored by Senator Maria Lopez would require labs to report their largest training runs. "
         "The paper describing the model is available at arxiv.org for anyone who wants the details. "
-        "OpenAI said on openai.com that the new model would reach free users next week."
+        "OpenAI said on openai.com that the new model would reach free users next week. "
+        "Critics say the lab is brought to you by Microsoft money, and Microsoft denies it. "
+        "Microsoft says the partnership is at arm's length. Regulators are looking at Microsoft too."
     )
     assert strip_sponsor_reads(text).removed == ()
     assert strip_sponsor_reads(text).text == text
@@ -61,6 +63,10 @@ def test_show_notes_sponsor_block_is_cut_and_the_description_kept() -> None:
     assert stripped.text.startswith("With China's DeepSeek R1 showing that open models can keep pace")
     assert not BRANDS.search(stripped.text)
     assert "Brought to you by:" in stripped.removed
+    block = "Brought to you by:\nKPMG - Go to https://kpmg.example/ai\nVanta - Simpler audits at https://vanta.example\n"
+    assert strip_sponsor_reads(block + "\nThe AI Daily Brief covers the news.").text == (
+        "The AI Daily Brief covers the news."
+    )  # a sponsor line without an imperative is still part of the block
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: s.name)
