@@ -27,12 +27,13 @@ from bot.digest.analysis import (
     suggest_poll,
 )
 from bot.digest.models import KEY_POINT_LIMIT, KEY_POINTS_MIN, QUOTE_LIMIT, TLDR_LIMIT, Digest, SourceKind
-from bot.digest.selection import Scored, is_header, lead_sentence, pick_key_points, score_sentences
+from bot.digest.screening import is_header, lead_sentence, strip_header
+from bot.digest.selection import Scored, pick_key_points, score_sentences
 from bot.digest.sentences import split_sentences
 from bot.digest.sponsors import strip_sponsor_reads
 from bot.render.text import truncate
 
-__all__ = ["OFFLINE_MODEL", "STOPWORDS", "split_sentences", "summarize_offline", "unglue_header"]
+__all__ = ["OFFLINE_MODEL", "STOPWORDS", "split_sentences", "summarize_offline"]
 
 OFFLINE_MODEL = "extractive-tfidf-2"
 
@@ -52,13 +53,6 @@ basically well okay ok today episode show week year years new make makes made ev
 last many may might must need every around going big
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_GLUED_DATE = re.compile(rf"(\b{_MONTH} \d{{1,2}}, \d{{4}})(?=[A-Z][a-z])")
-
-
-def unglue_header(text: str) -> str:
-    """Split a date glued to the next sentence ("February 17, 2025With China's") into its own paragraph."""
-    return _GLUED_DATE.sub(r"\1\n\n", text)
 
 
 def _terms(sentence: str) -> Counter[str]:
@@ -127,7 +121,7 @@ def summarize_offline(
     notes themselves their opening is that summary.
     """
     stripped = strip_sponsor_reads(text)
-    text = unglue_header(stripped.text)
+    text = strip_header(stripped.text)
     sentences = list(stripped.kept) if text == stripped.text else split_sentences(text)
     description = strip_sponsor_reads(description).text if description.strip() else ""
     lead = description or (text if source == "show_notes" else "")

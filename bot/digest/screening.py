@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from bot.digest.models import KEY_POINT_LIMIT
+from bot.digest.sentences import paragraphs_of, split_sentences
 from bot.digest.sponsors import is_call_to_action
 
 BOILERPLATE = re.compile(
@@ -28,6 +29,8 @@ _LABEL = re.compile(
     r"Hosts?|Show Notes)\s*:"
 )
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_GLUED_DATE = re.compile(rf"(\b{_MONTH} \d{{1,2}}, \d{{4}})(?=[A-Z][a-z])")
+HEADER_WORDS = 60  # a metadata block at the top is short
 _DATE_ONLY = re.compile(
     rf"^\W*(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,? )?(?:{_MONTH} \d{{1,2}},? \d{{4}}|"
     r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})\W*$"
@@ -82,3 +85,21 @@ def lead_sentence(sentences: Sequence[str], title: str = "") -> str | None:
         if is_candidate(sentence, title) and not is_anaphoric(sentence):
             return sentence
     return None
+
+
+def unglue_header(text: str) -> str:
+    """Split a date glued to the next sentence ("February 17, 2025With China's") into its own paragraph."""
+    return _GLUED_DATE.sub(r"\1\n\n", text)
+
+
+def strip_header(text: str) -> str:
+    """`text` without the metadata block it may open with ("… Episode: … Episode Date: February 17,
+    2025"); a summary glued to the date is split off first and kept. Unchanged text is returned as is."""
+    unglued = unglue_header(text)
+    paragraphs = paragraphs_of(unglued)
+    if not paragraphs or len(paragraphs[0].split()) > HEADER_WORDS:
+        return text
+    first = paragraphs[0]
+    if not any(is_header(sentence) for sentence in split_sentences(first)):
+        return text
+    return unglued[unglued.index(first) + len(first) :].lstrip()

@@ -22,7 +22,7 @@ from bot.digest.analysis import withhold_poll_without_ai
 from bot.digest.llm import PROMPT_VERSION, LLMFailure, LLMSummarizer, ProgressCallback
 from bot.digest.models import Digest, EpisodeInput, digest_key
 from bot.digest.offline import OFFLINE_MODEL, summarize_offline
-from bot.digest.source import SourceText, TranscriptFetcher, choose_source, without_sponsors
+from bot.digest.source import SourceText, TranscriptFetcher, choose_source, clean_source
 from bot.store.digests import CacheKey, DigestRow, TokenUsage
 from bot.timeutil import utcnow
 
@@ -174,7 +174,7 @@ class DigestService:
         """The digest of `source` stored under episode `key` (see the module docstring for the rules)."""
         if backend == "llm" and self.summarizer is None:
             raise DigestError("no LLM is configured (set OPENAI_BASE_URL and/or OPENAI_API_KEY)")
-        source = without_sponsors(source)  # neither backend ever sees an ad
+        source = clean_source(source)  # neither backend ever sees an ad or a header
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             digest_hash = source_hash(source.text)

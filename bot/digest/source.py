@@ -16,6 +16,7 @@ from typing import Protocol
 from bs4 import BeautifulSoup
 
 from bot.digest.models import EpisodeInput, SourceKind, TranscriptRef
+from bot.digest.screening import strip_header
 from bot.digest.sponsors import strip_sponsor_reads
 
 log = logging.getLogger(__name__)
@@ -62,13 +63,14 @@ class SourceText:
     description: str = ""
 
 
-def without_sponsors(source: SourceText) -> SourceText:
-    """`source` with its spoken sponsor reads and show-notes sponsor blocks cut (text and description).
+def clean_source(source: SourceText) -> SourceText:
+    """`source` with its spoken sponsor reads, show-notes sponsor blocks and opening metadata block
+    ("Episode: … Episode Date: …") cut, from the text and the description.
 
-    Both digest backends see a source only through this, so an ad never reaches a digest.
+    Both digest backends see a source only through this, so an ad or a header never reaches a digest.
     """
-    text = strip_sponsor_reads(source.text).text
-    description = strip_sponsor_reads(source.description).text if source.description else ""
+    text = strip_header(strip_sponsor_reads(source.text).text)
+    description = strip_header(strip_sponsor_reads(source.description).text) if source.description else ""
     if text == source.text and description == source.description:
         return source
     return SourceText(text, source.kind, source.url, description)
@@ -231,12 +233,12 @@ async def choose_source(episode: EpisodeInput, fetcher: TranscriptFetcher | None
                 continue
             if len(text) >= MIN_TRANSCRIPT_CHARS:
                 notes = _notes_text(episode)
-                return without_sponsors(SourceText(text, "transcript", ref.url, notes))
+                return clean_source(SourceText(text, "transcript", ref.url, notes))
             log.info("transcript %s of %s too short (%d chars); skipped", ref.url, episode.key, len(text))
     notes = _notes_text(episode)
     if notes:
         kind: SourceKind = "newsletter" if episode.kind == "newsletter" else "show_notes"
-        return without_sponsors(SourceText(notes, kind))
+        return clean_source(SourceText(notes, kind))
     return SourceText(episode.title.strip(), "title")
 
 

@@ -1,4 +1,4 @@
-"""Sponsor reads are cut from the source before either backend or the search index sees it."""
+"""Sponsor reads (and a metadata header) are cut before either backend or the search index sees the source."""
 
 from __future__ import annotations
 
@@ -92,6 +92,9 @@ async def test_the_llm_request_carries_no_sponsor_text(
     sent = _sent(double)
     assert "Whitfield writes" in sent  # the episode went out
     assert not BRANDS.search(sent), BRANDS.findall(sent)
+    # The transcript's metadata header is gone too; the summary glued to its date is kept.
+    assert "Episode Date" not in sent and "February 17, 2025" not in sent
+    assert "With China's DeepSeek R1 showing that open models can keep pace" in sent
 
 
 async def test_show_notes_reach_the_llm_without_their_reads(
