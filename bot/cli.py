@@ -65,14 +65,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     preview = sub.add_parser(
         "preview",
-        help="print what the bot would announce for feeds",
-        description="Fetch and parse feeds and print what the bot would announce, without Discord.",
+        help="print what the bot would do with each item of feeds, and why",
+        description=(
+            "Fetch and parse feeds and print, per item, what the bot would do (announce, first run, too "
+            "old, daily cap, duplicate) and why, without Discord."
+        ),
     )
     preview.add_argument(
         "sources", nargs="*", metavar="SOURCE", help="feed URL or local file (default: configured feeds)"
     )
     preview.add_argument("--json", action="store_true", help="one JSON object per item")
     preview.add_argument("--limit", type=int, default=5, metavar="N", help="items per feed (default 5)")
+    poll = preview.add_mutually_exclusive_group()
+    poll.add_argument(
+        "--newest", type=int, default=0, metavar="N", help="first read announcing the newest N (as feed add)"
+    )
+    poll.add_argument(
+        "--followed", action="store_true", help="decide as a later poll of a followed feed, not a first read"
+    )
 
     copy_db = sub.add_parser(
         "copy-db",
@@ -146,9 +156,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             print(f"synced {count} commands to {where}")
             return EXIT_OK
         if args.command == "preview":
-            from bot.preview import preview_command
+            from bot.preview import PreviewMode, preview_command
 
-            return await preview_command(settings, args.sources, as_json=args.json, limit=args.limit)
+            mode = PreviewMode(followed=args.followed, newest=args.newest)
+            return await preview_command(
+                settings, args.sources, as_json=args.json, limit=args.limit, mode=mode
+            )
         if args.command == "digest":
             from bot.digest.cli import digest_command
 

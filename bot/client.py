@@ -16,7 +16,9 @@ from discord.ext import commands
 
 import cogs
 from bot import __version__
-from bot.errors import BotTree
+from bot.errors import BotTree, root_name
+from bot.metrics import METRICS
+from bot.ops.server import OpsServer
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -74,6 +76,7 @@ class CommunityBot(commands.Bot):
         http_session: aiohttp.ClientSession,
         llm: AsyncOpenAI | None = None,
         sync_commands: bool = True,
+        serve_http: bool = True,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -91,11 +94,15 @@ class CommunityBot(commands.Bot):
         self.started_at: datetime = utcnow()
         self.version = __version__
         self._sync_commands = sync_commands
+        self.ops = OpsServer(self)  # the operators' HTTP surface; listens only when HTTP_PORT is set
+        self._serve_http = serve_http
 
     async def setup_hook(self) -> None:
         for name in extension_names():
             await self.load_extension(name)
         log.info("loaded %d extensions", len(self.extensions))
+        if self._serve_http:
+            await self.ops.start()
         if self._sync_commands:
             await self.sync_commands_if_changed()
 
@@ -126,7 +133,13 @@ class CommunityBot(commands.Bot):
         ready_task: asyncio.Task[None] | None = getattr(self._connection, "_ready_task", None)
         if ready_task is not None and not ready_task.done():
             ready_task.cancel()
+        await self.ops.stop()
         await super().close()
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: discord.app_commands.Command[Any, ..., Any]
+    ) -> None:
+        METRICS.commands.labels(command=root_name(command) or "other", outcome="ok").inc()
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))

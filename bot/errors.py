@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.logs import redact
+from bot.metrics import METRICS
 
 if TYPE_CHECKING:
     pass
@@ -118,6 +119,8 @@ class BotTree(app_commands.CommandTree["CommunityBot"]):  # type: ignore[name-de
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         message = describe(error)
         command = interaction.command.qualified_name if interaction.command else "?"
+        outcome = "error" if message is None else "refused"
+        METRICS.commands.labels(command=root_name(interaction.command) or "other", outcome=outcome).inc()
         if message is not None:
             self.client.dispatch("app_command_failed", interaction, error)
             log.info("/%s refused for user %s: %s", command, interaction.user.id, message)

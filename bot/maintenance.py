@@ -8,8 +8,11 @@ The policy (constructor parameters, defaults below) keeps what the bot needs and
 - items that left their feed more than `item_retention` ago go (an item still in its feed is never
   pruned: its id is what stops a repost), with their deliveries, and then their digests and transcripts
   (older than `item_retention` and without an item);
-- audit-log entries older than `audit_retention`, LLM spend counters older than `usage_retention`.
-Thread-activity buckets are pruned by the thread-tracking capability itself.
+- audit-log entries and delivered or failed moderator alerts older than `audit_retention`, LLM spend
+  counters older than `usage_retention`.
+Thread-activity buckets are pruned by the thread-tracking capability itself. Items stored before the
+cleaned text existed get it (`bot.feeds.boilerplate`), `SHOWN_TEXT_BATCH` per run, so the search index
+stops matching publisher footers in them.
 
 Each run is recorded in `meta` under `MAINTENANCE_KEY` as JSON, which `/admin status`-style commands and
 the reliability tests read.
@@ -26,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.feeds.boilerplate import clean_notes
 from bot.store.maintenance import Checkpoint, FileStats, MaintenanceRepo
 from bot.timeutil import to_db, utcnow
 
@@ -39,6 +43,7 @@ ITEM_RETENTION = timedelta(days=365)
 AUDIT_RETENTION = timedelta(days=365)
 USAGE_RETENTION = timedelta(days=400)
 CHECKPOINT_ATTEMPTS = 5
+SHOWN_TEXT_BATCH = 500
 
 
 @dataclass(slots=True)
@@ -92,6 +97,7 @@ class Maintenance:
             "items": lambda: self.repo.prune_items_gone_from_feed(now - self.item_retention),
             "digests": lambda: self.repo.prune_orphan_digests(now - self.item_retention),
             "audit_log": lambda: self.store.audit.prune(now - self.audit_retention),
+            "alerts": lambda: self.store.alerts.prune(now - self.audit_retention),
             "llm_usage_daily": lambda: self.repo.prune_llm_usage(now - self.usage_retention),
         }
         for name, step in steps.items():
@@ -100,6 +106,12 @@ class Maintenance:
             except Exception as exc:
                 log.exception("maintenance: pruning %s failed", name)
                 report.errors.append(f"prune {name}: {type(exc).__name__}")
+        try:
+            missing = await self.store.feeds.items_without_shown_text(SHOWN_TEXT_BATCH)
+            await self.store.feeds.set_shown_text([(i, clean_notes(text)) for i, text in missing])
+        except Exception as exc:
+            log.exception("maintenance: cleaning the text of older items failed")
+            report.errors.append(f"shown text: {type(exc).__name__}")
         try:
             await self.store.search.compact()
         except Exception as exc:

@@ -12,6 +12,7 @@ import discord
 from bot.client import COMMAND_HASH_KEY, CommunityBot, apply_discord_endpoints
 from bot.http import create_http_session
 from bot.llm import create_llm_client
+from bot.ops.server import HTTPServerError
 from bot.scaling import TopologyError, check_topology, single_process
 from bot.settings import Settings
 from bot.store import Store
@@ -77,6 +78,8 @@ async def _run_until_signalled(bot: CommunityBot, token: str) -> None:
             raise RunError("Discord rejected DISCORD_TOKEN (login failed); check the token") from exc
         except discord.PrivilegedIntentsRequired as exc:
             raise RunError("Discord refused a privileged intent; this bot needs none by default") from exc
+        except HTTPServerError as exc:
+            raise RunError(str(exc)) from exc
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.remove_signal_handler(sig)
@@ -90,7 +93,9 @@ async def sync_commands(settings: Settings, guild_id: int | None) -> int:
     store = await Store.open(settings.database, pool_size=settings.database_pool_size)
     try:
         async with create_http_session(settings) as session:
-            bot = CommunityBot(settings=settings, store=store, http_session=session, sync_commands=False)
+            bot = CommunityBot(
+                settings=settings, store=store, http_session=session, sync_commands=False, serve_http=False
+            )
             async with bot:
                 try:
                     await bot.login(settings.discord_token.get_secret_value())

@@ -79,7 +79,23 @@ class Settings(BaseSettings):
     # Thread tracking
     tracker_flush_interval: float = Field(default=5.0, gt=0, le=600)
 
+    # Freshness: the feed schedule (learned publishing windows) and the announcement fan-out
+    feed_poll_budget: float = Field(default=0.0, ge=0, le=17_280)  # requests/feed/day; 0 = 86400/interval
+    feed_schedule_min_interval: float = Field(default=30.0, ge=5, le=86_400)
+    feed_schedule_max_interval: float = Field(default=3600.0, ge=60, le=86_400)
+    feed_schedule_learn: bool = True
+    feed_push_poll_interval: float = Field(default=3600.0, ge=60, le=86_400)
+    announce_concurrency: int = Field(default=8, ge=1, le=50)
+    announce_retry_base: float = Field(default=2.0, gt=0, le=3600)
+    announce_retry_max: float = Field(default=900.0, gt=0, le=86_400)
+
     log_level: LogLevel = "INFO"
+
+    # Operators' HTTP surface (/healthz, /readyz, /metrics) and WebSub push
+    http_port: int | None = Field(default=None, ge=0, le=65535)
+    http_host: str = "127.0.0.1"
+    public_url: str | None = None
+    websub_lease_seconds: int = Field(default=7 * 86_400, ge=300, le=365 * 86_400)
 
     # Scaling: the store's engine, and which gateway shards this process runs (docs/scaling.md)
     database_url: str | None = None
@@ -150,7 +166,9 @@ class Settings(BaseSettings):
     def database_is_postgresql(self) -> bool:
         return self.database_url is not None and not self.database_url.startswith("sqlite")
 
-    @field_validator("discord_api_base", "openai_base_url", "podcast_feed_url", "newsletter_feed_url")
+    @field_validator(
+        "discord_api_base", "openai_base_url", "podcast_feed_url", "newsletter_feed_url", "public_url"
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         return _check_url(value, ("http", "https"))
@@ -165,7 +183,7 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("discord_token", "openai_api_key", "poll_secret", mode="before")
+    @field_validator("discord_token", "openai_api_key", "poll_secret", "http_port", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -183,9 +201,19 @@ class Settings(BaseSettings):
         return self.openai_api_key is not None or self.openai_base_url is not None
 
     @property
+    def websub_enabled(self) -> bool:
+        """WebSub push needs both the HTTP server (its callback) and the public URL hubs reach it at."""
+        return self.http_port is not None and self.public_url is not None
+
+    @property
     def feed_urls(self) -> dict[str, str]:
         """The built-in feeds by their short name."""
         return {"podcast": self.podcast_feed_url, "newsletter": self.newsletter_feed_url}
+
+    @property
+    def feed_budget(self) -> float:
+        """Requests per feed per day the schedule may spend: `FEED_POLL_BUDGET`, else fixed polling's."""
+        return self.feed_poll_budget or 86_400 / self.feed_poll_interval
 
     def endpoint_is_local(self) -> bool:
         """Whether the Discord endpoints point at a loopback host (a protocol double)."""

@@ -1,7 +1,8 @@
 """The feed poller's Discord side: a `tasks.loop` that runs `FeedWorker.poll_due()` on a short tick.
 
-Each feed keeps its own schedule (`next_poll_at`: the interval with jitter, or a backoff), so the tick
-only decides how soon a due feed is noticed. Events go to the bot's `FeedEventHub` (`hub_for(bot)`): the
+Each feed keeps its own schedule (`next_poll_at`: learned from when it publishes, see
+`bot.feeds.schedule`, or a backoff), so the tick only decides how soon a due feed is noticed: a sixth of
+the shortest interval, at least every 5 s. Events go to the bot's `FeedEventHub` (`hub_for(bot)`): the
 announcer subscribes to it for new and edited items, and posts the feed-health events (failing,
 recovered, moved) to the mod-log channel of every guild following the feed. Other cogs reach the worker
 as `bot.get_cog("FeedWorker").worker` (for "check now" and the add-feed preview).
@@ -16,11 +17,13 @@ from typing import TYPE_CHECKING
 from discord.ext import commands, tasks
 
 from bot.feeds.events import hub_for
+from bot.feeds.schedule import ScheduleConfig
 from bot.feeds.worker import FeedWorker
 from bot.http import create_fetcher
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,18 @@ MAX_TICK = 60.0
 def tick_seconds(interval: float) -> float:
     """How often due feeds are looked for: at most a minute, never more often than every 5 s."""
     return max(5.0, min(MAX_TICK, interval))
+
+
+def schedule_config(settings: Settings) -> ScheduleConfig:
+    """The schedule's knobs from the settings (`FEED_POLL_*`, `FEED_SCHEDULE_*`, `FEED_PUSH_*`)."""
+    return ScheduleConfig(
+        interval=settings.feed_poll_interval,
+        budget=settings.feed_budget,
+        min_interval=min(settings.feed_schedule_min_interval, settings.feed_poll_interval),
+        max_interval=max(settings.feed_schedule_max_interval, settings.feed_poll_interval),
+        push_interval=settings.feed_push_poll_interval,
+        learn=settings.feed_schedule_learn,
+    )
 
 
 class FeedWorkerCog(commands.Cog, name="FeedWorker"):
@@ -48,8 +63,10 @@ class FeedWorkerCog(commands.Cog, name="FeedWorker"):
             failing_after=settings.feed_failing_after,
             allow_private=settings.feed_allow_private_hosts,
             listener=hub_for(bot),
+            schedule=schedule_config(settings),
         )
-        self.poll_loop.change_interval(seconds=tick_seconds(settings.feed_poll_interval))
+        shortest = min(settings.feed_poll_interval, settings.feed_schedule_min_interval)
+        self.poll_loop.change_interval(seconds=tick_seconds(shortest / 6))
 
     async def cog_load(self) -> None:
         for name, url in self.bot.settings.feed_urls.items():

@@ -7,8 +7,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-#: Announcements per guild and feed per UTC day when a moderator has not set a cap.
-DEFAULT_DAILY_CAP = 10
+#: Announcements per guild and feed per UTC day when a moderator has not set a cap: the same number as
+#: the feed-wide guard `Settings.feed_daily_cap` (FEED_DAILY_CAP) defaults to, so the docs can name one.
+DEFAULT_DAILY_CAP = 20
 #: Discord's thread auto-archive choices, in minutes.
 AUTO_ARCHIVE_CHOICES = (60, 1440, 4320, 10080)
 DEFAULT_AUTO_ARCHIVE = 1440

@@ -1,7 +1,9 @@
 """The announcement as Discord will show it: embed, link buttons, the opt-in button, and who may be pinged.
 
 Pure functions of the stored item (no I/O): every text from the feed is defanged and cut to Discord's
-limits on a word with "…", so a hostile or long feed can neither ping anyone nor make a send fail.
+limits on a word with "…", so a hostile or long feed can neither ping anyone nor make a send fail. Show
+notes and page links are shown as `bot.feeds.boilerplate` cleans them (no publisher footers, sponsor
+lists or tracking parameters); the audio URL is used exactly as published.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from urllib.parse import urlsplit
 
 import discord
 
+from bot.feeds.boilerplate import clean_link, clean_notes
+from bot.feeds.models import episode_label as _episode_label
 from bot.render.text import defang_mentions, truncate
 from bot.timeutil import discord_timestamp
 
@@ -111,13 +115,13 @@ def thread_name(item: StoredItem) -> str:
 
 
 def episode_label(item: StoredItem) -> str | None:
-    if item.episode_number is not None and item.season is not None:
-        return f"Season {item.season} · Episode {item.episode_number}"
-    if item.episode_number is not None:
-        return f"Episode {item.episode_number}"
-    if item.season is not None:
-        return f"Season {item.season}"
-    return None
+    """ "Season 2 · Episode 3", from `podcast:season`/`podcast:episode` (its `display`) or the iTunes tags."""
+    return _episode_label(item.season, item.episode_number, item.episode_display)
+
+
+def shown_link(url: str | None, limit: int = 2000) -> str | None:
+    """A page link as members see it: sponsor redirects unwrapped, tracking parameters dropped."""
+    return safe_url(clean_link(url.strip()) if url else url, limit)
 
 
 def transcript_url(item: StoredItem) -> str | None:
@@ -142,11 +146,11 @@ def build_embed(item: StoredItem, feed: Feed, *, summary_line: str | None = None
     description = (
         truncate(defang_mentions(re.sub(r"\s+", " ", summary_line)), TEASER_LIMIT)
         if summary_line
-        else teaser(item.summary_text)
+        else teaser(clean_notes(item.summary_text))
     )
     embed = discord.Embed(
         title=truncate(defang_mentions(item.title or "Untitled"), TITLE_LIMIT),
-        url=safe_url(item.link),
+        url=shown_link(item.link),
         description=description or None,
         colour=COLOURS[kind],
         timestamp=item.published_at,
@@ -171,15 +175,15 @@ def build_embed(item: StoredItem, feed: Feed, *, summary_line: str | None = None
 def link_buttons(item: StoredItem, feed: Feed, *, newsletter_url: str | None = None) -> list[LinkButton]:
     kind = feed_kind(feed)
     buttons: list[LinkButton] = []
-    primary = safe_url(item.link, BUTTON_URL_LIMIT)
+    primary = shown_link(item.link, BUTTON_URL_LIMIT)
     if kind == "podcast":
-        primary = primary or safe_url(item.audio_url, BUTTON_URL_LIMIT)
+        primary = primary or safe_url(item.audio_url, BUTTON_URL_LIMIT)  # the audio URL exactly as published
         if primary:
             buttons.append(LinkButton("Listen", primary))
         transcript = transcript_url(item)
         if transcript:
             buttons.append(LinkButton("Transcript", transcript))
-        newsletter = safe_url(newsletter_url, BUTTON_URL_LIMIT)
+        newsletter = shown_link(newsletter_url, BUTTON_URL_LIMIT)
         if newsletter:
             buttons.append(LinkButton("Newsletter", newsletter))
     elif primary:

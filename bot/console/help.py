@@ -42,7 +42,7 @@ EXAMPLES: dict[str, str] = {
     "help": "/help command:search",
     "admin setup": "/admin setup podcast_channel:#episodes mod_log:#mod-log",
     "admin status": "/admin status",
-    "admin audit": "/admin audit moderator:@Alex",
+    "admin audit": "/admin audit show:Refusals member:@Alex",
 }
 
 

@@ -20,6 +20,7 @@ from bot.timeutil import discord_timestamp, utcnow
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.store.alerts import Alert
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class FeedHealth:
     next_poll_at: datetime | None
     failures: int
     waiting: int
+    push_until: datetime | None = None  # WebSub push is active for this feed until then
+    poll_reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -64,12 +67,14 @@ class StatusReport:
     tracked_channels: int = 0
     weekly_channel_id: int | None = None
     permissions: PermissionReport = field(default_factory=PermissionReport)
+    undelivered_alerts: list[Alert] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
         return (
             self.permissions.ok
             and not self.failed_deliveries
+            and not self.undelivered_alerts
             and not any(f.failing or f.paused for f in self.feeds)
             and (self.token_budget == 0 or self.tokens_today < self.token_budget)
         )
@@ -101,6 +106,8 @@ async def gather(bot: CommunityBot, guild: discord.Guild) -> StatusReport:
                 next_poll_at=feed.next_poll_at if feed else None,
                 failures=feed.consecutive_failures if feed else 0,
                 waiting=await store.announcements.waiting_count(guild.id, sub.feed_id),
+                push_until=await _push_until(bot, sub.feed_id),
+                poll_reason=feed.poll_reason if feed else None,
             )
         )
     recent = await store.announcements.recent_deliveries(guild.id, RECENT_DELIVERIES)
@@ -133,7 +140,26 @@ async def gather(bot: CommunityBot, guild: discord.Guild) -> StatusReport:
     )
     roles = [s.ping_role_id for s in subscriptions if s.ping_role_id]
     report.permissions = check_guild(guild, uses, roles)
+    report.undelivered_alerts = await store.alerts.undelivered(guild.id)
     return report
+
+
+def _alert_line(alert: Alert) -> str:
+    text = truncate(defang_mentions(" ".join(alert.text.split())), 160)
+    if alert.state == "failed":
+        return f"❗ not delivered ({truncate(alert.last_error or 'refused', 200)}): {text}"
+    retry = f", retried {_when(alert.next_attempt_at)}" if alert.next_attempt_at else ""
+    return f"⏳ waiting ({truncate(alert.last_error or 'not sent yet', 120)}{retry}): {text}"
+
+
+async def _push_until(bot: CommunityBot, feed_id: int) -> datetime | None:
+    """When the feed's WebSub lease runs out, while push is on and verified for it."""
+    if not bot.settings.websub_enabled:
+        return None
+    push = await bot.store.websub.get(feed_id)
+    if push is None or push.state != "active" or push.lease_expires_at is None:
+        return None
+    return push.lease_expires_at if push.lease_expires_at > utcnow() else None
 
 
 def _when(moment: datetime | None, empty: str = "never") -> str:
@@ -144,8 +170,11 @@ def _feed_line(feed: FeedHealth) -> str:
     head = f"**{truncate(defang_mentions(feed.title), 80)}** → <#{feed.channel_id}>"
     parts = [
         f"last success {_when(feed.last_success_at)}",
-        f"next poll {_when(feed.next_poll_at, 'not scheduled')}",
+        f"next poll {_when(feed.next_poll_at, 'not scheduled')}"
+        + (f" ({truncate(feed.poll_reason, 110)})" if feed.poll_reason and feed.next_poll_at else ""),
     ]
+    if feed.push_until:
+        parts.append(f"⚡ push (WebSub) until {_when(feed.push_until)}")
     if feed.failures:
         parts.append(f"{feed.failures} failure{'s' if feed.failures != 1 else ''} in a row")
     if feed.last_error:
@@ -213,6 +242,9 @@ def status_embed(report: StatusReport) -> discord.Embed:
     if report.weekly_channel_id:
         threads += f"; weekly digest in <#{report.weekly_channel_id}>"
     embed.add_field(name="Thread tracking", value=threads, inline=False)
+    if report.undelivered_alerts:
+        lines = [_alert_line(alert) for alert in report.undelivered_alerts]
+        embed.add_field(name="Alerts to moderators", value=_chunks(lines)[0], inline=False)
     perm_lines = report.permissions.lines() or ["No channel configured yet."]
     if report.mod_log_channel_id is None:
         perm_lines.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from bot.digest.schema import (
     parse_output,
     response_format,
 )
+from bot.metrics import METRICS
 
 if TYPE_CHECKING:
     import openai
@@ -248,8 +250,10 @@ class LLMSummarizer:
         import openai
 
         messages: list[Any] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        started, answered = time.perf_counter(), False
         try:
             completion = await self._request(messages)
+            answered = True
         except openai.APITimeoutError:
             raise LLMFailure("the LLM timed out") from None
         except openai.RateLimitError:
@@ -264,11 +268,17 @@ class LLMSummarizer:
             raise LLMFailure("the LLM server could not be reached") from None
         except (openai.OpenAIError, ValueError) as exc:  # undecodable body, unexpected shape
             raise LLMFailure(f"the LLM answer was unreadable ({type(exc).__name__})") from None
+        finally:
+            METRICS.llm_request_seconds.observe(time.perf_counter() - started)
+            if not answered:
+                METRICS.llm_errors.inc()
         usage = completion.usage
         spent_in = usage.prompt_tokens if usage else estimate_tokens(system + user)
         spent_out = usage.completion_tokens if usage else 0
         tokens[0] += spent_in
         tokens[1] += spent_out
+        METRICS.llm_tokens.labels(direction="prompt").inc(spent_in)
+        METRICS.llm_tokens.labels(direction="completion").inc(spent_out)
         if on_usage is not None:
             await on_usage(spent_in, spent_out)
         if not completion.choices:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from bot.feeds.boilerplate import clean_notes
+
 FeedKind = Literal["podcast", "newsletter", "feed"]
 FeedStatus = Literal["ok", "failing"]
 ItemStatus = Literal["new", "skipped"]
@@ -50,11 +52,17 @@ class ParsedItem:
     chapters_url: str | None = None
     transcripts: list[Transcript] = field(default_factory=list)
     text: str = ""
+    shown_text: str | None = None  # `text` as members read it (computed from `text` when not given)
+    episode_display: str | None = None  # `<podcast:episode display="…">`, shown instead of the number
     content_hash: str = ""
     raw_hash: str | None = None
     norm_link: str | None = None
     norm_title: str | None = None
     position: int = 0  # index in the document, 0 = first (usually newest)
+
+    def __post_init__(self) -> None:
+        if self.shown_text is None:  # publisher boilerplate and link tracking removed
+            self.shown_text = clean_notes(self.text)
 
 
 @dataclass(slots=True)
@@ -66,6 +74,8 @@ class ParsedFeed:
     podcast_guid: str | None = None
     image_url: str | None = None
     new_feed_url: str | None = None
+    hub_url: str | None = None  # WebSub: <atom:link rel="hub">
+    self_url: str | None = None  # WebSub topic: <atom:link rel="self">
     version: str = ""
     items: list[ParsedItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -97,6 +107,12 @@ class Feed:
     announce_newest: int
     head_hash: str | None
     items_fingerprint: str | None
+    declared_interval: float | None = None  # seconds between updates the feed declares
+    declared_rrule: str | None = None  # podcast:updateFrequency as "DTSTART:…\nRRULE:…"
+    feed_complete: bool = False  # podcast:updateFrequency complete="true"
+    cache_max_age: float | None = None  # Cache-Control max-age of the last answer
+    poll_reason: str | None = None  # why `next_poll_at` is when it is
+    push_active: bool = False  # a healthy push subscription delivers; polling is the safety net
 
     @property
     def display_name(self) -> str:
@@ -135,9 +151,19 @@ class StoredItem:
     dispatched_at: datetime | None
     still_in_feed: bool
     last_seen_in_feed_at: datetime | None
+    episode_display: str | None = None
 
 
 Episode = StoredItem
+
+
+def episode_label(season: int | None, number: int | None, display: str | None = None) -> str | None:
+    """ "Season 2 · Episode 3" (or the publisher's own `display` label for the episode), or None."""
+    shown = display or (str(number) if number is not None else None)
+    episode = f"Episode {shown}" if shown and shown[0].isdigit() else shown
+    if episode and season is not None:
+        return f"Season {season} · {episode}"
+    return episode or (f"Season {season}" if season is not None else None)
 
 
 @dataclass(frozen=True, slots=True)

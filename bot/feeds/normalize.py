@@ -152,6 +152,7 @@ def normalize_entry(
         chapters_url=clean_url(extras.chapters_url),
         transcripts=transcripts,
         text=text,
+        episode_display=extras.episode_display,
         content_hash=content_hash(title, text),
         norm_link=normalize_link(link),
         norm_title=normalize_title(title),

@@ -159,6 +159,7 @@ def parse_bytes(
         feed.podcast_guid = (extras.podcast_guid or "")[:200] or None
         feed.new_feed_url = clean_url(extras.new_feed_url)
     feed.new_feed_url = feed.new_feed_url or clean_url(channel.get("itunes_new-feed-url"))
+    feed.hub_url, feed.self_url = websub_links(channel)
     for position, entry in enumerate(entries):
         try:
             feed.items.append(
@@ -171,6 +172,21 @@ def parse_bytes(
             feed.warnings.append(f"item {position + 1} could not be read ({type(exc).__name__})")
     _dedupe_keys(feed)
     return feed, len(entries)
+
+
+def websub_links(channel: Any) -> tuple[str | None, str | None]:
+    """The WebSub hub and topic a feed declares (`<atom:link rel="hub">`, `rel="self"`), the first of each."""
+    hub = topic = None
+    links = channel.get("links") if hasattr(channel, "get") else None
+    for link in links if isinstance(links, list) else []:
+        if not isinstance(link, dict):
+            continue
+        rel = str(link.get("rel") or "").strip().lower()
+        if rel == "hub" and hub is None:
+            hub = clean_url(link.get("href"))
+        elif rel == "self" and topic is None:
+            topic = clean_url(link.get("href"))
+    return hub, topic
 
 
 def _dedupe_keys(feed: ParsedFeed) -> None:

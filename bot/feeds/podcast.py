@@ -1,8 +1,10 @@
 """Our own XML pass for what feedparser drops: the Podcasting 2.0 namespace and precise iTunes fields.
 
 feedparser keeps only the last of repeated unknown elements, so several `podcast:transcript` per item are
-lost, and it ignores `podcast:chapters` and the channel's `podcast:guid`. This pass reads them with
-defusedxml (no DTD entities, no external references), matching namespaces by URI so any prefix works.
+lost, and it ignores `podcast:chapters`, `podcast:season`, `podcast:episode` and the channel's
+`podcast:guid`. Season and episode are read from both namespaces; the podcast one wins. This pass reads
+them with defusedxml (no DTD entities, no external references), matching namespaces by URI so any prefix
+works.
 A document that this stricter parser rejects simply yields no extras; feedparser's values remain.
 """
 
@@ -32,6 +34,7 @@ class ItemExtras:
     duration_seconds: int | None = None
     season: int | None = None
     episode_number: int | None = None
+    episode_display: str | None = None
     image_url: str | None = None
     audio_url: str | None = None
     audio_type: str | None = None
@@ -90,6 +93,27 @@ def parse_int(value: str | None, *, limit: int = 1_000_000) -> int | None:
     return number if number <= limit else None
 
 
+def parse_episode(element: Element) -> tuple[int | None, str | None]:
+    """`<podcast:episode display="Ch. 3">3</podcast:episode>` as (number, label to show instead).
+
+    The namespace allows a decimal ("3.5"): a whole value becomes the number, any other is kept as the
+    label (the `display` attribute wins when present).
+    """
+    raw = (element.text or "").strip()
+    display = " ".join((element.get("display") or "").split())[:100] or None
+    number = parse_int(raw)
+    if number is None:
+        try:
+            value = float(raw)
+        except ValueError:
+            return None, display
+        if value.is_integer() and 0 <= value <= 1_000_000:
+            number = int(value)
+        elif value >= 0 and len(raw) <= 20:
+            display = display or raw
+    return number, display
+
+
 def _text(element: Element) -> str | None:
     text = (element.text or "").strip()
     return text or None
@@ -97,6 +121,8 @@ def _text(element: Element) -> str | None:
 
 def _item(element: Element) -> ItemExtras:
     extras = ItemExtras()
+    podcast_season: int | None = None
+    podcast_episode: tuple[int | None, str | None] | None = None
     for child in element:
         ns, local = _split(child.tag)
         kind = _kind(ns)
@@ -112,6 +138,10 @@ def _item(element: Element) -> ItemExtras:
             extras.chapters_url = (child.get("url") or "").strip() or None
         elif kind == "itunes" and local == "duration":
             extras.duration_seconds = parse_duration(child.text)
+        elif kind == "podcast" and local == "season":
+            podcast_season = parse_int(child.text)
+        elif kind == "podcast" and local == "episode":
+            podcast_episode = parse_episode(child)
         elif kind == "itunes" and local == "season":
             extras.season = parse_int(child.text)
         elif kind == "itunes" and local == "episode":
@@ -124,6 +154,11 @@ def _item(element: Element) -> ItemExtras:
             extras.audio_length = parse_int(child.get("length"), limit=2**53)
         elif local in ("guid", "id") and ns in ("", "http://www.w3.org/2005/atom"):
             extras.guid = _text(child)
+    # The Podcasting 2.0 tags win over the iTunes ones, whichever comes first in the item.
+    if podcast_season is not None:
+        extras.season = podcast_season
+    if podcast_episode is not None and podcast_episode != (None, None):
+        extras.episode_number, extras.episode_display = podcast_episode
     return extras
 
 

@@ -11,18 +11,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.feeds.changes import compute_changes
+from bot.feeds.decide import decide_stored
 from bot.feeds.errors import FetchError
 from bot.feeds.events import FeedEvents, NullEvents
+from bot.feeds.hints import read_hints
 from bot.feeds.identity import raw_guids
 from bot.feeds.models import Feed, ParsedFeed, ParsedItem, StoredItem
 from bot.feeds.parse import Document, parse_document, parse_regions, split_document
+from bot.feeds.planner import Planner
+from bot.feeds.schedule import ScheduleConfig
 from bot.feeds.ssrf import check_host_literal, check_url
+from bot.metrics import METRICS
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -33,6 +38,7 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["not_modified", "unchanged", "updated", "failed", "skipped"]
 INTERNAL_ERROR = "an internal error occurred while reading the feed (details are in the bot's log)"
+HINTS_BYTES = 64 * 1024  # where a document cannot be cut at its items, its declarations are looked for here
 
 
 @dataclass(slots=True)
@@ -64,6 +70,7 @@ class FeedWorker:
         failing_after: int = 3,
         backoff_max: float = 6 * 3600.0,
         jitter: float = 0.1,
+        schedule: ScheduleConfig | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
@@ -78,19 +85,27 @@ class FeedWorker:
         self.backoff_max = backoff_max
         self.jitter = jitter
         self.clock = clock
+        self.last_cycle_at: datetime | None = None  # when `poll_due` last finished (for /readyz)
+        self.schedule = schedule or ScheduleConfig(interval=interval, budget=86400 / interval, jitter=jitter)
+        self.planner = Planner(store, self.schedule)
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._locks: dict[int, asyncio.Lock] = {}
 
     # --- scheduling ------------------------------------------------------------------------------------
 
-    def next_poll(self, now: datetime) -> datetime:
-        """The next regular poll: the interval with per-feed jitter, so feeds spread out over time."""
-        spread = self.interval * self.jitter
-        return now + timedelta(seconds=self.interval + random.uniform(-spread, spread))
+    async def plan_next(
+        self, feed: Feed, now: datetime, fields: dict[str, Any], *, retry_after: float | None = None
+    ) -> None:
+        """Set `next_poll_at` and `poll_reason` in `fields` (see `bot.feeds.planner.Planner.plan`)."""
+        await self.planner.plan(feed, now, fields, retry_after=retry_after)
+
+    def relearn(self, feed_id: int) -> None:
+        """Forget the feed's learned pattern: the next plan learns it again from the stored history."""
+        self.planner.forget(feed_id)
 
     def backoff(self, failures: int, retry_after: float | None) -> float:
         """Seconds to wait after `failures` failures in a row: doubling, jittered, capped, Retry-After."""
-        delay = min(self.interval * 2 ** max(0, failures - 1), self.backoff_max)
+        delay = min(self.schedule.interval * 2 ** max(0, failures - 1), self.backoff_max)
         delay *= random.uniform(1 - self.jitter, 1 + self.jitter)
         if retry_after is not None:
             delay = max(delay, retry_after)
@@ -99,7 +114,9 @@ class FeedWorker:
     async def poll_due(self) -> list[PollResult]:
         """Poll every active feed whose time has come, at most `max_concurrency` at once."""
         feeds = await self.store.feeds.due_feeds(self.clock())
-        return list(await asyncio.gather(*(self._guarded(feed) for feed in feeds)))
+        results = list(await asyncio.gather(*(self._guarded(feed) for feed in feeds)))
+        self.last_cycle_at = self.clock()
+        return results
 
     async def poll_feed(self, feed_id: int, force: bool = True) -> PollResult:
         """Check one feed now (or only when due, with `force=False`)."""
@@ -125,37 +142,43 @@ class FeedWorker:
                     if fresh is None:
                         return PollResult(feed.id, "skipped")
                     feed = fresh
-                return await self._poll(feed)
+                return _counted(feed, await self._poll(feed))
             except Exception:
                 log.exception("polling feed %s (%s) failed unexpectedly", feed.id, feed.url)
                 try:
-                    return await self._failed(feed, FetchError(INTERNAL_ERROR), self.clock())
+                    return _counted(feed, await self._failed(feed, FetchError(INTERNAL_ERROR), self.clock()))
                 except Exception:
                     log.exception("could not record the failure of feed %s", feed.id)
-                    return PollResult(feed.id, "failed", error=INTERNAL_ERROR)
+                    return _counted(feed, PollResult(feed.id, "failed", error=INTERNAL_ERROR))
 
     # --- one poll --------------------------------------------------------------------------------------
 
     async def _poll(self, feed: Feed) -> PollResult:
         now = self.clock()
+        started = time.perf_counter()
         try:
             result = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         except FetchError as exc:
             return await self._failed(feed, exc, now)
+        finally:
+            METRICS.feed_fetch_seconds.labels(kind=feed.kind).observe(time.perf_counter() - started)
         fields = self._success_fields(feed, result, now)
         if result.not_modified:
             await self._check_move(feed, fields)
+            await self.plan_next(feed, now, fields, retry_after=result.retry_after)
             await self.store.feeds.update_feed(feed.id, **fields)
             await self._after(feed, fields, [], [])
             return PollResult(feed.id, "not_modified")
         doc = split_document(result.body)
         fields.update(head_hash=doc.head_hash, items_fingerprint=doc.fingerprint, first_fetch_done=True)
+        fields.update(read_hints(doc.head or doc.body[:HINTS_BYTES]).as_fields())
         if (
             feed.first_fetch_done
             and doc.regions
             and doc.fingerprint == feed.items_fingerprint
             and doc.head_hash == feed.head_hash
         ):
+            await self.plan_next(feed, now, fields, retry_after=result.retry_after)
             await self.store.feeds.update_feed(feed.id, **fields)
             await self._after(feed, fields, [], [])
             return PollResult(feed.id, "unchanged")
@@ -166,18 +189,18 @@ class FeedWorker:
         if parsed is not None:
             self._channel_fields(feed, parsed, fields)
         await self._check_move(feed, fields)
-        recent = await self.store.feeds.count_new_since(feed.id, now - timedelta(days=1))
-        changes = compute_changes(
+        changes, _ = await decide_stored(
+            self.store.feeds,
+            feed,
             parsed.items if parsed else [],
-            known,
+            known=known,
             present_hashes=set(doc.hashes),
-            first_fetch=not feed.first_fetch_done,
-            announce_newest=feed.announce_newest,
             now=now,
             window=self.window,
             daily_cap=self.daily_cap,
-            recent_new=recent,
         )
+        if not changes.new:
+            await self.plan_next(feed, now, fields, retry_after=result.retry_after)
         inserted, edited = await self.store.feeds.save_poll(
             feed.id,
             now=now,
@@ -187,7 +210,15 @@ class FeedWorker:
             left_feed=changes.left_feed,
             back_in_feed=changes.back_in_feed,
         )
+        if changes.new:  # plan with the new items' publication times learned (after they are stored)
+            self.relearn(feed.id)
+            planned = dict(fields)
+            await self.plan_next(feed, now, planned, retry_after=result.retry_after)
+            await self.store.feeds.update_feed(
+                feed.id, next_poll_at=planned["next_poll_at"], poll_reason=planned["poll_reason"]
+            )
         fresh = [item for item in inserted if item.status == "new"]
+        await self._record_hub(feed, parsed, fields.get("url", feed.url))
         await self._after(feed, fields, fresh, edited)
         return PollResult(feed.id, "updated", fresh, edited, parsed_items=parsed_count)
 
@@ -218,7 +249,7 @@ class FeedWorker:
             "last_error": None,
             "consecutive_failures": 0,
             "status": "ok",
-            "next_poll_at": self.next_poll(now),
+            "cache_max_age": result.max_age,
             "announce_newest": 0,
         }
         if not result.not_modified or result.etag or result.last_modified:
@@ -260,16 +291,33 @@ class FeedWorker:
             return False
         return True
 
+    async def _record_hub(self, feed: Feed, parsed: ParsedFeed | None, url: str) -> None:
+        """Remember the WebSub hub a feed declares (or that it stopped); the push subscriber acts on it."""
+        if parsed is None:
+            return
+        try:
+            if parsed.hub_url:
+                topic = parsed.self_url or url
+                await self.store.websub.record_hub(feed.id, parsed.hub_url, topic, self.clock())
+            else:
+                await self.store.websub.mark_undeclared(feed.id)
+        except Exception:
+            log.exception("could not record the WebSub hub of feed %s", feed.id)
+
     async def _failed(self, feed: Feed, exc: FetchError, now: datetime) -> PollResult:
         failures = feed.consecutive_failures + 1
         status = "failing" if failures >= self.failing_after or feed.status == "failing" else "ok"
         delay = self.backoff(failures, exc.retry_after)
+        reason = f"retrying after {failures} failure{'s' if failures != 1 else ''} in a row (backoff)"
+        if exc.retry_after is not None and delay <= exc.retry_after:
+            reason += "; the server asked us to wait (Retry-After)"
         await self.store.feeds.update_feed(
             feed.id,
             last_fetch_at=now,
             last_error=exc.reason,
             consecutive_failures=failures,
             next_poll_at=now + timedelta(seconds=delay),
+            poll_reason=reason,
             status=status,
         )
         log.warning("feed %s (%s) failed %d time(s): %s", feed.id, feed.url, failures, exc.reason)
@@ -301,6 +349,11 @@ class FeedWorker:
             await call
         except Exception:
             log.exception("the feed listener failed on %s", name)
+
+
+def _counted(feed: Feed, result: PollResult) -> PollResult:
+    METRICS.feed_polls.labels(kind=feed.kind, outcome=result.outcome).inc()
+    return result
 
 
 def newest(items: list[ParsedItem], n: int, now: datetime) -> list[ParsedItem]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import discord
 
+from bot.feeds.boilerplate import clean_link, clean_notes
+from bot.feeds.models import episode_label
 from bot.render.text import defang_mentions, truncate
 from bot.store.search_cards import EpisodeCard
 from bot.timeutil import discord_timestamp
@@ -34,10 +36,11 @@ def card_embed(
 ) -> discord.Embed:
     """The embed of one episode or issue as this guild sees it."""
     kind = _KINDS.get(card.feed_kind, "Post")
-    line = card.tldr or card.summary_line or card.summary_text
+    line = card.tldr or card.summary_line or clean_notes(card.summary_text)
+    link = clean_link(card.link) if card.link else None
     embed = discord.Embed(
         title=truncate(card.title, 256),
-        url=card.link or None,
+        url=link,
         description=_safe(line, 600) if line else "*No digest yet for this one.*",
         colour=EMBED_COLOUR,
     )
@@ -48,12 +51,15 @@ def card_embed(
     duration = duration_text(card.duration_seconds)
     if duration:
         embed.add_field(name="Length", value=duration)
+    label = episode_label(card.season, card.episode_number, card.episode_display)
+    if label:
+        embed.add_field(name="Episode", value=defang_mentions(truncate(label, 256)))
     if card.tldr and card.key_points:
         points = "\n".join(f"• {_safe(point, 200)}" for point in card.key_points[:4])
         embed.add_field(name="Key points", value=truncate(points, 1024), inline=False)
     links = []
-    if card.link:
-        links.append(f"[{'Listen' if card.feed_kind == 'podcast' else 'Read'}]({card.link})")
+    if link:
+        links.append(f"[{'Listen' if card.feed_kind == 'podcast' else 'Read'}]({link})")
     for number, url in enumerate(card.transcript_urls[:2], start=1):
         links.append(f"[Transcript{f' {number}' if len(card.transcript_urls) > 1 else ''}]({url})")
     if card.channel_id and card.message_id:

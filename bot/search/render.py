@@ -6,6 +6,7 @@ import re
 
 import discord
 
+from bot.feeds.boilerplate import clean_link
 from bot.render.text import defang_mentions, truncate
 from bot.search.service import SearchPage
 from bot.search.titles import TitleChoice
@@ -61,7 +62,7 @@ def hit_field_value(hit: SearchHit) -> str:
     if hit.published_at is not None:
         meta.append(discord_timestamp(hit.published_at, "D"))
     if hit.link:
-        meta.append(f"[Open]({hit.link})")
+        meta.append(f"[Open]({clean_link(hit.link)})")
     meta.append(f"`/episode {hit.item_id}`")
     lines.append(" · ".join(meta))
     return truncate("\n".join(lines), FIELD_VALUE_LIMIT)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.store.alerts import AlertRepo
 from bot.store.announcements import AnnouncementRepo
 from bot.store.audit import AuditRepo
 from bot.store.db import Database, DatabaseTooNew, MigrationError, StoreError, open_database
@@ -15,10 +16,12 @@ from bot.store.digests import DigestRepo
 from bot.store.feeds import FeedRepo
 from bot.store.guilds import GuildRepo
 from bot.store.meta import MetaRepo
+from bot.store.ops import OpsRepo
 from bot.store.polls import PollRepo
 from bot.store.search import SearchRepo
 from bot.store.search_cards import CardRepo
 from bot.store.threads import ThreadRepo
+from bot.store.websub import WebSubRepo
 
 __all__ = ["DatabaseTooNew", "MigrationError", "Store", "StoreError"]
 
@@ -38,6 +41,9 @@ class Store:
         self.audit = AuditRepo(db)
         self.search = SearchRepo(db)
         self.cards = CardRepo(db)
+        self.alerts = AlertRepo(db)
+        self.websub = WebSubRepo(db)
+        self.ops = OpsRepo(db)
 
     @classmethod
     async def open(cls, target: Path | str, *, apply_migrations: bool = True, pool_size: int = 10) -> Store:

@@ -20,11 +20,13 @@ from bot.announce.models import (
     announcement_nonce,
 )
 from bot.store.base import Repo
+from bot.store.feeds import feed_from_row, item_from_row
 from bot.timeutil import from_db, to_db, utcnow
 
 if TYPE_CHECKING:
     import aiosqlite
 
+    from bot.feeds.models import Feed, StoredItem
     from bot.store.db import Transaction
 
 _SUBSCRIPTION_COLUMNS = (
@@ -221,6 +223,21 @@ class AnnouncementRepo(Repo):
             )
         return int(row[0]) if row else 0
 
+    async def feed_for_guild(self, guild_id: int, key: int | str, *, builtin_ok: bool = False) -> Feed | None:
+        """The feed with this id (an int) or URL (a str) if `guild_id` may act on it: it follows it, or
+        (`builtin_ok`) it is a built-in feed. None otherwise.
+
+        One query whatever the answer, so a feed only another guild follows is indistinguishable, in
+        result and in work done, from a feed that does not exist.
+        """
+        column = "f.id" if isinstance(key, int) else "f.url"
+        row = await self.db.fetchone(
+            "SELECT f.* FROM feeds f LEFT JOIN subscriptions s ON s.feed_id = f.id AND s.guild_id = ?"  # noqa: S608 (fixed column)
+            f" WHERE {column} = ? AND (s.id IS NOT NULL OR (? AND f.name IS NOT NULL))",
+            (guild_id, key, int(builtin_ok)),
+        )
+        return feed_from_row(row) if row else None
+
     async def followed_titles(self, guild_id: int | None) -> list[str]:
         """Titles (or names, or URLs) of the feeds this guild follows, for /about."""
         if guild_id is None:
@@ -300,13 +317,22 @@ class AnnouncementRepo(Repo):
         )
         return [_delivery(row) for row in rows]
 
-    async def due_sends(self, now: datetime, limit: int = 50) -> list[Delivery]:
-        """Pending deliveries whose subscription is not paused and whose retry time has come, oldest first."""
+    async def due_sends(
+        self, now: datetime, limit: int = 50, *, exclude_guilds: Iterable[int] = ()
+    ) -> list[Delivery]:
+        """Pending deliveries whose subscription is not paused and whose retry time has come, oldest first.
+
+        `exclude_guilds`: guilds whose sends are in progress (the fan-out serves them; they wait their turn).
+        """
+        excluded = sorted(set(exclude_guilds))
+        skip = f" AND d.guild_id NOT IN ({', '.join('?' * len(excluded))})" if excluded else ""
         rows = await self.db.fetchall(
             _SELECT_D + " JOIN subscriptions s ON s.guild_id = d.guild_id AND s.feed_id = d.feed_id"
             " WHERE d.state = 'pending' AND s.paused = 0"
-            " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?) ORDER BY d.item_id, d.id LIMIT ?",
-            (to_db(now), limit),
+            " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)"
+            + skip
+            + " ORDER BY d.item_id, d.id LIMIT ?",
+            (to_db(now), *excluded, limit),
         )
         return [_delivery(row) for row in rows]
 
@@ -348,6 +374,24 @@ class AnnouncementRepo(Repo):
             (guild_id, limit),
         )
         return [_delivery(row) for row in rows]
+
+    async def announced_between(
+        self, guild_id: int, feed_name: str, start: datetime, end: datetime, limit: int = 50
+    ) -> list[StoredItem]:
+        """Items of the built-in feed `feed_name` published (or first seen) in [start, end) that were
+        announced in this guild (their message exists), oldest first: the week's episodes of one server.
+
+        Items skipped there (seen at the feed's first read, too old, capped) are not among them.
+        """
+        rows = await self.db.fetchall(
+            "SELECT i.* FROM deliveries d JOIN items i ON i.id = d.item_id JOIN feeds f ON f.id = d.feed_id"
+            " WHERE d.guild_id = ? AND f.name = ? AND d.message_id IS NOT NULL"
+            " AND coalesce(i.published_at, i.first_seen_at) >= ?"
+            " AND coalesce(i.published_at, i.first_seen_at) < ?"
+            " ORDER BY coalesce(i.published_at, i.first_seen_at), i.id LIMIT ?",
+            (guild_id, feed_name, to_db(start), to_db(end), limit),
+        )
+        return [item_from_row(row) for row in rows]
 
     async def waiting_count(self, guild_id: int, feed_id: int) -> int:
         """Announcements not yet sent for this guild and feed."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -68,7 +69,12 @@ def _entry(row: sqlite3.Row) -> AuditEntry:
     )
 
 
-def _filters(guild_id: int, user_id: int | None, command: str | None) -> tuple[str, list[object]]:
+def _filters(
+    guild_id: int,
+    user_id: int | None,
+    command: str | None,
+    outcomes: Sequence[Outcome] | None = None,
+) -> tuple[str, list[object]]:
     where = ["guild_id = ?"]
     params: list[object] = [guild_id]
     if user_id is not None:
@@ -79,7 +85,20 @@ def _filters(guild_id: int, user_id: int | None, command: str | None) -> tuple[s
         where.append("(command = ? OR command LIKE ? ESCAPE '\\')")
         escaped = command.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params.extend([command, escaped + " %"])
+    if outcomes is not None:
+        wanted = [outcome for outcome in OUTCOMES if outcome in outcomes]
+        where.append(f"outcome IN ({', '.join('?' for _ in wanted) or 'NULL'})")
+        params.extend(wanted)
     return " AND ".join(where), params
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalSummary:
+    """Refused attempts matching a filter, collapsed: how many, by how many people, the latest when."""
+
+    count: int
+    people: int
+    latest: datetime | None
 
 
 class AuditRepo(Repo):
@@ -111,19 +130,41 @@ class AuditRepo(Repo):
         offset: int = 0,
         user_id: int | None = None,
         command: str | None = None,
+        outcomes: Sequence[Outcome] | None = None,
     ) -> list[AuditEntry]:
-        """The guild's entries, newest first, optionally only one moderator's or one command's."""
-        where, params = _filters(guild_id, user_id, command)
+        """The guild's entries, newest first, optionally only one person's, one command's, or those that
+        ended in one of `outcomes`."""
+        where, params = _filters(guild_id, user_id, command, outcomes)
         rows = await self.db.fetchall(
             f"SELECT {_COLUMNS} FROM audit_log WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
             (*params, limit, offset),
         )
         return [_entry(row) for row in rows]
 
-    async def count(self, guild_id: int, *, user_id: int | None = None, command: str | None = None) -> int:
+    async def count(
+        self,
+        guild_id: int,
+        *,
+        user_id: int | None = None,
+        command: str | None = None,
+        outcomes: Sequence[Outcome] | None = None,
+    ) -> int:
         """How many entries `recent` can page through with the same filters."""
-        where, params = _filters(guild_id, user_id, command)
+        where, params = _filters(guild_id, user_id, command, outcomes)
         return int(await self.db.fetchval(f"SELECT count(*) FROM audit_log WHERE {where}", params) or 0)  # noqa: S608
+
+    async def refusals(
+        self, guild_id: int, *, user_id: int | None = None, command: str | None = None
+    ) -> RefusalSummary:
+        """The refused attempts matching the filters, collapsed into one summary."""
+        where, params = _filters(guild_id, user_id, command, ("refused",))
+        row = await self.db.fetchone(
+            f"SELECT count(*), count(DISTINCT user_id), max(created_at) FROM audit_log WHERE {where}",  # noqa: S608
+            params,
+        )
+        if row is None:
+            return RefusalSummary(0, 0, None)
+        return RefusalSummary(int(row[0]), int(row[1]), from_db(row[2]))
 
     async def commands(self, guild_id: int, prefix: str = "", *, limit: int = 25) -> list[str]:
         """Distinct command names recorded in the guild that start with `prefix` (for autocomplete)."""

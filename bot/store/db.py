@@ -228,11 +228,11 @@ class Database:
         no transaction of this connection is half done (its writes would be visible here) and none starts.
         """
         async with self._write_lock:
-            await self.conn.execute("BEGIN")
             try:
+                await self.conn.execute("BEGIN")  # inside the try, as in `transaction`
                 yield Transaction(self.conn)
             finally:
-                await self.conn.execute("ROLLBACK")
+                await _rollback(self.conn)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         return await _fetchall(self.conn, sql, params)
@@ -260,11 +260,14 @@ class Database:
     async def transaction(self) -> AsyncIterator[Transaction]:
         """`BEGIN IMMEDIATE … COMMIT`, rolled back on any exception, one at a time."""
         async with self._write_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
             try:
+                # Inside the try: a task cancelled while awaiting BEGIN (a loop stopped at shutdown) leaves
+                # the BEGIN queued on aiosqlite's thread, where it still runs; the ROLLBACK queued after it
+                # closes that transaction instead of leaving the connection inside it for good.
+                await self.conn.execute("BEGIN IMMEDIATE")
                 yield Transaction(self.conn)
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                await _rollback(self.conn)
                 raise
             else:
                 await self.conn.execute("COMMIT")
@@ -300,6 +303,15 @@ async def open_database(
             raise StoreError(f"DATABASE_URL must start with sqlite:/// or postgresql://, not {scheme}://")
         target = path
     return await Database.open(target, apply_migrations=apply_migrations)
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    """Roll back whatever transaction is open, even from a cancelled task; none open is fine."""
+    try:
+        await asyncio.shield(conn.execute("ROLLBACK"))
+    except sqlite3.OperationalError as exc:
+        if "no transaction is active" not in str(exc):
+            raise
 
 
 class Transaction:

@@ -27,7 +27,8 @@ _FEED_COLUMNS = frozenset(
     {
         "url", "title", "site_link", "podcast_guid", "image_url", "etag", "last_modified", "last_fetch_at",
         "last_success_at", "last_error", "consecutive_failures", "next_poll_at", "status", "active",
-        "first_fetch_done", "announce_newest", "head_hash", "items_fingerprint",
+        "first_fetch_done", "announce_newest", "head_hash", "items_fingerprint", "declared_interval",
+        "declared_rrule", "feed_complete", "cache_max_age", "poll_reason", "push_active",
     }
 )  # fmt: skip
 _ITEM_ORDER = "COALESCE(published_at, first_seen_at), id"
@@ -59,6 +60,16 @@ class KnownItem:
     norm_link: str | None
     norm_title: str | None
     still_in_feed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """One item's publication time as the feed states it, when the bot first saw it, and whether it was
+    already in the feed at the bot's first fetch (then `first_seen_at` says nothing about publication)."""
+
+    published_at: datetime | None
+    first_seen_at: datetime
+    first_run: bool
 
 
 @dataclass(slots=True)
@@ -99,6 +110,9 @@ def feed_from_row(row: aiosqlite.Row) -> Feed:
         status=row["status"], active=_bool(row["active"]), added_at=added,
         first_fetch_done=_bool(row["first_fetch_done"]), announce_newest=row["announce_newest"],
         head_hash=row["head_hash"], items_fingerprint=row["items_fingerprint"],
+        declared_interval=row["declared_interval"], declared_rrule=row["declared_rrule"],
+        feed_complete=_bool(row["feed_complete"]), cache_max_age=row["cache_max_age"],
+        poll_reason=row["poll_reason"], push_active=_bool(row["push_active"]),
     )  # fmt: skip
 
 
@@ -115,7 +129,7 @@ def item_from_row(row: aiosqlite.Row) -> StoredItem:
         edited_at=from_db(row["edited_at"]), first_seen_at=first_seen, status=row["status"],
         skip_reason=row["skip_reason"], duplicate_of=row["duplicate_of"],
         dispatched_at=from_db(row["dispatched_at"]), still_in_feed=_bool(row["still_in_feed"]),
-        last_seen_in_feed_at=from_db(row["last_seen_in_feed_at"]),
+        last_seen_in_feed_at=from_db(row["last_seen_in_feed_at"]), episode_display=row["episode_display"],
     )  # fmt: skip
 
 
@@ -125,14 +139,14 @@ def _content_values(item: ParsedItem) -> tuple[Any, ...]:
         item.guid, item.title, item.link, item.audio_url, item.audio_type, item.audio_length,
         item.duration_seconds, item.season, item.episode_number, item.image_url, item.chapters_url,
         json.dumps([t.as_dict() for t in item.transcripts]), item.text, item.content_hash, item.raw_hash,
-        item.norm_link, item.norm_title,
+        item.norm_link, item.norm_title, item.shown_text, item.episode_display,
     )  # fmt: skip
 
 
 _CONTENT_COLUMNS = (
     "guid", "title", "link", "audio_url", "audio_type", "audio_length", "duration_seconds", "season",
     "episode_number", "image_url", "chapters_url", "transcripts", "summary_text", "content_hash", "raw_hash",
-    "norm_link", "norm_title",
+    "norm_link", "norm_title", "shown_text", "episode_display",
 )  # fmt: skip
 
 
@@ -245,7 +259,44 @@ class FeedRepo(Repo):
         else:
             await self.db.execute(sql, (*values, feed_id))
 
+    async def set_push_active(self, feed_id: int, active: bool) -> bool:
+        """Record whether push (WebSub) delivers this feed; turning it off polls the feed at the next tick.
+
+        Returns whether the feed exists. While it is on, the scheduler polls at the push safety-net rate.
+        """
+        if not _storable(feed_id):
+            return False
+        changed = await self.db.execute(
+            "UPDATE feeds SET next_poll_at = CASE WHEN push_active = 1 AND ? = 0 THEN NULL "
+            "ELSE next_poll_at END, push_active = ? WHERE id = ?",
+            (int(active), int(active), feed_id),
+        )
+        return changed > 0
+
+    async def clear_push_active(self) -> int:
+        """Forget push for every feed (push is off in this run): each is polled at once, then as learned."""
+        return await self.db.execute(
+            "UPDATE feeds SET push_active = 0, next_poll_at = NULL WHERE push_active = 1"
+        )
+
     # --- the poller ------------------------------------------------------------------------------------
+
+    async def publication_history(self, feed_id: int, since: datetime, limit: int = 1000) -> list[Published]:
+        """When the feed's items were published and first seen, newest first (what the schedule learns from).
+
+        Duplicates (a re-keyed or re-published item) are left out: they are not new publications.
+        """
+        rows = await self.db.fetchall(
+            "SELECT published_at, first_seen_at, skip_reason FROM items WHERE feed_id = ? "
+            "AND COALESCE(skip_reason, '') != 'duplicate' AND COALESCE(published_at, first_seen_at) >= ? "
+            "ORDER BY COALESCE(published_at, first_seen_at) DESC LIMIT ?",
+            (feed_id, to_db(since), limit),
+        )
+        return [
+            Published(from_db(r["published_at"]), from_db(r["first_seen_at"]) or since,
+                      r["skip_reason"] == "first_run")
+            for r in rows
+        ]  # fmt: skip
 
     async def known_items(self, feed_id: int) -> list[KnownItem]:
         """Identity facts of every stored item of a feed (what a poll compares against)."""
@@ -384,6 +435,19 @@ class FeedRepo(Repo):
             return None
         row = await self.db.fetchone("SELECT * FROM items WHERE feed_id = ? AND key = ?", (feed_id, key))
         return item_from_row(row) if row else None
+
+    async def items_without_shown_text(self, limit: int) -> list[tuple[int, str]]:
+        """(id, feed text) of items stored before `shown_text` existed, at most `limit`, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT id, summary_text FROM items WHERE shown_text IS NULL ORDER BY id LIMIT ?", (limit,)
+        )
+        return [(int(row["id"]), str(row["summary_text"] or "")) for row in rows]
+
+    async def set_shown_text(self, values: Sequence[tuple[int, str]]) -> None:
+        """Store what members read of these items (the search index follows); the feed text is untouched."""
+        async with self.db.transaction() as tx:
+            for item_id, text in values:
+                await tx.execute("UPDATE items SET shown_text = ? WHERE id = ?", (text, item_id))
 
     async def latest_items(self, feed_id: int, n: int) -> list[StoredItem]:
         """The newest `n` items of a feed, newest first."""

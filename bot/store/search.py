@@ -193,7 +193,7 @@ class SearchRepo(Repo):
     async def _rebuild_fts5(tx: Transaction) -> None:
         await tx.execute(
             "INSERT INTO search_fts (rowid, title, notes, transcript, digest) "
-            "SELECT i.id, i.title, i.summary_text, "
+            "SELECT i.id, i.title, coalesce(i.shown_text, i.summary_text), "
             "coalesce((SELECT text FROM search_transcripts t "
             "WHERE t.episode_key = i.digest_key), ''), "
             "coalesce((SELECT text FROM search_digest_text d "

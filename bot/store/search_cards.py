@@ -19,6 +19,7 @@ from bot.timeutil import from_db
 _CARD = """
 SELECT i.id, i.feed_id, coalesce(f.title, f.name, f.url) AS feed_title, f.kind AS feed_kind, i.title, i.link,
        i.published_at, i.first_seen_at, i.summary_text, i.duration_seconds, i.image_url, i.transcripts,
+       i.season, i.episode_number, i.episode_display,
        d.channel_id, d.message_id, d.thread_id, d.summary_line,
        (SELECT g.data FROM digests g WHERE g.episode_key = i.digest_key
         ORDER BY g.id DESC LIMIT 1) AS digest
@@ -50,6 +51,9 @@ class EpisodeCard:
     channel_id: int | None = None
     message_id: int | None = None
     thread_id: int | None = None
+    season: int | None = None
+    episode_number: int | None = None
+    episode_display: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,9 @@ def _card(row: sqlite3.Row) -> EpisodeCard:
         channel_id=row["channel_id"],
         message_id=row["message_id"],
         thread_id=row["thread_id"],
+        season=row["season"],
+        episode_number=row["episode_number"],
+        episode_display=row["episode_display"],
     )
 
 

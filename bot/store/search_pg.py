@@ -117,6 +117,6 @@ FEED_TITLES = (
 
 REBUILD = (
     "INSERT INTO search_fts (item_id, title, notes, transcript, digest) "
-    "SELECT i.id, i.title, i.summary_text, search_transcript_of(i.digest_key), "
+    "SELECT i.id, i.title, coalesce(i.shown_text, i.summary_text), search_transcript_of(i.digest_key), "
     "search_digest_of(i.digest_key) FROM items i"
 )

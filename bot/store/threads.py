@@ -275,6 +275,18 @@ class ThreadRepo(Repo):
         )
         return [_thread(row) for row in rows]
 
+    async def archived_least_checked(self, guild_id: int, limit: int) -> list[TrackedThread]:
+        """The guild's archived threads, the one whose state was confirmed longest ago first.
+
+        Every status update (a fetch during reconciliation included) moves a thread to the back.
+        """
+        rows = await self.db.fetchall(
+            f"SELECT {_THREAD_COLUMNS} FROM threads t WHERE t.guild_id = ? AND t.state = 'archived' "  # noqa: S608
+            "ORDER BY t.updated_at, t.thread_id LIMIT ?",
+            (guild_id, limit),
+        )
+        return [_thread(row) for row in rows]
+
     async def recent(self, guild_id: int, limit: int = 10) -> list[TrackedThread]:
         """The guild's threads with the latest messages first (threads without messages last)."""
         rows = await self.db.fetchall(

@@ -16,7 +16,7 @@ from bot.threads.weekly import WeeklyEpisode, WeeklyPollResult
 
 if TYPE_CHECKING:
     from bot.polls.service import PollService
-    from bot.store.feeds import FeedRepo
+    from bot.store.announcements import AnnouncementRepo
 
 log = logging.getLogger(__name__)
 
@@ -24,23 +24,22 @@ EPISODES_SCANNED = 50
 POLLS_SCANNED = 50
 
 
-class FeedEpisodes:
-    """The podcast feed's items published (or first seen) in the week, oldest first."""
+class AnnouncedEpisodes:
+    """The podcast's episodes published (or first seen) in the week AND announced in the guild, oldest
+    first. An item the bot only remembered (present at the feed's first read, too old, capped) was never
+    announced there, so it is not one of "this week's episodes" of that server."""
 
-    def __init__(self, feeds: FeedRepo, feed_name: str = "podcast") -> None:
-        self.feeds = feeds
+    def __init__(self, announcements: AnnouncementRepo, feed_name: str = "podcast") -> None:
+        self.announcements = announcements
         self.feed_name = feed_name
 
     async def episodes_between(
         self, guild_id: int, start: datetime, end: datetime
     ) -> Sequence[WeeklyEpisode]:
-        feed = await self.feeds.get_feed_by_name(self.feed_name)
-        if feed is None:
-            return []
-        items = await self.feeds.latest_items(feed.id, EPISODES_SCANNED)
-        found = [item for item in items if start <= (item.published_at or item.first_seen_at) < end]
-        found.sort(key=lambda item: item.published_at or item.first_seen_at)
-        return [WeeklyEpisode(item_id=item.id, title=item.title, url=item.link) for item in found]
+        items = await self.announcements.announced_between(
+            guild_id, self.feed_name, start, end, EPISODES_SCANNED
+        )
+        return [WeeklyEpisode(item_id=item.id, title=item.title, url=item.link) for item in items]
 
 
 class PollResults:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.metrics import METRICS
 from bot.threads.models import FlushResult, ThreadDelta, ThreadSource, ThreadStatus
 
 if TYPE_CHECKING:
@@ -144,6 +145,7 @@ class ThreadTracker:
             delta = self._pending[thread_id] = ThreadDelta()
         delta.add(author_id, at)
         self.stats.events += 1
+        METRICS.thread_events.labels(event="message").inc()
         return True
 
     async def update_status(self, thread_id: int, status: ThreadStatus) -> bool:
@@ -175,6 +177,7 @@ class ThreadTracker:
                 result = await self.repo.apply_flush(batch)
             except BaseException:
                 self.stats.failed_flushes += 1
+                METRICS.thread_events.labels(event="failed_flush").inc()
                 for thread_id, delta in batch.items():
                     if thread_id not in self._tracked:
                         continue
@@ -186,6 +189,7 @@ class ThreadTracker:
                         self._pending[thread_id] = delta
                 raise
             self.stats.flushes += 1
+            METRICS.thread_events.labels(event="flush").inc()
             self.stats.transactions += result.transactions
             self.stats.statements += result.statements
             log.debug("flushed %d events of %d threads", result.events, result.threads)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.admin_group import get_admin_group, mount, unmount
 from cogs.announcements.admin import FeedAdmin, modlog_command
+from cogs.announcements.autoresume import AutoResume
 from cogs.announcements.cog import Announcements
 from cogs.announcements.members import NotifyToggle, Subscriptions
 
@@ -19,6 +20,7 @@ async def setup(bot: CommunityBot) -> None:
     cog = Announcements(bot)
     await bot.add_cog(cog)
     await bot.add_cog(Subscriptions(bot))
+    await bot.add_cog(AutoResume(bot, cog))
     bot.add_dynamic_items(NotifyToggle)
     mount(bot, FeedAdmin(bot, cog))
     admin = get_admin_group(bot)

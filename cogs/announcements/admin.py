@@ -54,7 +54,8 @@ def _guild(interaction: discord.Interaction) -> discord.Guild:
     return interaction.guild
 
 
-FEED_OPTION = "podcast, newsletter, or a feed this server follows (start typing for suggestions)"
+#: Short on purpose: all of `/admin` shares Discord's 4,000-character budget per command.
+FEED_OPTION = "podcast, newsletter, or a followed feed (type for suggestions)"
 
 
 def describe_subscription(sub: Subscription, title: str, waiting: int) -> str:
@@ -242,7 +243,8 @@ class FeedAdmin(app_commands.Group):
         forum = guild.get_channel(sub.channel_id) if sub else None
         if not isinstance(forum, discord.ForumChannel):
             raise UserFacingError(
-                "Tags only apply to forum channels; this feed is announced in a text channel."
+                "Tags only apply to forum channels; this feed is announced in a text channel. Move it to "
+                "a forum with `/admin feed channel` first, or leave `tag:` out."
             )
         for tag in forum.available_tags:
             if tag.name.lower() == name.strip().lower():

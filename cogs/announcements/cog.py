@@ -1,9 +1,10 @@
 """The announcer at run time: the feed-event listener, the delivery loop and the follow-up loop.
 
 Two loops, each woken at once by events and otherwise every `interval` seconds: the delivery loop
-dispatches pending items, sends due announcements and edits stale ones; the follow-up loop advances sent
-announcements through thread, tracking, digest and poll, so a slow digest never delays an announcement.
-Both drain the outbox from the store on start-up, which is how a restart resumes.
+dispatches pending items, hands due announcements to the fan-out (one task per server, so one slow or
+failing server never delays another; see `bot.announce.fanout`) and edits stale ones; the follow-up
+loop advances sent announcements through thread, tracking, digest and poll, so a slow digest never
+delays an announcement. Both drain the outbox from the store on start-up, which is how a restart resumes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from discord.ext import commands, tasks
 
 from bot.announce.alerts import Alerts
 from bot.announce.delivery import Announcer, Outcome, backoff
+from bot.announce.fanout import FanOut
 from bot.announce.listener import AnnouncementEvents
 from bot.announce.outbox import Outbox
 from bot.announce.pipeline import Pipeline, ReadyDigest, refresh_stale
@@ -26,6 +28,7 @@ from bot.feeds.events import hub_for
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from bot.announce.models import Delivery
     from bot.client import CommunityBot
     from bot.feeds.models import StoredItem
 
@@ -40,15 +43,25 @@ BATCH = 50
 class Announcements(commands.Cog, name="Announcements"):
     """Owns the outbox machinery; commands live in `admin.py` and `members.py`."""
 
-    def __init__(
-        self, bot: CommunityBot, *, interval: float = DEFAULT_INTERVAL, retry_base: float = 30.0
-    ) -> None:
+    def __init__(self, bot: CommunityBot, *, interval: float = DEFAULT_INTERVAL) -> None:
         self.bot = bot
         self.interval = interval
+        settings = bot.settings
         self.alerts = Alerts(bot, bot.store)
         self.outbox = Outbox(bot.store)
-        self.announcer = Announcer(bot, bot.store, self.outbox.items, self.alerts, retry_base=retry_base)
-        self.pipeline = Pipeline(bot, bot.store, self.outbox.items, self.alerts, retry_base=retry_base)
+        self.announcer = Announcer(
+            bot,
+            bot.store,
+            self.outbox.items,
+            self.alerts,
+            retry_base=settings.announce_retry_base,
+            retry_max=settings.announce_retry_max,
+        )
+        self.pipeline = Pipeline(
+            bot, bot.store, self.outbox.items, self.alerts, retry_base=settings.announce_retry_base
+        )
+        # One task per server with due announcements: a slow or failing server never holds up another.
+        self.fanout = FanOut(self._send_one, concurrency=settings.announce_concurrency, on_done=self.wake)
         self.events = AnnouncementEvents(bot.store, self.alerts, self.wake)
         self._send_wake = asyncio.Event()
         self._followup_wake = asyncio.Event()
@@ -63,6 +76,7 @@ class Announcements(commands.Cog, name="Announcements"):
         hub_for(self.bot).unsubscribe(self.events)
         self.delivery_loop.cancel()
         self.followup_loop.cancel()
+        await self.fanout.close()
 
     def wake(self) -> None:
         """Run the delivery loop now (new or edited items, a resumed subscription, a backfill)."""
@@ -87,30 +101,40 @@ class Announcements(commands.Cog, name="Announcements"):
         await self.bot.wait_until_ready()
 
     async def send_cycle(self) -> None:
-        """Dispatch pending items, send what is due, edit what the feed changed. Each step isolated."""
+        """Dispatch pending items, send what is due, edit what the feed changed, retry alerts. Each step
+        isolated."""
         repo = self.bot.store.announcements
         try:
             await self.outbox.dispatch_pending()
         except Exception:
             log.exception("dispatch failed")
-        due = await repo.due_sends(utcnow(), limit=BATCH)
-        if len(due) == BATCH:
+        due = await repo.due_sends(utcnow(), limit=BATCH, exclude_guilds=self.fanout.busy)
+        if self.fanout.start(due) and len(due) == BATCH:
             self._send_wake.set()  # more are waiting: go again at once rather than after the interval
-        for delivery in due:
-            try:
-                outcome = await self.announcer.deliver(delivery)
-            except Exception as exc:
-                log.exception("delivery %s failed unexpectedly", delivery.id)
-                retry_at = utcnow() + backoff(delivery.attempts + 1, self.announcer.retry_base)
-                await repo.record_failure(delivery.id, f"internal error: {exc!r}", retry_at=retry_at)
-                continue
-            if outcome is Outcome.SENT:
-                self._followup_wake.set()
         try:
             await refresh_stale(self.bot, self.bot.store, self.outbox.items)
         except Exception:
             log.exception("editing changed announcements failed")
+        try:
+            await self.alerts.retry_due()  # moderator alerts that met a transient Discord error
+        except Exception:
+            log.exception("retrying moderator alerts failed")
         self.cycles += 1
+
+    async def _send_one(self, delivery: Delivery) -> None:
+        """Send one delivery (in its guild's fan-out task); failures are recorded, never raised."""
+        repo = self.bot.store.announcements
+        try:
+            outcome = await self.announcer.deliver(delivery)
+        except Exception as exc:
+            log.exception("delivery %s failed unexpectedly", delivery.id)
+            retry_at = utcnow() + backoff(
+                delivery.attempts + 1, self.announcer.retry_base, self.announcer.retry_max
+            )
+            await repo.record_failure(delivery.id, f"internal error: {exc!r}", retry_at=retry_at)
+            return
+        if outcome is Outcome.SENT:
+            self._followup_wake.set()
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:

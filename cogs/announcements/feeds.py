@@ -59,6 +59,14 @@ def channel_problems(channel: discord.abc.GuildChannel, sub: Subscription | None
     return ", ".join(name.replace("_", " ").title() for name in missing)
 
 
+def unknown_feed(text: str) -> str:
+    """The one refusal for a feed this server cannot act on, whether it exists elsewhere or not at all."""
+    return (
+        f"This server follows no feed {truncate(text, 100)!r}. Pick one of the suggestions in `feed:`, "
+        "use `podcast` or `newsletter`, or follow a new feed with `/admin feed add url:<its address>`."
+    )
+
+
 class FeedLookup:
     """Resolves what a moderator typed (podcast, newsletter, an id, a URL) within one guild."""
 
@@ -66,32 +74,30 @@ class FeedLookup:
         self.bot = bot
 
     async def resolve(self, guild_id: int, text: str, *, must_follow: bool = True) -> Feed:
+        """The feed a moderator of `guild_id` named: a built-in by name, or an id or URL it follows.
+
+        `must_follow=False` (setting a channel) also accepts a built-in the guild does not follow yet. A
+        feed only other servers follow gets exactly the answer an unknown one gets, after the same single
+        lookup: feed ids are small sequential numbers, so anything else would list other servers' feeds.
+        """
         text = text.strip()
         store = self.bot.store
-        feed: Feed | None
-        if text.lower() in BUILTIN_KINDS:
-            name = text.lower()
+        name = text.lower()
+        if name in BUILTIN_KINDS:
             feed = await store.feeds.ensure_builtin(
                 name, self.bot.settings.feed_urls[name], BUILTIN_KINDS[name]
             )
-        elif _is_id(text):
-            feed = await store.feeds.get_feed(int(text))
-        else:
-            feed = await store.feeds.get_feed_by_url(text)
-        if feed is None:
-            raise UserFacingError(
-                f"I don't know the feed {truncate(text, 100)!r}: use podcast, newsletter, or add it first "
-                "with `/admin feed add`."
-            )
-        # A feed another server added stays invisible here unless this server follows it too.
-        if (must_follow or feed.name is None) and await store.announcements.get_subscription(
-            guild_id, feed.id
-        ) is None:
-            raise UserFacingError(
-                f"This server does not follow {truncate(feed.display_name, 100)!r}; "
-                "set its channel with `/admin feed channel` (or `/admin feed add` for another feed)."
-            )
-        return feed
+            if must_follow and await store.announcements.get_subscription(guild_id, feed.id) is None:
+                raise UserFacingError(
+                    f"This server does not announce the {name} yet: "
+                    f"`/admin feed channel feed:{name} channel:#…` sets it up."
+                )
+            return feed
+        key: int | str = int(text) if _is_id(text) else text
+        found = await store.announcements.feed_for_guild(guild_id, key, builtin_ok=not must_follow)
+        if found is None:
+            raise UserFacingError(unknown_feed(text))
+        return found
 
     async def add(self, url: str) -> tuple[Feed, list[str]]:
         """Validate `url` by fetching it through the worker's guarded fetcher, then store the feed."""
@@ -156,7 +162,8 @@ class FeedLookup:
             if matches:
                 return matches[0]
         raise UserFacingError(
-            f"No episode or issue matching {truncate(text, 100)!r} in the feeds of this server."
+            f"No episode or issue matching {truncate(text, 100)!r} in the feeds of this server: start "
+            "typing its title in `episode:` and pick one of the suggestions."
         )
 
     async def item_choices(self, guild_id: int | None, current: str) -> list[app_commands.Choice[str]]:

@@ -25,10 +25,10 @@ async def set_ping(bot: CommunityBot, member: discord.Member, feed_id: int, want
     """Give or take (or flip) the ping role of one feed; returns the sentence to show the member."""
     guild = member.guild
     sub = await bot.store.announcements.get_subscription(guild.id, feed_id)
+    if sub is None or sub.ping_role_id is None:  # never name a feed this server does not follow
+        return "This feed has no notification role here any more."
     feed = await bot.store.feeds.get_feed(feed_id)
     name = truncate(defang_mentions(feed.display_name if feed else "this feed"), 100)
-    if sub is None or sub.ping_role_id is None:
-        return f"**{name}** has no notification role here any more."
     role = guild.get_role(sub.ping_role_id)
     if role is None:
         return f"The notification role of **{name}** was deleted; a moderator can set a new one."

@@ -13,8 +13,8 @@ from bot.admin_group import get_admin_group
 from bot.audit import audit_line, entry_for, is_audited
 from bot.console.status import gather, status_embed
 from bot.errors import NO_MENTIONS, UserFacingError, root_name
-from bot.render.text import truncate
 from bot.store.audit import NewAuditEntry, Outcome
+from cogs.console.audit import audit_command
 from cogs.console.setup import setup_command
 
 if TYPE_CHECKING:
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-AUDIT_PAGE = 10
 COMMANDS = ("status", "audit", "setup")
 #: Read-only commands: recorded, but not echoed to the mod-log (it would drown the real changes).
 QUIET = frozenset({"admin status", "admin audit", "admin feed list", "admin feed why"})
@@ -123,51 +122,3 @@ def status_command(bot: CommunityBot) -> app_commands.Command:
         await interaction.edit_original_response(embed=status_embed(report), allowed_mentions=NO_MENTIONS)
 
     return status
-
-
-def audit_command(bot: CommunityBot) -> app_commands.Command:
-    @app_commands.command(name="audit", description="Recent moderator actions in this server, newest first.")
-    @app_commands.describe(
-        moderator="Only this person's actions",
-        command="Only this command (e.g. feed add)",
-        page="Which page of 10 (1 = newest)",
-    )
-    async def audit(
-        interaction: discord.Interaction,
-        moderator: discord.Member | discord.User | None = None,
-        command: str | None = None,
-        page: app_commands.Range[int, 1, 1000] = 1,
-    ) -> None:
-        if interaction.guild_id is None:
-            raise UserFacingError("This command only works inside a server.")
-        name = None
-        if command:
-            name = command.strip().lstrip("/").lower()
-            name = name if name.startswith("admin") or name.startswith("poll") else f"admin {name}"
-        user_id = moderator.id if moderator else None
-        total = await bot.store.audit.count(interaction.guild_id, user_id=user_id, command=name)
-        pages = max(1, -(-total // AUDIT_PAGE))
-        page = min(page, pages)
-        entries = await bot.store.audit.recent(
-            interaction.guild_id,
-            limit=AUDIT_PAGE,
-            offset=(page - 1) * AUDIT_PAGE,
-            user_id=user_id,
-            command=name,
-        )
-        embed = discord.Embed(title="Moderator actions", colour=discord.Colour(0x5B5BD6))
-        if not entries:
-            embed.description = "Nothing recorded yet" + (" for that filter." if (name or user_id) else ".")
-        else:
-            embed.description = truncate("\n".join(audit_line(e) for e in entries), 4096)
-            embed.set_footer(text=f"Page {page} of {pages} · {total} action{'s' if total != 1 else ''}")
-        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-    @audit.autocomplete("command")
-    async def _commands(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        names = await bot.store.audit.commands(interaction.guild_id, current.strip().lstrip("/"))
-        return [app_commands.Choice(name=f"/{n}"[:100], value=n[:100]) for n in names[:25]]
-
-    return audit

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 CHECK_INTERVAL_SECONDS = 30.0  # how often due polls are closed (the first pass runs once ready)
 MIRROR_RETRY_DELAYS = (0.1, 0.2, 0.4, 0.8)  # seconds; for a vote that beats the record of its poll
+#: How long `/poll results` waits for votes still being mirrored (the retries above, plus the write).
+SETTLE_SECONDS = 2.0
 moderator_only = app_commands.checks.has_permissions(manage_guild=True)
 
 
@@ -53,6 +55,11 @@ class Polls(commands.Cog):
         self.bot = bot
         self.service = PollService(bot.store, load_ballot_key(bot.settings), view_factory=vote_view)
         self.closer = PollCloser(self.service, bot)
+        # Native votes being mirrored right now: `/poll results` waits for them, so a member who just
+        # voted sees their own vote in the next answer (the vote event reaches the bot before the command).
+        self._mirroring = 0
+        self._mirrored = asyncio.Event()
+        self._mirrored.set()
 
     async def cog_load(self) -> None:
         await self.service.check_key()
@@ -87,6 +94,30 @@ class Polls(commands.Cog):
         await self._mirror(payload, added=False)
 
     async def _mirror(self, payload: discord.RawPollVoteActionEvent, *, added: bool) -> None:
+        self._mirroring += 1  # counted before the first await: a later command already sees it
+        self._mirrored.clear()
+        try:
+            await self._mirror_vote(payload, added=added)
+        finally:
+            self._mirroring -= 1
+            if not self._mirroring:
+                self._mirrored.set()
+
+    async def votes_settled(self) -> bool:
+        """Wait (at most `SETTLE_SECONDS`) until every native vote received so far is in the store."""
+        if not self._mirroring:
+            return True
+        try:
+            async with asyncio.timeout(SETTLE_SECONDS):
+                await self._mirrored.wait()
+        except TimeoutError:
+            log.warning(
+                "votes still being mirrored after %ss; answering with the tally so far", SETTLE_SECONDS
+            )
+            return False
+        return True
+
+    async def _mirror_vote(self, payload: discord.RawPollVoteActionEvent, *, added: bool) -> None:
         # A vote can arrive before the bot has recorded the message id of a poll it just posted (the
         # gateway event races the REST answer), so an unknown poll is looked up again a few times.
         for delay in (*MIRROR_RETRY_DELAYS, None):
@@ -198,8 +229,9 @@ class Polls(commands.Cog):
     @app_commands.describe(poll="The poll (pick from the list); leave empty for the latest closed poll")
     async def results(self, interaction: discord.Interaction, poll: int | None = None) -> None:
         guild_id = _guild_id(interaction)
-        tally = await self.service.results_for(guild_id, poll)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.votes_settled()  # a vote made just before asking is counted in this answer
+        tally = await self.service.results_for(guild_id, poll)
         embed, file = await publish.results_payload(tally)
         if file is None:
             await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)

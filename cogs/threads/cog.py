@@ -5,6 +5,7 @@ Other capabilities reach the tracker as `bot.get_cog("Threads").tracker` (see do
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -14,11 +15,12 @@ import discord
 from discord.ext import commands, tasks
 
 from bot.threads.models import ThreadStatus
-from bot.threads.sources import FeedEpisodes
+from bot.threads.sources import AnnouncedEpisodes
 from bot.threads.tracker import ThreadTracker
 from bot.threads.weekly import EpisodeSource, PollResultsSource
 from bot.timeutil import utcnow
-from cogs.threads.commands import ThreadsAdmin, ThreadsCommands
+from cogs.threads.admin import ThreadsAdmin
+from cogs.threads.commands import ThreadsCommands
 from cogs.threads.weekly_post import WeeklyPoster
 
 if TYPE_CHECKING:
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 COUNTED_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
 RECONCILE_EVERY = timedelta(hours=6)
 MAX_FETCHES_PER_GUILD = 50
+#: Seconds between two thread fetches of a reconciliation run (polite to Discord's rate limits).
+RECONCILE_PACE = 0.5
 ACTIVITY_RETENTION = timedelta(days=15)
 PARTICIPANT_RETENTION = timedelta(days=90)
 
@@ -85,8 +89,13 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
         self.bot = bot
         self.tracker = ThreadTracker(bot.store.threads)
         self.clock = clock
+        self.reconcile_pace = RECONCILE_PACE
+        self.max_fetches = MAX_FETCHES_PER_GUILD
+        self.reconcile_runs = 0  # completed reconciliation runs since start (tests wait on it)
         self.admin = ThreadsAdmin(self)
-        self.poster = WeeklyPoster(bot, episodes=episodes or FeedEpisodes(bot.store.feeds), polls=polls)
+        self.poster = WeeklyPoster(
+            bot, episodes=episodes or AnnouncedEpisodes(bot.store.announcements), polls=polls
+        )
         self.flush_loop.change_interval(seconds=bot.settings.tracker_flush_interval)
         self.weekly_loop.change_interval(seconds=weekly_check_seconds)
         self.reconcile_loop.change_interval(seconds=RECONCILE_EVERY.total_seconds())
@@ -129,6 +138,7 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
             )
         except Exception:
             log.exception("pruning old thread data failed")
+        self.reconcile_runs += 1
 
     @tasks.loop(seconds=60)
     async def weekly_loop(self) -> None:
@@ -144,16 +154,20 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
     async def reconcile_guild(self, guild: discord.Guild) -> None:
         """Bring stored thread states in line with Discord after downtime.
 
-        Active threads are fetched; a tracked thread not among them was archived or deleted while the bot
-        was away: it is fetched (at most `MAX_FETCHES_PER_GUILD` a run) and marked deleted on 404.
+        Active threads are fetched in one request. A tracked thread not among them was archived or deleted
+        while the bot was away; an archived tracked thread may have been deleted since. Both are fetched
+        one by one (missing active ones first, then archived ones least recently checked first, at most
+        `max_fetches` a run, `reconcile_pace` seconds apart) and marked deleted on 404, so
+        over a few runs every archived thread is checked without a burst of requests.
         New threads in tracked channels are tracked.
         """
         active = {thread.id: thread for thread in await guild.active_threads()}
         for thread in active.values():
             if not self.tracker.is_tracked(thread.id) and self.should_auto_track(thread):
                 await self.track(thread)
-        fetches = 0
-        for row in await self.bot.store.threads.in_guild(guild.id):
+        repo = self.bot.store.threads
+        to_fetch: list[int] = []
+        for row in await repo.in_guild(guild.id):
             live = active.get(row.thread_id)
             if live is not None:
                 status = status_of(live)
@@ -163,22 +177,41 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
                     row.name,
                 ):
                     await self.tracker.update_status(row.thread_id, status)
-                continue
-            if row.state != "active" or fetches >= MAX_FETCHES_PER_GUILD:
-                continue
-            fetches += 1
-            try:
-                fetched = await self.bot.fetch_channel(row.thread_id)
-            except discord.NotFound:
-                await self.tracker.thread_deleted(row.thread_id)
-                log.info("tracked thread %s was deleted while the bot was away", row.thread_id)
-                continue
-            except discord.HTTPException as exc:
-                log.warning("cannot check thread %s (%s); marking it archived", row.thread_id, exc.status)
-                await self.tracker.update_status(row.thread_id, ThreadStatus(archived=True))
-                continue
-            if isinstance(fetched, discord.Thread):
-                await self.tracker.update_status(row.thread_id, status_of(fetched))
+            elif row.state == "active":
+                to_fetch.append(row.thread_id)
+        to_fetch = to_fetch[: self.max_fetches]
+        room = self.max_fetches - len(to_fetch)
+        if room > 0:
+            archived = await repo.archived_least_checked(guild.id, room)
+            to_fetch += [row.thread_id for row in archived if row.thread_id not in active]
+        for n, thread_id in enumerate(to_fetch):
+            if n and self.reconcile_pace:
+                await asyncio.sleep(self.reconcile_pace)
+            await self._check_thread(thread_id)
+
+    async def _check_thread(self, thread_id: int) -> None:
+        """Fetch one tracked thread and record what Discord says (deleted on 404)."""
+        try:
+            fetched = await self.bot.fetch_channel(thread_id)
+        except discord.NotFound:
+            await self.tracker.thread_deleted(thread_id)
+            log.info("tracked thread %s was deleted while the bot was away", thread_id)
+            return
+        except discord.Forbidden:
+            # The bot lost access to the channel: `/threads` leaves it out (it lists only what the bot
+            # can open); it is checked again on a later run.
+            log.warning(
+                "cannot open tracked thread %s any more (403); not listed until access returns", thread_id
+            )
+            await self.tracker.update_status(thread_id, ThreadStatus(archived=True))
+            return
+        except discord.HTTPException as exc:
+            log.warning(
+                "cannot check thread %s now (%s); checked again on a later run", thread_id, exc.status
+            )
+            return
+        if isinstance(fetched, discord.Thread):
+            await self.tracker.update_status(thread_id, status_of(fetched))
 
     # Events ------------------------------------------------------------------------------------------
 

@@ -81,8 +81,10 @@ async def test_members_never_reach_admin_commands_and_refusals_are_audited(
 
     audit = await world.run(world.mod, "admin audit")
     lines = audit.embeds[0]["description"]
-    assert f"⛔ <@{world.member.id}> was refused `/admin status`" in lines
-    filtered = await world.run(world.mod, "admin audit", moderator=world.mod)
+    assert "⛔ 1 refused attempt by 1 person" in lines and "was refused" not in lines  # collapsed
+    refusals = await world.run(world.mod, "admin audit", show="refusals")
+    assert f"⛔ <@{world.member.id}> was refused `/admin status`" in refusals.embeds[0]["description"]
+    filtered = await world.run(world.mod, "admin audit", member=world.mod, show="all")
     assert "was refused" not in (filtered.embeds[0]["description"])
     choices = await double.autocomplete(
         world.guild, world.mod, "admin audit", {"command": "sta"}, focused="command"
@@ -162,3 +164,39 @@ async def test_a_failed_admin_action_is_audited_once_as_failed(
     entries = await store.audit.recent(world.guild.id)
     assert [(entry.command, entry.outcome) for entry in entries] == [("admin feed pause", "failed")]
     assert entries[0].user_id == world.mod.id
+
+
+async def test_refusals_are_collapsed_so_a_moderators_action_stays_on_the_first_page(
+    bot: CommunityBot, world: World, store: Store
+) -> None:
+    double = world.double
+    await world.run(world.mod, "admin modlog", channel=world.modlog)
+    for _ in range(22):  # a member forcing /admin again and again
+        record = await double.invoke(
+            world.guild, world.member, "admin status", bypass_default_permissions=True
+        )
+        await record.wait_final()
+    await world.run(world.mod, "admin threads weekly-off")
+
+    async def all_recorded() -> bool:
+        return await store.audit.count(world.guild.id) == 24
+
+    await eventually(all_recorded, what="22 refusals and 2 actions recorded")
+
+    first_page = (await world.run(world.mod, "admin audit")).embeds[0]
+    lines = first_page["description"].splitlines()
+    assert lines[0].startswith("⛔ 22 refused attempts by 1 person")
+    assert any("ran `/admin modlog`" in line for line in lines)
+    assert any("ran `/admin threads weekly-off`" in line for line in lines)
+    assert "Page 1 of 1" in first_page["footer"]["text"]
+
+    refusals = (await world.run(world.mod, "admin audit", show="refusals")).embeds[0]
+    assert "Page 1 of 3" in refusals["footer"]["text"] and "22 entries" in refusals["footer"]["text"]
+    assert all("was refused `/admin status`" in line for line in refusals["description"].splitlines())
+    by_member = (await world.run(world.mod, "admin audit", show="all", member=world.member)).embeds[0]
+    assert "22 entries" in by_member["footer"]["text"] and "ran `/admin" not in by_member["description"]
+    actions = (await world.run(world.mod, "admin audit", show="actions")).embeds[0]
+    assert "ran `/admin threads weekly-off`" in actions["description"]
+    assert "refused" not in actions["description"]  # the audit runs themselves are actions too
+    failures = (await world.run(world.mod, "admin audit", show="failures")).embeds[0]
+    assert failures["description"] == "Nothing recorded yet for that filter."

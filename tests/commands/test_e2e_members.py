@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from bot.client import CommunityBot
+from bot.feeds.html import html_to_markdown
 from bot.store import Store
 from tests.commands.conftest import World
 from tests.commands.seed import digest, episode, follow, podcast
+from tests.feeds.footers import ANCHOR
 
 
 async def test_search_pages_with_buttons_only_for_the_searcher(
@@ -121,3 +123,32 @@ async def test_about_and_friendly_refusals(bot: CommunityBot, world: World, stor
     symbols = await world.run(world.member, "search", query="*** ---")
     assert symbols.ephemeral and "Type at least one word" in symbols.content
     assert "Traceback" not in symbols.content and symbols.allowed_mentions == {"parse": []}
+
+
+async def test_episode_card_shows_clean_notes_untracked_link_and_the_episode_number(
+    bot: CommunityBot, world: World, store: Store
+) -> None:
+    feed = await podcast(store)
+    await follow(store, world.guild.id, feed, world.episodes.id)
+    notes = html_to_markdown(ANCHOR)  # stored as the feed gave it, footer and sponsor list included
+    await episode(
+        store,
+        feed,
+        "anchor",
+        "Open weights close the gap",
+        text=notes,
+        link="https://example.com/ep/7?utm_source=rss&fbclid=IwAR0",
+        season=2,
+        episode_number=3,
+        episode_display="Ch. 3",
+    )
+
+    shown = await world.run(world.member, "episode", query="Open weights close the gap")
+    embed = shown.embeds[0]
+    assert embed["description"].startswith("Open-weights labs closed most of the gap")
+    for leaked in ("KPMG", "sponsored by", "anchor.fm", "utm_"):
+        assert leaked not in embed["description"]
+    assert embed["url"] == "https://example.com/ep/7"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Episode"] == "Season 2 · Ch. 3"
+    assert "(https://example.com/ep/7)" in fields["Links"]

@@ -48,6 +48,7 @@ class Item:
     image: str | None = None
     chapters: str | None = None
     transcripts: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)
+    extra: str = ""  # raw XML inside the item (e.g. `<podcast:episode>`), written as is
 
     def xml(self) -> str:
         parts = ["<item>"]
@@ -86,6 +87,7 @@ class Item:
             attrs += f" language={quoteattr(language)}" if language else ""
             attrs += f" rel={quoteattr(rel)}" if rel else ""
             parts.append(f"<podcast:transcript {attrs}/>")
+        parts.append(self.extra)
         parts.append("</item>")
         return "".join(parts)
 

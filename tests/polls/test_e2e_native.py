@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.client import CommunityBot
 from bot.polls.models import PollStatus
 from bot.timeutil import utcnow
@@ -194,3 +196,28 @@ async def test_results_posted_before_discord_finalized_are_updated_with_its_fina
     assert "1 vote (50.0%)" in updated.text() and "2 votes from 2 members" in updated.text()
     assert updated.attachments[0].data.startswith(PNG) and updated.attachments[0].data != first_chart
     assert (await runner.service.repo.get(poll.id)).finalized
+
+
+async def test_results_right_after_a_vote_count_that_vote(
+    world: World, bot: CommunityBot, runner: PollsRunner
+) -> None:
+    double, service = world.double, runner.service
+    message = await create_native(world, "Fresh tally?")
+    poll = await service.repo.by_message(message.id)
+    assert poll is not None
+    # A slow disk: each mirrored vote takes 0.4 s to be written (the real write, only later).
+    real_write = service.repo.mirror_native_vote
+
+    async def slow_write(*args: object, **kwargs: object) -> bool:
+        await asyncio.sleep(0.4)
+        return await real_write(*args, **kwargs)  # type: ignore[arg-type]
+
+    service.repo.mirror_native_vote = slow_write  # type: ignore[method-assign]
+    try:
+        await double.vote(message, "Open weights", world.alice)
+        record = await double.invoke(world.guild, world.alice, "poll results", {"poll": poll.id})
+        reply = await record.wait_final()
+    finally:
+        service.repo.mirror_native_vote = real_write  # type: ignore[method-assign]
+    assert record.ephemeral
+    assert "Open weights" in reply.text() and "1 vote (100.0%)" in reply.text(), reply.text()

@@ -1,4 +1,4 @@
-"""The weekly post's episode source over the real feeds repository, and the command payloads' limits."""
+"""The weekly post's episode source over the real repositories, and the command payloads' limits."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
+from bot.announce.models import ChannelKind
 from bot.client import CommunityBot
 from bot.feeds.models import ParsedItem
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.feeds import NewItem
-from bot.threads.sources import FeedEpisodes
+from bot.threads.sources import AnnouncedEpisodes
 from bot.threads.tracker import ThreadTracker
 from bot.threads.weekly import build_weekly
 from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
@@ -31,11 +32,28 @@ async def _episode(store: Store, feed_id: int, key: str, title: str, published: 
     return inserted[0].id
 
 
-async def test_the_weeks_episodes_come_from_the_podcast_feed_with_their_threads(store: Store) -> None:
+async def _announce(store: Store, guild_id: int, feed_id: int, item_id: int, message_id: int) -> None:
+    """The announcer delivered the item in the guild (its message exists)."""
+    sub = await store.announcements.subscribe(guild_id, feed_id, 1, ChannelKind.TEXT)
+    async with store.db.transaction() as tx:
+        await store.announcements.create_deliveries(
+            tx, item_id=item_id, feed_id=feed_id, subscriptions=[sub], backfill=True
+        )
+    delivery = await store.announcements.delivery_for(guild_id, item_id)
+    assert delivery is not None
+    await store.announcements.record_sent(delivery.id, message_id, 1, thread_id=None)
+
+
+async def test_the_weeks_episodes_are_the_podcast_items_announced_in_that_server(store: Store) -> None:
     feed = await store.feeds.ensure_builtin("podcast", "https://example.com/podcast.xml", "podcast")
     old = await _episode(store, feed.id, "e1", "Last week's episode", SLOT - timedelta(days=8))
     monday = await _episode(store, feed.id, "e2", "Monday: open weights", SLOT - timedelta(days=6))
     friday = await _episode(store, feed.id, "e3", "Friday: agents", SLOT - timedelta(days=2))
+    # present at the feed's first read (or capped): remembered, never announced here
+    silent = await _episode(store, feed.id, "e4", "Remembered, not announced", SLOT - timedelta(days=3))
+    for n, item_id in enumerate((old, monday, friday), start=1):
+        await _announce(store, GUILD, feed.id, item_id, 900 + n)
+    await _announce(store, GUILD + 1, feed.id, silent, 999)  # announced in ANOTHER server only
     tracker = ThreadTracker(store.threads)
     await tracker.track_thread(
         7, GUILD, 1, name="Monday: open weights", created_at=SLOT - timedelta(days=6), item_id=monday
@@ -43,7 +61,8 @@ async def test_the_weeks_episodes_come_from_the_podcast_feed_with_their_threads(
     tracker.record_message(7, 42, SLOT - timedelta(days=5))
     await tracker.flush()
 
-    digest = await build_weekly(store.threads, GUILD, SLOT, episodes=FeedEpisodes(store.feeds))
+    episodes = AnnouncedEpisodes(store.announcements)
+    digest = await build_weekly(store.threads, GUILD, SLOT, episodes=episodes)
     assert [(e.episode.item_id, e.episode.url) for e in digest.episodes] == [
         (monday, "https://example.com/e2"),
         (friday, "https://example.com/e3"),
@@ -51,12 +70,14 @@ async def test_the_weeks_episodes_come_from_the_podcast_feed_with_their_threads(
     assert [a.thread.thread_id for a in digest.episodes[0].threads] == [7]
     assert digest.episodes[1].threads == []
     assert old not in {e.episode.item_id for e in digest.episodes}
+    other = await build_weekly(store.threads, GUILD + 1, SLOT, episodes=episodes)
+    assert [e.episode.item_id for e in other.episodes] == [silent]
 
 
 async def test_without_a_podcast_feed_the_episode_threads_stand_in(store: Store) -> None:
     tracker = ThreadTracker(store.threads)
     await tracker.track_thread(7, GUILD, 1, name="Ep 9", created_at=SLOT - timedelta(days=1), item_id=9)
-    digest = await build_weekly(store.threads, GUILD, SLOT, episodes=FeedEpisodes(store.feeds))
+    digest = await build_weekly(store.threads, GUILD, SLOT, episodes=AnnouncedEpisodes(store.announcements))
     assert [e.episode.title for e in digest.episodes] == ["Ep 9"]
 
 
@@ -90,7 +111,15 @@ async def test_commands_fit_discords_limits_and_admin_is_guarded(offline_bot: Co
     assert members["dm_permission"] is False
     assert int(moderators["default_member_permissions"]) == 1 << 5  # Manage Server
     sub = next(o for o in moderators["options"] if o["name"] == "threads")
-    assert {o["name"] for o in sub["options"]} == {"track", "untrack", "weekly", "weekly-off", "status"}
+    assert {o["name"] for o in sub["options"]} == {
+        "track",
+        "untrack",
+        "weekly",
+        "weekly-off",
+        "weekly-preview",
+        "weekly-post-now",
+        "status",
+    }
     episode = next(o for o in members["options"] if o["name"] == "episode")
     assert episode["autocomplete"] is True
 

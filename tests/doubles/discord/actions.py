@@ -207,6 +207,13 @@ class Actions(DoubleCore):
         events dispatched meanwhile are replayed. Returns how many connections were dropped."""
         return await self.gateway.drop(code=code)
 
+    def hold_connections(self) -> None:
+        """Keep new gateway connections waiting (a gateway outage) until `release_connections()`."""
+        self.gateway.accepting.clear()
+
+    def release_connections(self) -> None:
+        self.gateway.accepting.set()
+
     async def request_reconnect(self) -> None:
         """Send opcode 7 RECONNECT, as Discord does before moving a session."""
         self.gateway.reconnect()

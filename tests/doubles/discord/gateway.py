@@ -145,6 +145,9 @@ class Gateway:
         self.presences: list[dict[str, Any]] = []
         #: Intents the application may use (the Developer Portal toggles); others close with 4014.
         self.allowed_privileged = PRIVILEGED
+        #: Cleared by `hold_connections()`: new connections wait (an outage) until it is set again.
+        self.accepting = asyncio.Event()
+        self.accepting.set()
 
     @property
     def live_sessions(self) -> list[Session]:
@@ -178,6 +181,7 @@ class Gateway:
     # Connection handling ---------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        await self.accepting.wait()
         ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
         await ws.prepare(request)
         conn = Connection(ws=ws, request=request)

@@ -1,0 +1,1 @@
+"""The operators' HTTP surface: health, readiness, Prometheus metrics and the WebSub callback."""
