@@ -98,7 +98,10 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 async def schema_version(conn: asyncpg.Connection) -> int:
     """The version in the `schema_version` row (0 for an empty database)."""
-    exists = await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+    exists = await conn.fetchval(  # from the catalogue's rows, not a cache: fresh after a lock wait
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE c.relname = 'schema_version' AND n.nspname = current_schema())"
+    )
     if not exists:
         return 0
     return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version") or 0)
@@ -120,12 +123,19 @@ async def migrate(conn: asyncpg.Connection, migrations: Sequence[Migration]) -> 
     Refuses (touching nothing) a database ahead of the code; a failing step is rolled back, later steps are
     not tried. Serialised across processes by an advisory lock.
     """
-    applied: list[int] = []
     _refuse_newer(await schema_version(conn), migrations)
+    await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+    try:
+        return await _migrate_locked(conn, migrations)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+
+async def _migrate_locked(conn: asyncpg.Connection, migrations: Sequence[Migration]) -> list[int]:
+    applied: list[int] = []
     for migration in migrations:
         try:
             async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
                 current = await schema_version(conn)
                 _refuse_newer(current, migrations)
                 if migration.version <= current:
