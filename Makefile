@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench clean postgres
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,19 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m bot run
 
-test: $(STAMP)
+# The store's tests also run on PostgreSQL: a throwaway server started from the machine's binaries
+# (tests/postgres.py), or the server TEST_DATABASE_URL names. Installed here when missing (Debian/Ubuntu).
+postgres:
+	@if [ -z "$$TEST_DATABASE_URL" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		&& ! command -v initdb >/dev/null 2>&1; then \
+		echo "PostgreSQL is missing: installing it for the store tests"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		( DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql-15 \
+		  || DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql ); \
+	fi
+
+test: $(STAMP) postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

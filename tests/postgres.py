@@ -32,15 +32,17 @@ import pytest
 from bot.store import Store
 from bot.store.pg import PgDatabase, translate
 
-PG_BIN_DIRS = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin")]
+PG_BIN_DIRS = [Path("/usr/lib/postgresql/15/bin")]
 TEMPLATE = "aidb_template"
 ENGINES = ["sqlite", "postgresql"]
 _serial = itertools.count(1)
 
 
 def pg_bin() -> Path | None:
-    """The folder holding `initdb` and `pg_ctl`, or None when PostgreSQL is not installed."""
-    for candidate in PG_BIN_DIRS:
+    """The folder holding `initdb` and `pg_ctl` (PostgreSQL 15 first, else the newest installed), or None
+    when PostgreSQL is not installed."""
+    installed = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: p.parts[-3])
+    for candidate in [*PG_BIN_DIRS, *(path.parent for path in reversed(installed))]:
         if (candidate / "initdb").exists():
             return candidate
     found = shutil.which("initdb")
