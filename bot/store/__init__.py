@@ -15,6 +15,7 @@ from bot.store.db import Database, DatabaseTooNew, MigrationError, StoreError, o
 from bot.store.digests import DigestRepo
 from bot.store.feeds import FeedRepo
 from bot.store.guilds import GuildRepo
+from bot.store.leases import LeaseRepo
 from bot.store.meta import MetaRepo
 from bot.store.ops import OpsRepo
 from bot.store.polls import PollRepo
@@ -33,6 +34,7 @@ class Store:
         self.db = db
         self.meta = MetaRepo(db)
         self.guilds = GuildRepo(db)
+        self.leases = LeaseRepo(db)
         self.feeds = FeedRepo(db)
         self.announcements = AnnouncementRepo(db)
         self.digests = DigestRepo(db)
