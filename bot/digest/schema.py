@@ -38,6 +38,8 @@ from bot.render.text import defang_mentions, truncate
 
 SCHEMA_NAME = "episode_digest"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_CODE_FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)(?:```|$)", re.S)
+_DECODER = json.JSONDecoder(strict=False)
 
 
 def _strings(description: str, max_items: int, min_items: int = 0) -> dict[str, Any]:
@@ -148,12 +150,48 @@ def _clean_list(values: list[str], limit: int, max_items: int) -> list[str]:
     return out[:max_items]
 
 
+def _clean_answers(values: list[str]) -> tuple[list[str], dict[int, int]]:
+    """Poll answers cleaned like `_clean_list`, and a map from the model's index to the kept answer's."""
+    out: list[str] = []
+    kept: dict[int, int] = {}
+    for index, value in enumerate(values):
+        cleaned = clean_text(value, POLL_ANSWER_LIMIT)
+        if not cleaned:
+            continue
+        folded = [o.casefold() for o in out]
+        if cleaned.casefold() in folded:  # a repeat stands for the answer it repeats
+            kept[index] = folded.index(cleaned.casefold())
+            continue
+        if len(out) < POLL_ANSWERS_MAX:
+            kept[index] = len(out)
+            out.append(cleaned)
+    return out, kept
+
+
+def extract_json(content: str) -> Any:
+    """The first JSON object in a model's answer, read tolerantly.
+
+    Accepts what real servers send around a valid object: a Markdown code fence, prose before or after
+    it, and raw control characters (newlines, tabs) inside strings, which grammar-constrained servers
+    emit and `json.loads` refuses unless `strict=False`. Raises `json.JSONDecodeError`.
+    """
+    text = content.strip()
+    fenced = _CODE_FENCE.search(text)
+    if fenced:
+        text = fenced.group(1).strip()
+    start = text.find("{")
+    if start < 0:
+        raise json.JSONDecodeError("no JSON object", text, 0)
+    value, _ = _DECODER.raw_decode(text, start)  # whatever follows the object is ignored
+    return value
+
+
 def parse_output(content: str | None) -> DigestOut:
     """The model's JSON answer, validated; raises `InvalidOutput` with a short reason."""
     if not content or not content.strip():
         raise InvalidOutput("empty answer")
     try:
-        data = json.loads(content)
+        data = extract_json(content)
     except json.JSONDecodeError as exc:
         raise InvalidOutput(f"not JSON ({exc.msg} at char {exc.pos})") from None
     try:
@@ -170,15 +208,15 @@ def clean_output(
     """Sizes normalised and text made safe; raises `InvalidOutput` if nothing usable is left."""
     tldr = clean_text(out.tldr, TLDR_LIMIT)
     key_points = _clean_list(out.key_points, KEY_POINT_LIMIT, KEY_POINTS_MAX)
-    answers = _clean_list(out.poll.answers, POLL_ANSWER_LIMIT, POLL_ANSWERS_MAX)
+    answers, kept = _clean_answers(out.poll.answers)
     question = clean_text(out.poll.question, POLL_QUESTION_LIMIT)
     if not tldr or len(key_points) < KEY_POINTS_MIN:
         raise InvalidOutput("too little text after cleaning")
     if not question or len(answers) < POLL_ANSWERS_MIN:
         raise InvalidOutput("poll unusable after cleaning")
-    valid = range(len(answers))
-    open_answers = sorted({i for i in out.poll.open_answers if i in valid})
-    closed_answers = sorted({i for i in out.poll.closed_answers if i in valid} - set(open_answers))
+    # The model's indices point into its own list; empty or repeated answers were dropped since.
+    open_answers = sorted({kept[i] for i in out.poll.open_answers if i in kept})
+    closed_answers = sorted({kept[i] for i in out.poll.closed_answers if i in kept} - set(open_answers))
     entities = Entities(
         companies=_clean_list(out.entities.companies, ENTITY_LIMIT, ENTITIES_MAX),
         models=_clean_list(out.entities.models, ENTITY_LIMIT, ENTITIES_MAX),

@@ -18,11 +18,16 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from bot.digest.calls import Tally
 from bot.digest.llm import PROMPT_VERSION, LLMFailure, LLMSummarizer, ProgressCallback
 from bot.digest.models import Digest, EpisodeInput, digest_key
 from bot.digest.offline import OFFLINE_MODEL, summarize_offline
+from bot.digest.server import MODES, ServerProfile, probe_context, public_url
 from bot.digest.source import SourceText, TranscriptFetcher, choose_source
+from bot.digest.status import status_report
+from bot.digest.validate import check_and_repair
 from bot.store.digests import CacheKey, DigestRow, TokenUsage
+from bot.store.llm_servers import LLMServerRepo
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -61,7 +66,7 @@ class DigestService:
         *,
         llm: AsyncOpenAI | None = None,
         model: str = "gpt-4o-mini",
-        context_tokens: int = 8000,
+        context_tokens: int | None = None,
         daily_token_budget: int = 200_000,
         fetcher: TranscriptFetcher | None = None,
         kind_of: Callable[[Any], Awaitable[str | None]] | None = None,
@@ -70,9 +75,18 @@ class DigestService:
         self.repo = repo
         self.kind_of = kind_of
         self.on_transcript = on_transcript
-        self.summarizer = (
-            LLMSummarizer(llm, model, context_tokens=context_tokens) if llm is not None else None
-        )
+        self.servers = LLMServerRepo(repo.db)
+        #: The operator's `LLM_CONTEXT_TOKENS`: when set, the server is not asked for its context.
+        self.context_override = context_tokens
+        self.summarizer: LLMSummarizer | None = None
+        if llm is not None:
+            profile = ServerProfile(public_url(str(llm.base_url)), model)
+            if context_tokens is not None:
+                profile.context_tokens, profile.context_source = context_tokens, "LLM_CONTEXT_TOKENS"
+            self.summarizer = LLMSummarizer(
+                llm, profile, on_learn=self._remember, on_mode=lambda _: self._remember(profile)
+            )
+        self._profile_lock = asyncio.Lock()
         self.model = model
         self.daily_token_budget = daily_token_budget
         self.fetcher = fetcher
@@ -95,7 +109,7 @@ class DigestService:
             repo,
             llm=llm,
             model=settings.openai_model,
-            context_tokens=settings.llm_context_tokens,
+            context_tokens=settings.llm_context_tokens,  # None: learned from the server
             daily_token_budget=settings.llm_daily_token_budget,
             fetcher=fetcher,
             kind_of=kind_of,
@@ -105,6 +119,43 @@ class DigestService:
     @property
     def llm_configured(self) -> bool:
         return self.summarizer is not None
+
+    async def _remember(self, profile: ServerProfile) -> None:
+        """Persist what was learned about the server, so a restart does not learn it again."""
+        learned = profile.context_source not in (None, "LLM_CONTEXT_TOKENS")
+        await self.servers.save(
+            profile.base_url,
+            profile.model,
+            context_tokens=profile.context_tokens if learned else None,
+            context_source=profile.context_source if learned else None,
+            response_mode=profile.response_mode,
+        )
+
+    async def learn_server(self) -> ServerProfile | None:
+        """The server's profile: remembered, or asked once (`probe_context`) and then remembered."""
+        if self.summarizer is None:
+            return None
+        profile = self.summarizer.profile
+        async with self._profile_lock:
+            if profile.probed:
+                return profile
+            record = await self.servers.get(profile.base_url, profile.model)
+            if record is not None:
+                mode = next((m for m in MODES if m == record.response_mode), None)
+                if mode is not None:
+                    profile.response_mode = mode
+                    self.summarizer.caller.adopt_mode(mode)
+                if self.context_override is None and record.context_tokens:
+                    profile.context_tokens = record.context_tokens
+                    profile.context_source = record.context_source
+            elif self.context_override is None:
+                found, where = await probe_context(self.summarizer.client, profile.model)
+                if found:
+                    profile.context_tokens, profile.context_source = found, where
+                    log.info("the LLM server reports a context of %d tokens (%s)", found, where)
+                await self._remember(profile)
+            profile.probed = True
+        return profile
 
     async def ensure_digest(
         self,
@@ -203,6 +254,7 @@ class DigestService:
         if not force and (cached := await self.repo.get_cached(cache_key)) is not None:
             log.info("digest of %s served from the cache (llm)", key)
             return cached.digest, None
+        await self.learn_server()
         plan = self.summarizer.plan(source.text)
         estimate = self.summarizer.estimate_cost(plan)
         spent = await self.repo.usage_today()
@@ -215,20 +267,28 @@ class DigestService:
         async def record(tokens_in: int, tokens_out: int) -> None:
             await self.repo.add_usage(tokens_in, tokens_out)
 
+        tally = Tally()
         try:
             result = await self.summarizer.summarize(
-                source.text, title, plan=plan, on_usage=record, on_progress=progress
+                source.text, title, plan=plan, on_usage=record, on_progress=progress, tally=tally
             )
+            repaired = check_and_repair(
+                result, source.text, title, lambda: summarize_offline(source.text, title, source=source.kind)
+            )
+            if not repaired.written_by_llm:
+                raise LLMFailure("the answer failed validation: " + "; ".join(repaired.problems), "invalid")
         except LLMFailure as exc:
+            await self._log_outcome(tally, ok=False, cause=exc.cause, detail=exc.reason)
             return None, exc.reason
+        await self._log_outcome(tally, ok=True, cause=None, detail="; ".join(repaired.problems))
         digest = Digest(
-            tldr=result.tldr,
-            key_points=result.key_points,
-            topics=result.topics,
-            entities=result.entities,
-            quote=result.quote,
-            angle=result.angle,
-            poll=result.poll,
+            tldr=repaired.tldr,
+            key_points=repaired.key_points,
+            topics=repaired.topics,
+            entities=repaired.entities,
+            quote=repaired.quote,
+            angle=repaired.angle,
+            poll=repaired.poll,
             backend="llm",
             model=self.model,
             source=source.kind,
@@ -236,17 +296,24 @@ class DigestService:
             tokens_in=result.tokens_in,
             tokens_out=result.tokens_out,
             chunks=result.chunks,
+            field_sources=repaired.sources,
         )
         await self.repo.save(cache_key, title, digest)
         log.info(
-            "digest of %s made by %s: %d chunks, %d+%d tokens",
+            "digest of %s made by %s: %d chunks, %d requests, %d+%d tokens%s",
             key,
             self.model,
             result.chunks,
+            tally.requests,
             result.tokens_in,
             result.tokens_out,
+            f"; repaired {', '.join(repaired.problems)}" if repaired.problems else "",
         )
         return digest, None
+
+    async def _log_outcome(self, tally: Tally, *, ok: bool, cause: str | None, detail: str) -> None:
+        await self.servers.add_failures(list(tally.failures))
+        await self.servers.add_digest(ok=ok, cause=cause, detail=detail[:300], requests=tally.requests)
 
     async def _offline(
         self, key: str, title: str, source: SourceText, digest_hash: str, force: bool
@@ -260,15 +327,16 @@ class DigestService:
         return digest
 
     async def status_lines(self) -> list[str]:
-        """The digest part of a status report: backend, today's spend against the budget, the week's."""
+        """The digest part of a status report: backend, spend, and what is known of the LLM server."""
         lines = [await self.spend_line()]
         if self.summarizer is not None:
             week = await self.repo.usage_since(utcnow().date() - timedelta(days=6))
             lines.append(
                 f"Last 7 days: {week.total:,} tokens in {week.requests} requests, "
-                f"{week.fallbacks} offline fallbacks. "
-                f"Context budget {self.summarizer.context_tokens:,} tokens per request."
+                f"{week.fallbacks} offline fallbacks."
             )
+            profile = await self.learn_server() or self.summarizer.profile
+            lines.extend(await status_report(self.servers, profile, self.summarizer.caller.mode))
         return lines
 
     async def usage_today(self) -> TokenUsage:
