@@ -127,10 +127,10 @@ class ChatCaller:
 
     def overhead_tokens(self, system: str) -> int:
         """Tokens a request spends besides the source: system prompt, shape hint or schema, framing."""
-        if self.mode == "json_schema":
-            extra = json.dumps(response_format(), separators=(",", ":"))
-        else:
-            extra = SHAPE_HINT + json.dumps(DIGEST_SCHEMA, separators=(",", ":"))
+        # OpenAI puts the schema in the prompt; with json_object the schema becomes a grammar, the hint text.
+        extra = (
+            json.dumps(response_format(), separators=(",", ":")) if self.mode == "json_schema" else SHAPE_HINT
+        )
         return estimate_tokens(system) + estimate_tokens(extra) + 60
 
     async def ask(

@@ -95,9 +95,17 @@ def _pieces(text: str, budget: int) -> Iterator[tuple[str, int]]:
 
 def split_in_two(text: str) -> tuple[str, str] | None:
     """`text` in two halves of about equal size at a sentence boundary, or None when it is too short."""
-    if estimate_tokens(text) < 2 * MIN_SPLIT_TOKENS:
+    total = estimate_tokens(text)
+    if total < 2 * MIN_SPLIT_TOKENS:
         return None
-    plan = plan_chunks(text, -(-estimate_tokens(text) * 11 // 20))  # 55 %: exactly two balanced chunks
-    if len(plan.chunks) != 2:
+    pieces = [piece for piece, _ in _pieces(text, max(MIN_SPLIT_TOKENS, total // 2))]
+    if len(pieces) < 2:
         return None
-    return plan.chunks[0], plan.chunks[1]
+    costs = [estimate_tokens(piece) for piece in pieces]
+    half, running, cut = sum(costs) / 2, 0, 1
+    for index, cost in enumerate(costs[:-1], start=1):
+        running += cost
+        cut = index
+        if running + costs[index] / 2 > half:
+            break
+    return " ".join(pieces[:cut]), " ".join(pieces[cut:])

@@ -91,6 +91,11 @@ class Fault:
         )
 
     @classmethod
+    def generated(cls) -> Fault:
+        """The usual generated answer (a placeholder in a script)."""
+        return cls("generated")
+
+    @classmethod
     def truncated(cls) -> Fault:
         """A generated answer cut half-way: `finish_reason: "length"` and unterminated JSON."""
         return cls("truncated")
@@ -310,7 +315,7 @@ class OpenAIDouble:
         self.requests.append(record)
         fault = self._script.popleft() if self._script else self._always
         refusal = self._refusal(body)
-        if refusal is not None and (fault is None or fault.kind in ("truncated", "control")):
+        if refusal is not None and (fault is None or fault.kind in ("generated", "truncated", "control")):
             return refusal
         if fault is not None and fault.kind == "context":
             limit = int(fault.content or 2048)
@@ -349,7 +354,12 @@ class OpenAIDouble:
         schema_text = json.dumps(body.get("response_format") or {}, separators=(",", ":"))
         usage = {
             "prompt_tokens": count_tokens(text)
-            + (count_tokens(schema_text) if body.get("response_format") else 0),
+            # a json_schema is put in the prompt; a json_object's schema becomes a grammar (llama.cpp)
+            + (
+                count_tokens(schema_text)
+                if (body.get("response_format") or {}).get("type") == "json_schema"
+                else 0
+            ),
             "completion_tokens": count_tokens(content),
         }
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
