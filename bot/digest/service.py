@@ -131,8 +131,12 @@ class DigestService:
             response_mode=profile.response_mode,
         )
 
-    async def learn_server(self) -> ServerProfile | None:
-        """The server's profile: remembered, or asked once (`probe_context`) and then remembered."""
+    async def learn_server(self, *, ask: bool = True) -> ServerProfile | None:
+        """The server's profile: remembered, or asked once (`probe_context`) and then remembered.
+
+        With `ask=False` (the status command, which must answer within Discord's 3 seconds) only what is
+        remembered is read.
+        """
         if self.summarizer is None:
             return None
         profile = self.summarizer.profile
@@ -140,6 +144,8 @@ class DigestService:
             if profile.probed:
                 return profile
             record = await self.servers.get(profile.base_url, profile.model)
+            if record is None and not ask:
+                return profile
             if record is not None:
                 mode = next((m for m in MODES if m == record.response_mode), None)
                 if mode is not None:
@@ -335,7 +341,7 @@ class DigestService:
                 f"Last 7 days: {week.total:,} tokens in {week.requests} requests, "
                 f"{week.fallbacks} offline fallbacks."
             )
-            profile = await self.learn_server() or self.summarizer.profile
+            profile = await self.learn_server(ask=False) or self.summarizer.profile
             lines.extend(await status_report(self.servers, profile, self.summarizer.caller.mode))
         return lines
 
