@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.digest.chunking import estimate_tokens
-from bot.digest.schema import DIGEST_SCHEMA, DigestOut, InvalidOutput, parse_output, response_format
+from bot.digest.schema import DigestOut, InvalidOutput, bounded_schema, parse_output, response_format
 from bot.digest.server import (
     MODES,
     ResponseMode,
@@ -221,7 +221,7 @@ class ChatCaller:
         if self.mode == "json_schema":
             extra["response_format"] = response_format()
         elif self.mode == "json_object":  # llama-cpp-python constrains the output to the schema beside it
-            extra["response_format"] = {"type": "json_object", "schema": DIGEST_SCHEMA}
+            extra["response_format"] = {"type": "json_object", "schema": bounded_schema()}
             system = f"{system}\n{SHAPE_HINT}"
         else:
             system = f"{system}\n{SHAPE_HINT}"

@@ -93,6 +93,36 @@ DIGEST_SCHEMA: dict[str, Any] = {
 }  # fmt: skip
 
 
+#: Bounds for servers that turn the schema into a grammar (llama.cpp): every string and list must end, so
+#: a small model that would repeat itself until `max_tokens` is made to close the object instead.
+_GRAMMAR_BOUNDS: dict[str, tuple[int, int]] = {  # field: (max items, max characters each)
+    "tldr": (1, TLDR_LIMIT), "key_points": (5, 200), "topics": (5, TOPIC_LIMIT),
+    "companies": (5, ENTITY_LIMIT), "models": (5, ENTITY_LIMIT), "people": (5, ENTITY_LIMIT),
+    "quote": (1, 250), "angle": (1, 300),
+    "question": (1, 200), "answers": (POLL_ANSWERS_MAX, POLL_ANSWER_LIMIT),
+    "open_answers": (POLL_ANSWERS_MAX, 0), "closed_answers": (POLL_ANSWERS_MAX, 0),
+}  # fmt: skip
+
+
+def bounded_schema(schema: dict[str, Any] | None = None, name: str = "") -> dict[str, Any]:
+    """`DIGEST_SCHEMA` with `maxLength` on every string and `maxItems` on every list (see above)."""
+    schema = DIGEST_SCHEMA if schema is None else schema
+    out = dict(schema)
+    items, chars = _GRAMMAR_BOUNDS.get(name, (POLL_ANSWERS_MAX, 0))
+    kind = schema.get("type")
+    if "properties" in schema:
+        out["properties"] = {key: bounded_schema(sub, key) for key, sub in schema["properties"].items()}
+    elif kind == "array":
+        out["maxItems"] = min(schema.get("maxItems", items), items)
+        out["items"] = bounded_schema(schema["items"], name)
+    elif kind == "string":
+        out["maxLength"] = chars
+    elif isinstance(kind, list) and "string" in kind:  # grammar converters drop bounds on a type list
+        out = {"anyOf": [{"type": "string", "maxLength": chars}, {"type": "null"}]}
+        out["description"] = schema.get("description", "")
+    return out
+
+
 def response_format() -> dict[str, Any]:
     """The `response_format` argument of a chat completion request."""
     return {

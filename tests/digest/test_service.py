@@ -8,7 +8,7 @@ import pytest
 from bot.digest.llm import SYSTEM_PROMPT
 from bot.digest.models import KEY_POINTS_MAX, KEY_POINTS_MIN, EpisodeInput
 from bot.digest.offline import split_sentences
-from bot.digest.schema import DIGEST_SCHEMA
+from bot.digest.schema import DIGEST_SCHEMA, bounded_schema
 from bot.digest.service import DigestError, DigestService
 from bot.digest.source import SourceText
 from bot.store import Store
@@ -170,7 +170,9 @@ async def test_a_server_without_json_schema_gets_json_object_with_the_schema(
     assert digest.backend == "llm"
     first, second = double.chat_requests
     assert first["response_format"]["type"] == "json_schema"
-    assert second["response_format"] == {"type": "json_object", "schema": DIGEST_SCHEMA}
+    # with every string and list bounded, so a grammar-constrained model has to close the object
+    assert second["response_format"] == {"type": "json_object", "schema": bounded_schema()}
+    assert second["response_format"]["schema"]["properties"]["tldr"]["maxLength"] == 280
     await service.ensure_digest(episode("ep-2"))
     assert double.chat_requests[2]["response_format"]["type"] == "json_object"  # remembered
 
