@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.digest.chunking import estimate_tokens
-from bot.digest.schema import DigestOut, InvalidOutput, bounded_schema, parse_output, response_format
+from bot.digest.schema import (
+    DigestOut,
+    InvalidOutput,
+    bounded_schema,
+    clean_output,
+    parse_output,
+    response_format,
+)
 from bot.digest.server import (
     MODES,
     ResponseMode,
@@ -158,7 +165,9 @@ class ChatCaller:
         if choice.finish_reason == "length":
             raise CallFailure("cut_off", f"output cut off at {spent_out or max_output} tokens")
         try:
-            return parse_output(choice.message.content)
+            out = parse_output(choice.message.content)
+            clean_output(out, min_key_points=1)  # nothing usable left is as bad as no JSON: retry, split
+            return out
         except InvalidOutput as exc:
             log.warning("LLM output rejected: %s", exc)
             raise CallFailure("invalid", f"unusable answer: {exc}") from None

@@ -196,7 +196,8 @@ class LLMSummarizer:
         else:
             raise LLMFailure("the request never fitted the model's context", "context")
         try:
-            tldr, key_points, topics, entities, quote, angle, poll = clean_output(final)
+            # A small model repeats itself; `check_and_repair` tops up missing key points from the source.
+            tldr, key_points, topics, entities, quote, angle, poll = clean_output(final, min_key_points=1)
         except InvalidOutput as exc:
             raise LLMFailure(f"unusable answer: {exc}", "invalid") from None
         return LLMDigest(

@@ -233,14 +233,17 @@ def parse_output(content: str | None) -> DigestOut:
 
 
 def clean_output(
-    out: DigestOut,
+    out: DigestOut, *, min_key_points: int = KEY_POINTS_MIN
 ) -> tuple[str, list[str], list[str], Entities, str | None, str, PollSuggestion]:
-    """Sizes normalised and text made safe; raises `InvalidOutput` if nothing usable is left."""
+    """Sizes normalised and text made safe; raises `InvalidOutput` if nothing usable is left.
+
+    `min_key_points` distinct key points must remain (fewer where the caller tops them up itself).
+    """
     tldr = clean_text(out.tldr, TLDR_LIMIT)
     key_points = _clean_list(out.key_points, KEY_POINT_LIMIT, KEY_POINTS_MAX)
     answers, kept = _clean_answers(out.poll.answers)
     question = clean_text(out.poll.question, POLL_QUESTION_LIMIT)
-    if not tldr or len(key_points) < KEY_POINTS_MIN:
+    if not tldr or len(key_points) < min_key_points:
         raise InvalidOutput("too little text after cleaning")
     if not question or len(answers) < POLL_ANSWERS_MIN:
         raise InvalidOutput("poll unusable after cleaning")

@@ -259,3 +259,19 @@ async def test_status_with_no_attempt_yet(double: OpenAIDouble, store: Store) ->
     assert "not negotiated yet" in lines
     assert "8,000 tokens (assumed: the server has not said)" in lines
     assert estimate_tokens(lines) < 500
+
+
+async def test_a_model_repeating_one_key_point_is_topped_up_not_thrown_away(
+    double: OpenAIDouble, store: Store
+) -> None:
+    point = "Meta released Llama 4 with open weights on Monday."
+    double.script(Fault.answer(json.dumps(_valid_answer(key_points=[point, point, point]))))
+    service, client = await _service(store, double)
+    try:
+        digest = await service.ensure_digest(episode())
+    finally:
+        await client.close()
+    assert digest.backend == "llm" and len(double.chat_requests) == 1
+    assert digest.key_points[0] == point and len(digest.key_points) == 3
+    assert len(set(digest.key_points)) == 3
+    assert digest.field_sources["key_points"] == "llm+offline"
