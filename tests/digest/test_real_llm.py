@@ -69,15 +69,19 @@ async def test_three_episodes_are_digested_by_the_real_model(store: Store) -> No
         "repaired_fields": [sorted(k for k, v in d.field_sources.items() if v != "llm") for _, d in digests],
     }
     print("\nreal-server lane:", json.dumps(figures))
+    problems: list[str] = []  # every digest is checked before the test fails, so the report is whole
     for title, digest in digests:
-        assert digest.backend == "llm", f"{title}: {digest.fallback_reason}"
+        if digest.backend != "llm":
+            problems.append(f"{title}: made offline ({digest.fallback_reason})")
+            continue
         assert digest.model == MODEL and digest.tokens_in > 0
-        assert normal(digest.tldr) != normal(title)
+        if normal(digest.tldr) == normal(title):
+            problems.append(f"{title}: the TL;DR is the title")
         text = json.dumps(digest.to_dict(), ensure_ascii=False).casefold()
-        for sponsor in SPONSORS:
-            assert sponsor.casefold() not in text, f"{title}: the digest repeats the ad for {sponsor}"
+        problems += [f"{title}: repeats the ad for {s}" for s in SPONSORS if s.casefold() in text]
         assert 0 < len(digest.tldr) <= TLDR_LIMIT
         assert KEY_POINTS_MIN <= len(digest.key_points) <= KEY_POINTS_MAX
         assert 2 <= len(digest.poll.answers) <= 5
+    assert not problems, problems
     # The long episode did not fit the 2,048-token server: its context was learned, not configured.
     assert profile is not None and profile.context_tokens == 2048
