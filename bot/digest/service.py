@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bot.digest.calls import Tally
 from bot.digest.llm import PROMPT_VERSION, LLMFailure, LLMSummarizer, ProgressCallback
+from bot.digest.memory import ServerMemory
 from bot.digest.models import Digest, EpisodeInput, digest_key
 from bot.digest.offline import OFFLINE_MODEL, summarize_offline
-from bot.digest.server import MODES, ServerProfile, probe_context, public_url
+from bot.digest.server import ServerProfile, public_url
 from bot.digest.source import SourceText, TranscriptFetcher, choose_source
-from bot.digest.status import status_report
 from bot.digest.validate import check_and_repair
 from bot.store.digests import CacheKey, DigestRow, TokenUsage
 from bot.store.llm_servers import LLMServerRepo
@@ -76,17 +76,14 @@ class DigestService:
         self.kind_of = kind_of
         self.on_transcript = on_transcript
         self.servers = LLMServerRepo(repo.db)
-        #: The operator's `LLM_CONTEXT_TOKENS`: when set, the server is not asked for its context.
-        self.context_override = context_tokens
         self.summarizer: LLMSummarizer | None = None
+        self.memory: ServerMemory | None = None
         if llm is not None:
             profile = ServerProfile(public_url(str(llm.base_url)), model)
-            if context_tokens is not None:
+            if context_tokens is not None:  # the operator's LLM_CONTEXT_TOKENS
                 profile.context_tokens, profile.context_source = context_tokens, "LLM_CONTEXT_TOKENS"
-            self.summarizer = LLMSummarizer(
-                llm, profile, on_learn=self._remember, on_mode=lambda _: self._remember(profile)
-            )
-        self._profile_lock = asyncio.Lock()
+            self.summarizer = LLMSummarizer(llm, profile)
+            self.memory = ServerMemory(self.servers, self.summarizer, context_tokens)
         self.model = model
         self.daily_token_budget = daily_token_budget
         self.fetcher = fetcher
@@ -120,48 +117,9 @@ class DigestService:
     def llm_configured(self) -> bool:
         return self.summarizer is not None
 
-    async def _remember(self, profile: ServerProfile) -> None:
-        """Persist what was learned about the server, so a restart does not learn it again."""
-        learned = profile.context_source not in (None, "LLM_CONTEXT_TOKENS")
-        await self.servers.save(
-            profile.base_url,
-            profile.model,
-            context_tokens=profile.context_tokens if learned else None,
-            context_source=profile.context_source if learned else None,
-            response_mode=profile.response_mode,
-        )
-
     async def learn_server(self, *, ask: bool = True) -> ServerProfile | None:
-        """The server's profile: remembered, or asked once (`probe_context`) and then remembered.
-
-        With `ask=False` (the status command, which must answer within Discord's 3 seconds) only what is
-        remembered is read.
-        """
-        if self.summarizer is None:
-            return None
-        profile = self.summarizer.profile
-        async with self._profile_lock:
-            if profile.probed:
-                return profile
-            record = await self.servers.get(profile.base_url, profile.model)
-            if record is None and not ask:
-                return profile
-            if record is not None:
-                mode = next((m for m in MODES if m == record.response_mode), None)
-                if mode is not None:
-                    profile.response_mode = mode
-                    self.summarizer.caller.adopt_mode(mode)
-                if self.context_override is None and record.context_tokens:
-                    profile.context_tokens = record.context_tokens
-                    profile.context_source = record.context_source
-            elif self.context_override is None:
-                found, where = await probe_context(self.summarizer.client, profile.model)
-                if found:
-                    profile.context_tokens, profile.context_source = found, where
-                    log.info("the LLM server reports a context of %d tokens (%s)", found, where)
-                await self._remember(profile)
-            profile.probed = True
-        return profile
+        """What is known of the LLM server (see `ServerMemory.learn`); None without an LLM."""
+        return await self.memory.learn(ask=ask) if self.memory is not None else None
 
     async def ensure_digest(
         self,
@@ -254,7 +212,7 @@ class DigestService:
         force: bool,
         progress: ProgressCallback | None,
     ) -> tuple[Digest | None, str | None]:
-        if self.summarizer is None:
+        if self.summarizer is None or self.memory is None:
             return None, None
         cache_key = CacheKey(key, digest_hash, "llm", self.model, PROMPT_VERSION)
         if not force and (cached := await self.repo.get_cached(cache_key)) is not None:
@@ -284,9 +242,9 @@ class DigestService:
             if not repaired.written_by_llm:
                 raise LLMFailure("the answer failed validation: " + "; ".join(repaired.problems), "invalid")
         except LLMFailure as exc:
-            await self._log_outcome(tally, ok=False, cause=exc.cause, detail=exc.reason)
+            await self.memory.log_outcome(tally, ok=False, cause=exc.cause, detail=exc.reason)
             return None, exc.reason
-        await self._log_outcome(tally, ok=True, cause=None, detail="; ".join(repaired.problems))
+        await self.memory.log_outcome(tally, ok=True, cause=None, detail="; ".join(repaired.problems))
         digest = Digest(
             tldr=repaired.tldr,
             key_points=repaired.key_points,
@@ -317,10 +275,6 @@ class DigestService:
         )
         return digest, None
 
-    async def _log_outcome(self, tally: Tally, *, ok: bool, cause: str | None, detail: str) -> None:
-        await self.servers.add_failures(list(tally.failures))
-        await self.servers.add_digest(ok=ok, cause=cause, detail=detail[:300], requests=tally.requests)
-
     async def _offline(
         self, key: str, title: str, source: SourceText, digest_hash: str, force: bool
     ) -> Digest:
@@ -341,8 +295,8 @@ class DigestService:
                 f"Last 7 days: {week.total:,} tokens in {week.requests} requests, "
                 f"{week.fallbacks} offline fallbacks."
             )
-            profile = await self.learn_server(ask=False) or self.summarizer.profile
-            lines.extend(await status_report(self.servers, profile, self.summarizer.caller.mode))
+        if self.memory is not None:
+            lines.extend(await self.memory.status_lines())
         return lines
 
     async def usage_today(self) -> TokenUsage:
