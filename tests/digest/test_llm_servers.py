@@ -275,3 +275,30 @@ async def test_a_model_repeating_one_key_point_is_topped_up_not_thrown_away(
     assert digest.key_points[0] == point and len(digest.key_points) == 3
     assert len(set(digest.key_points)) == 3
     assert digest.field_sources["key_points"] == "llm+offline"
+
+
+async def test_a_server_taking_no_response_format_gets_the_shape_in_the_prompt(
+    double: OpenAIDouble, store: Store
+) -> None:
+    double.script(
+        Fault.json_schema_unsupported(),
+        Fault.bad_request("response_format type 'json_object' is not supported by this server"),
+        Fault.answer("Here you go:\n" + json.dumps(_valid_answer())),
+        Fault.answer(json.dumps(_valid_answer())),
+    )
+    service, client = await _service(store, double)
+    try:
+        digest = await service.ensure_digest(episode())
+        await service.ensure_digest(episode("ep-2"))
+    finally:
+        await client.close()
+    assert digest.backend == "llm"
+    first, second, third, fourth = double.chat_requests
+    assert first["response_format"]["type"] == "json_schema"
+    assert second["response_format"]["type"] == "json_object"
+    assert (
+        "response_format" not in third
+        and "one JSON object and nothing else" in third["messages"][0]["content"]
+    )
+    assert "response_format" not in fourth  # negotiated once, remembered for the next digest
+    assert "plain JSON in text" in "\n".join(await service.status_lines())
