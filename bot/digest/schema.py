@@ -2,10 +2,12 @@
 
 The schema sent on the wire uses only keywords every OpenAI-compatible server accepts in strict mode
 (types, required, additionalProperties, items, minItems/maxItems); length limits are stated in the
-descriptions and enforced here. Validation is strict on shape (missing fields, wrong types, too few key
-points or answers, empty text: the output is rejected and the offline digest is used) and forgiving on
-size (an over-long string is cut with "…", extra list items are dropped), since a long but valid answer is
-still a good digest. Every string is cleaned of control characters and has its mentions defanged.
+descriptions and enforced here. Servers that turn the schema into a grammar get `bounded_schema()`, with
+`maxLength` and `maxItems` everywhere. The answer is read tolerantly (`extract_json`). Validation is strict
+on shape (missing fields, wrong types, too few key points or answers, empty text: the answer is rejected)
+and forgiving on size (an over-long string is cut with "…", extra list items are dropped), since a long
+but valid answer is still a good digest. Every string is cleaned of control characters and has its
+mentions defanged. Whether the content is true to the source is `bot.digest.validate`'s question.
 """
 
 from __future__ import annotations
