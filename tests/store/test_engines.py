@@ -9,6 +9,7 @@ import pytest
 
 from bot.store import Store
 from bot.store.audit import NewAuditEntry
+from bot.store.llm_servers import LLMServerRepo
 from bot.store.maintenance import MaintenanceRepo
 from bot.store.pg import translate
 from bot.store.search_pg import ExpressionError, to_tsquery_text
@@ -108,3 +109,24 @@ async def test_maintenance_reports_on_either_engine(store: Store) -> None:
     assert stats.page_size > 0 and stats.used_bytes > 0
     assert (await repo.checkpoint()).busy == 0
     await repo.optimize()
+
+
+async def test_llm_server_profiles_and_outcomes(store: Store) -> None:
+    repo = LLMServerRepo(store.db)
+    since = utcnow() - timedelta(seconds=1)
+    await repo.save(
+        "http://llm.test/v1", "m", context_tokens=2048, context_source="models", response_mode=None
+    )
+    await repo.save(
+        "http://llm.test/v1", "m", context_tokens=4096, context_source="error", response_mode="text"
+    )
+    record = await repo.get("http://llm.test/v1", "m")
+    assert record is not None and (record.context_tokens, record.response_mode) == (4096, "text")
+    await repo.add_digest(ok=True, cause=None, detail="", requests=3)
+    await repo.add_digest(ok=False, cause="timeout", detail="slow", requests=2)
+    await repo.add_failures([("timeout", "first"), ("timeout", "second"), ("http", "500")])
+    outcomes = await repo.outcomes_since(since)
+    assert (outcomes.attempts, outcomes.succeeded, outcomes.requests) == (2, 1, 5)
+    failures = await repo.failures_since(since)
+    assert [(f.cause, f.count) for f in failures] == [("timeout", 2), ("http", 1)]
+    assert failures[0].last_detail in {"first", "second"}
