@@ -20,7 +20,7 @@ from bot.feeds.decide import KNOWN, ItemDecision, PollRules, decide, decide_stor
 from bot.feeds.models import Feed, ParsedFeed
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.db import load_migrations
+from bot.store.db import StoreError, load_migrations
 from bot.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,18 @@ def _schema_version(path: str) -> int | None:
 @asynccontextmanager
 async def stored_state(settings: Settings) -> AsyncIterator[Store | None]:
     """The bot's store when its database exists at the current schema, else None (never created)."""
+    if settings.database_is_postgresql:
+        try:
+            shared = await Store.open(settings.database, apply_migrations=False, pool_size=1)
+        except StoreError as exc:
+            log.info("preview: the PostgreSQL database is not read (%s)", exc)
+            yield None
+            return
+        try:
+            yield shared
+        finally:
+            await shared.close()
+        return
     path = settings.database_path
     if not path.is_file():
         yield None

@@ -213,7 +213,7 @@ class PgDatabase(Database):
             pool = await asyncpg.create_pool(
                 _asyncpg_dsn(str(url)), min_size=1, max_size=max(1, pool_size), init=_init_connection
             )
-        except (OSError, asyncpg.PostgresError) as exc:
+        except (OSError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {redact(str(url))}: {exc}") from exc
         try:
             wanted = list(migrations) if migrations is not None else load_pg_migrations()
