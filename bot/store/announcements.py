@@ -233,7 +233,7 @@ class AnnouncementRepo(Repo):
         column = "f.id" if isinstance(key, int) else "f.url"
         row = await self.db.fetchone(
             "SELECT f.* FROM feeds f LEFT JOIN subscriptions s ON s.feed_id = f.id AND s.guild_id = ?"  # noqa: S608 (fixed column)
-            f" WHERE {column} = ? AND (s.id IS NOT NULL OR (? AND f.name IS NOT NULL))",
+            f" WHERE {column} = ? AND (s.id IS NOT NULL OR (? = 1 AND f.name IS NOT NULL))",
             (guild_id, key, int(builtin_ok)),
         )
         return feed_from_row(row) if row else None
