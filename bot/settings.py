@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     # Thread tracking
     tracker_flush_interval: float = Field(default=5.0, gt=0, le=600)
 
+    # /ask: answers from the archive (bot.ask)
+    ask_cooldown_seconds: float = Field(default=30.0, ge=0, le=86_400)
+    ask_daily_cap: int = Field(default=200, ge=1, le=100_000)
+    ask_max_passages: int = Field(default=6, ge=1, le=20)
+
     log_level: LogLevel = "INFO"
 
     @field_validator("discord_api_base", "openai_base_url", "podcast_feed_url", "newsletter_feed_url")

@@ -11,11 +11,14 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bs4 import BeautifulSoup
 
 from bot.digest.models import EpisodeInput, SourceKind, TranscriptRef
+
+if TYPE_CHECKING:
+    from bot.digest.cues import Cue
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,8 @@ class SourceText:
     text: str
     kind: SourceKind
     url: str | None = None
+    #: Where in the episode each piece is said, for a timed transcript (`bot.digest.cues`); else empty.
+    cues: tuple[Cue, ...] = ()
 
 
 def decode(body: bytes, content_type: str | None = None) -> str:
@@ -201,18 +206,20 @@ async def choose_source(episode: EpisodeInput, fetcher: TranscriptFetcher | None
 
     A transcript that cannot be fetched or parsed is logged and the next one (then the notes) is used.
     """
+    from bot.digest.cues import timed_cues
+
     if fetcher is not None:
         for ref in sorted(episode.transcripts, key=_rank):
             try:
                 fetched = await fetcher.fetch(ref.url, max_bytes=TRANSCRIPT_MAX_BYTES)
-                text = to_clean_text(
-                    decode(fetched.body, fetched.content_type), ref.type or fetched.content_type
-                )
+                raw = decode(fetched.body, fetched.content_type)
+                text = to_clean_text(raw, ref.type or fetched.content_type)
+                cues = tuple(timed_cues(raw, ref.type or fetched.content_type))
             except Exception as exc:  # the fetcher's errors are its own type; any failure means "next"
                 log.warning("transcript %s of %s unusable: %s", ref.url, episode.key, exc)
                 continue
             if len(text) >= MIN_TRANSCRIPT_CHARS:
-                return SourceText(text, "transcript", ref.url)
+                return SourceText(text, "transcript", ref.url, cues)
             log.info("transcript %s of %s too short (%d chars); skipped", ref.url, episode.key, len(text))
     notes = episode.show_notes_text.strip()
     if notes:

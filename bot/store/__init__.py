@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.store.announcements import AnnouncementRepo
+from bot.store.ask import AskRepo
 from bot.store.audit import AuditRepo
 from bot.store.db import Database, DatabaseTooNew, MigrationError, StoreError
 from bot.store.digests import DigestRepo
@@ -38,6 +39,7 @@ class Store:
         self.audit = AuditRepo(db)
         self.search = SearchRepo(db)
         self.cards = CardRepo(db)
+        self.ask = AskRepo(db)
 
     @classmethod
     async def open(cls, path: Path | str, *, apply_migrations: bool = True) -> Store:

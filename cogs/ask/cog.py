@@ -1,0 +1,253 @@
+"""Thin adapters over `bot.ask`: `/ask` (deferred, with progress), `/admin ask …`, and the passage upkeep.
+
+The `AskService` is made here from the bot's store, settings and LLM client. A background loop rebuilds
+queued passages (the whole archive once after the migration, then whatever changed) every minute and
+forgets old answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.ask.render import answer_embed
+from bot.ask.retrieve import EmptyQuestion
+from bot.ask.service import AskRefused, AskService
+from bot.ask.words import content_words
+from bot.errors import NO_MENTIONS, UserFacingError
+from bot.store.ask import Filters
+from cogs.ask.views import post_view
+
+if TYPE_CHECKING:
+    from bot.client import CommunityBot
+
+log = logging.getLogger(__name__)
+
+QUESTION_MAX_CHARS = 300
+UPKEEP_SECONDS = 60.0
+NOT_FOLLOWING = "This server doesn't follow any feed yet; a moderator can set one up with `/admin setup`."
+_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
+
+
+def parse_day(text: str, option: str, *, end: bool = False) -> datetime:
+    """`2025-03-01` (or `2025-03`) as an aware UTC time: its start, or with `end` the start of the next."""
+    match = _DATE.match(text)
+    try:
+        if match is None:
+            raise ValueError(text)
+        year, month = int(match[1]), int(match[2])
+        day = int(match[3]) if match[3] else 1
+        start = datetime(year, month, day, tzinfo=UTC)
+    except ValueError:
+        raise UserFacingError(
+            f"`{option}` takes a date such as `2025-03-01` or a month such as `2025-03`."
+        ) from None
+    if not end:
+        return start
+    if match and match[3]:
+        return start + timedelta(days=1)
+    return datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+
+
+class Ask(commands.Cog):
+    """Answers from the show's own archive."""
+
+    def __init__(self, bot: CommunityBot) -> None:
+        self.bot = bot
+        self.service = AskService.from_settings(bot.settings, bot.store.ask, bot.store.digests, bot.llm)
+        self.admin = AskAdmin(self)
+
+    async def cog_load(self) -> None:
+        self.upkeep.start()
+
+    async def cog_unload(self) -> None:
+        self.upkeep.cancel()
+
+    @tasks.loop(seconds=UPKEEP_SECONDS)
+    async def upkeep(self) -> None:
+        try:
+            await self.service.maintain()
+        except Exception:  # an uncaught exception would stop the loop for good
+            log.exception("ask: passage upkeep failed; trying again in a minute")
+
+    @upkeep.before_loop
+    async def _before_upkeep(self) -> None:
+        await self.bot.wait_until_ready()
+
+    # -- /ask ---------------------------------------------------------------------------------------
+
+    @app_commands.command(
+        name="ask", description="Ask the show's archive; the answer cites episodes and moments."
+    )
+    @app_commands.describe(
+        question="e.g. when did they first talk about Llama 4?",
+        since="Only episodes from this date on (2025-03-01 or 2025-03)",
+        until="Only episodes up to this date (2025-06-30 or 2025-06)",
+        feed="Only this followed feed",
+    )
+    @app_commands.guild_only()
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, QUESTION_MAX_CHARS],
+        since: str | None = None,
+        until: str | None = None,
+        feed: str | None = None,
+    ) -> None:
+        if interaction.guild_id is None:
+            raise UserFacingError("This command only works inside a server.")
+        guild_id = interaction.guild_id
+        if not content_words(question):
+            raise UserFacingError(
+                "Ask about something: a name, a model, a company or a topic the show covered."
+            )
+        filters = Filters(
+            guild_id=guild_id,
+            feed_id=await self._feed_id(guild_id, feed) if feed else None,
+            since=parse_day(since, "since") if since else None,
+            until=parse_day(until, "until", end=True) if until else None,
+        )
+        if not await self.bot.store.cards.followed_feeds(guild_id):
+            raise UserFacingError(NOT_FOLLOWING)
+        try:
+            await self.service.admit(guild_id, interaction.user.id, interaction.channel_id)
+        except AskRefused as exc:
+            raise UserFacingError(str(exc)) from exc
+        await interaction.response.defer(ephemeral=True, thinking=True)
+
+        async def progress(text: str) -> None:
+            try:
+                await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as exc:  # progress is a courtesy; the answer goes on
+                log.info("could not show /ask progress: %s", exc)
+
+        try:
+            answer = await self.service.answer(question, filters, progress=progress)
+        except EmptyQuestion as exc:
+            raise UserFacingError(str(exc)) from exc
+        view = post_view(interaction.user.id, answer.answer_id) or discord.utils.MISSING
+        await interaction.edit_original_response(
+            content=None,
+            embed=answer_embed(answer, model=self.bot.settings.openai_model),
+            view=view,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @ask.autocomplete("feed")
+    async def _feed_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        typed = current.casefold().strip()
+        feeds = await self.bot.store.cards.followed_feeds(interaction.guild_id)
+        matching = [f for f in feeds if typed in f.title.casefold() or typed == f.kind]
+        return [app_commands.Choice(name=f.title[:100], value=str(f.feed_id)) for f in matching[:25]]
+
+    async def _feed_id(self, guild_id: int, typed: str) -> int:
+        feeds = await self.bot.store.cards.followed_feeds(guild_id)
+        text = typed.strip()
+        for feed in feeds:
+            if text == str(feed.feed_id) or text.casefold() in (feed.title.casefold(), feed.kind):
+                return feed.feed_id
+        partial = [feed for feed in feeds if text.casefold() in feed.title.casefold()]
+        if len(partial) == 1:
+            return partial[0].feed_id
+        names = ", ".join(f"`{discord.utils.escape_markdown(feed.title)}`" for feed in feeds[:10])
+        raise UserFacingError(
+            f"This server follows no feed called {text[:80]!r}."
+            + (f" Pick one of: {names}." if names else "")
+        )
+
+
+class AskAdmin(app_commands.Group):
+    """`/admin ask …` (Manage Server: hidden by the `/admin` group, enforced by the tree and here)."""
+
+    def __init__(self, cog: Ask) -> None:
+        super().__init__(name="ask", description="Turn /ask on or off here, or limit it to some channels.")
+        self.cog = cog
+
+    @app_commands.command(name="enable", description="Let members use /ask in this server.")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def enable(self, interaction: discord.Interaction) -> None:
+        guild_id = _guild(interaction)
+        await self.cog.bot.store.ask.set_enabled(guild_id, True)
+        await _reply(interaction, "`/ask` is on." + await self._where(guild_id))
+
+    @app_commands.command(name="disable", description="Turn /ask off in this server.")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def disable(self, interaction: discord.Interaction) -> None:
+        await self.cog.bot.store.ask.set_enabled(_guild(interaction), False)
+        await _reply(interaction, "`/ask` is off: members are told so when they try it.")
+
+    @app_commands.command(name="channels", description="Limit /ask to some channels (or lift the limit).")
+    @app_commands.describe(
+        add="Allow /ask in this channel (the first one limits /ask to the listed channels)",
+        remove="No longer allow /ask in this channel",
+        clear="Allow /ask in every channel again",
+    )
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def channels(
+        self,
+        interaction: discord.Interaction,
+        add: discord.TextChannel | None = None,
+        remove: discord.TextChannel | None = None,
+        clear: bool = False,
+    ) -> None:
+        guild_id = _guild(interaction)
+        repo = self.cog.bot.store.ask
+        current = set((await repo.guild(guild_id)).channels)
+        if clear:
+            current.clear()
+        if add is not None:
+            current.add(add.id)
+        if remove is not None:
+            current.discard(remove.id)
+        if clear or add is not None or remove is not None:
+            await repo.set_channels(guild_id, sorted(current))
+        await _reply(interaction, "Channels:" + (await self._where(guild_id) or " every channel."))
+
+    @app_commands.command(name="status", description="Whether /ask is on, where, and today's questions.")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def status(self, interaction: discord.Interaction) -> None:
+        guild_id = _guild(interaction)
+        service = self.cog.service
+        config = await service.repo.guild(guild_id)
+        asked = await service.repo.questions_on(guild_id)
+        pending = await service.repo.pending_count()
+        backend = f"the LLM ({self.cog.bot.settings.openai_model})" if service.llm else "offline quotes"
+        lines = [
+            f"`/ask` is **{'on' if config.enabled else 'off'}**." + await self._where(guild_id),
+            f"Questions today: {asked} of {service.limits.daily_cap} (UTC day); "
+            f"cooldown {service.limits.cooldown_seconds:g} s per member.",
+            f"Answers by {backend}; LLM tokens count in the daily budget shared with digests.",
+        ]
+        if pending:
+            lines.append(f"Episodes still being indexed for /ask: {pending}.")
+        await _reply(interaction, "\n".join(lines))
+
+    async def _where(self, guild_id: int) -> str:
+        channels = (await self.cog.bot.store.ask.guild(guild_id)).channels
+        if not channels:
+            return ""
+        return " Only in " + ", ".join(f"<#{channel}>" for channel in channels[:20]) + "."
+
+
+def _guild(interaction: discord.Interaction) -> int:
+    if interaction.guild_id is None:
+        raise UserFacingError("This command only works inside a server.")
+    return interaction.guild_id
+
+
+async def _reply(interaction: discord.Interaction, text: str) -> None:
+    await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
