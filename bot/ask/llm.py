@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.ask.models import Answer, Citation, Sentence, best_quote
 from bot.ask.retrieve import Retrieval, Scored
-from bot.ask.words import stems
+from bot.ask.words import stems, without_instructions
 from bot.digest.chunking import estimate_tokens
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def user_message(question: str, passages: list[Scored]) -> str:
         date = f"{candidate.published_at:%Y-%m-%d}" if candidate.published_at else "undated"
         lines.append(
             f'<passage id="{number}" episode="{_neutral(candidate.title)[:150]}" date="{date}">'
-            f"{_neutral(candidate.text)}</passage>"
+            f"{_neutral(without_instructions(candidate.text))}</passage>"
         )
     lines.append("</passages>")
     return "\n".join(lines)
@@ -129,7 +129,8 @@ def check(content: str | None, retrieval: Retrieval, passages: list[Scored]) -> 
             if passage_id not in given:
                 raise AskLLMFailure(f"the model cited passage {passage_id}, which was not retrieved")
         words = stems(text)
-        shared = words & set().union(*(stems(given[i].candidate.text) for i in ids))
+        grounds = (stems(without_instructions(given[i].candidate.text)) for i in ids)
+        shared = words & set().union(*grounds)
         if len(shared) < min(2, len(words)) or not shared:
             raise AskLLMFailure(f"sentence {index} of the model's answer shares no words with its passages")
         for passage_id in ids:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from bot.ask.passages import clock
-from bot.ask.words import cut_on_word, sentences, stems
+from bot.ask.words import cut_on_word, sentences, stems, without_instructions
 from bot.store.ask import Candidate
 from bot.timeutil import from_db, to_db
 
@@ -41,7 +41,7 @@ def moment_url(candidate: Candidate) -> str | None:
 
 def best_quote(text: str, near: str, limit: int = QUOTE_LIMIT) -> str:
     """The sentence(s) of `text` sharing most words with `near`, within `limit`, cut on a word."""
-    parts = sentences(text) or [text]
+    parts = sentences(without_instructions(text)) or [cut_on_word(text, limit)]
     wanted = stems(near)
     scores = [len(wanted & stems(part)) for part in parts]
     index = max(range(len(parts)), key=lambda i: (scores[i], -i))

@@ -61,6 +61,24 @@ def sentences(text: str) -> list[str]:
     return [part.strip() for part in _SENTENCE.split(" ".join(text.split())) if part.strip()]
 
 
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(previous|prior|above|earlier|all|any|your)\b.{0,30}"
+    r"\b(instructions?|prompts?|rules?|guidelines?)\b|\bsystem prompt\b|\byou are now\b|"
+    r"\bnew instructions?\b|^\s*(system|assistant|developer)\s*:",
+    re.I,
+)
+
+
+def without_instructions(text: str) -> str:
+    """`text` without the sentences that address an AI ("ignore previous instructions …").
+
+    Transcripts and notes are data; a sentence trying to instruct the model is dropped before the model,
+    the answer check or a quotation sees it (an episode quoting such a phrase loses that sentence)."""
+    if not _INSTRUCTION.search(text):
+        return text
+    return " ".join(part for part in sentences(text) if not _INSTRUCTION.search(part))
+
+
 def cut_on_word(text: str, limit: int) -> str:
     """`text` within `limit` characters, cut after a whole word with "…" when it was longer."""
     text = " ".join(text.split())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.admin_group import mount, unmount
+from bot.admin_group import get_admin_group
 from cogs.ask.cog import Ask
 from cogs.ask.views import PostAnswerButton
 
@@ -18,9 +18,11 @@ async def setup(bot: CommunityBot) -> None:
     cog = Ask(bot)
     await bot.add_cog(cog)
     bot.add_dynamic_items(PostAnswerButton)
-    mount(bot, cog.admin)
+    admin = get_admin_group(bot)
+    admin.remove_command("ask")
+    admin.add_command(cog.admin.command)
 
 
 async def teardown(bot: CommunityBot) -> None:
     bot.remove_dynamic_items(PostAnswerButton)
-    unmount(bot, "ask")
+    get_admin_group(bot).remove_command("ask")

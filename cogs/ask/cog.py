@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -166,81 +166,77 @@ class Ask(commands.Cog):
         )
 
 
-class AskAdmin(app_commands.Group):
-    """`/admin ask …` (Manage Server: hidden by the `/admin` group, enforced by the tree and here)."""
+class AskAdmin:
+    """`/admin ask`: one command, because the `/admin` group is close to Discord's 4,000-character limit on
+    one command's names and descriptions. Manage Server: hidden by the group, enforced by the tree and here."""
 
     def __init__(self, cog: Ask) -> None:
-        super().__init__(name="ask", description="Turn /ask on or off here, or limit it to some channels.")
         self.cog = cog
+        self.command = self._build()
 
-    @app_commands.command(name="enable", description="Let members use /ask in this server.")
-    @app_commands.checks.has_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    async def enable(self, interaction: discord.Interaction) -> None:
-        guild_id = _guild(interaction)
-        await self.cog.bot.store.ask.set_enabled(guild_id, True)
-        await _reply(interaction, "`/ask` is on." + await self._where(guild_id))
+    def _build(self) -> app_commands.Command[Any, Any, None]:
+        @app_commands.command(
+            name="ask", description="Turn /ask on or off, or limit it to channels; no option: status"
+        )
+        @app_commands.describe(
+            turn="on or off",
+            allow="Allow /ask here (limits it to the allowed)",
+            block="No /ask here",
+            anywhere="Lift the limit",
+        )
+        @app_commands.choices(
+            turn=[app_commands.Choice(name="on", value=1), app_commands.Choice(name="off", value=0)]
+        )
+        @app_commands.checks.has_permissions(manage_guild=True)
+        @app_commands.guild_only()
+        async def ask_admin(
+            interaction: discord.Interaction,
+            turn: app_commands.Choice[int] | None = None,
+            allow: discord.TextChannel | None = None,
+            block: discord.TextChannel | None = None,
+            anywhere: bool = False,
+        ) -> None:
+            await self.configure(interaction, turn, allow, block, anywhere)
 
-    @app_commands.command(name="disable", description="Turn /ask off in this server.")
-    @app_commands.checks.has_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    async def disable(self, interaction: discord.Interaction) -> None:
-        await self.cog.bot.store.ask.set_enabled(_guild(interaction), False)
-        await _reply(interaction, "`/ask` is off: members are told so when they try it.")
+        return ask_admin
 
-    @app_commands.command(name="channels", description="Limit /ask to some channels (or lift the limit).")
-    @app_commands.describe(
-        add="Allow /ask in this channel (the first one limits /ask to the listed channels)",
-        remove="No longer allow /ask in this channel",
-        clear="Allow /ask in every channel again",
-    )
-    @app_commands.checks.has_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    async def channels(
+    async def configure(
         self,
         interaction: discord.Interaction,
-        add: discord.TextChannel | None = None,
-        remove: discord.TextChannel | None = None,
-        clear: bool = False,
+        turn: app_commands.Choice[int] | None,
+        allow: discord.TextChannel | None,
+        block: discord.TextChannel | None,
+        anywhere: bool,
     ) -> None:
         guild_id = _guild(interaction)
         repo = self.cog.bot.store.ask
-        current = set((await repo.guild(guild_id)).channels)
-        if clear:
-            current.clear()
-        if add is not None:
-            current.add(add.id)
-        if remove is not None:
-            current.discard(remove.id)
-        if clear or add is not None or remove is not None:
-            await repo.set_channels(guild_id, sorted(current))
-        await _reply(interaction, "Channels:" + (await self._where(guild_id) or " every channel."))
+        if turn is not None:
+            await repo.set_enabled(guild_id, bool(turn.value))
+        if anywhere or allow is not None or block is not None:
+            channels = set() if anywhere else set((await repo.guild(guild_id)).channels)
+            if allow is not None:
+                channels.add(allow.id)
+            if block is not None:
+                channels.discard(block.id)
+            await repo.set_channels(guild_id, sorted(channels))
+        await _reply(interaction, await self.status(guild_id))
 
-    @app_commands.command(name="status", description="Whether /ask is on, where, and today's questions.")
-    @app_commands.checks.has_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    async def status(self, interaction: discord.Interaction) -> None:
-        guild_id = _guild(interaction)
+    async def status(self, guild_id: int) -> str:
         service = self.cog.service
         config = await service.repo.guild(guild_id)
         asked = await service.repo.questions_on(guild_id)
         pending = await service.repo.pending_count()
         backend = f"the LLM ({self.cog.bot.settings.openai_model})" if service.llm else "offline quotes"
+        where = ", ".join(f"<#{channel}>" for channel in config.channels[:20]) or "every channel"
         lines = [
-            f"`/ask` is **{'on' if config.enabled else 'off'}**." + await self._where(guild_id),
+            f"`/ask` is **{'on' if config.enabled else 'off'}**, in {where}.",
             f"Questions today: {asked} of {service.limits.daily_cap} (UTC day); "
             f"cooldown {service.limits.cooldown_seconds:g} s per member.",
             f"Answers by {backend}; LLM tokens count in the daily budget shared with digests.",
         ]
         if pending:
-            lines.append(f"Episodes still being indexed for /ask: {pending}.")
-        await _reply(interaction, "\n".join(lines))
-
-    async def _where(self, guild_id: int) -> str:
-        channels = (await self.cog.bot.store.ask.guild(guild_id)).channels
-        if not channels:
-            return ""
-        return " Only in " + ", ".join(f"<#{channel}>" for channel in channels[:20]) + "."
+            lines.append(f"Episodes and issues still being indexed for /ask: {pending}.")
+        return "\n".join(lines)
 
 
 def _guild(interaction: discord.Interaction) -> int:
