@@ -168,7 +168,8 @@ class Ask(commands.Cog):
 
 class AskAdmin:
     """`/admin ask`: one command, because the `/admin` group is close to Discord's 4,000-character limit on
-    one command's names and descriptions. Manage Server: hidden by the group, enforced by the tree and here."""
+    one command's names and descriptions. Manage Server: hidden by the group, enforced by the tree and
+    here."""
 
     def __init__(self, cog: Ask) -> None:
         self.cog = cog
