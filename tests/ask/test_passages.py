@@ -155,7 +155,7 @@ async def test_eval_episodes_cover_every_transcript_format() -> None:
     formats = {episode.format for episode in ask_eval.EPISODES}
     assert formats == {"vtt", "srt", "json"} and len(ask_eval.EPISODES) >= 5
     assert len(ask_eval.QUESTIONS) >= 20
-    for episode in ask_eval.EPISODES:
-        body, mime = episode.transcript()
+    for fixture in ask_eval.EPISODES:
+        body, mime = fixture.transcript()
         cues = timed_cues(body, mime)
-        assert [cue.start for cue in cues] == [start for start, _ in episode.cues()]
+        assert [cue.start for cue in cues] == [start for start, _ in fixture.cues()]
