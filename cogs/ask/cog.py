@@ -7,8 +7,11 @@ forgets old answers.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 
 QUESTION_MAX_CHARS = 300
 UPKEEP_SECONDS = 60.0
+PROGRESS_DELAY = 1.0
 NOT_FOLLOWING = "This server doesn't follow any feed yet; a moderator can set one up with `/admin setup`."
 _DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
 
@@ -55,8 +59,56 @@ def parse_day(text: str, option: str, *, end: bool = False) -> datetime:
     return datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
 
 
+class Progress:
+    """Shows what `/ask` is doing ("Searching 2,143 episodes…") once it has taken longer than `delay`.
+
+    A quick answer replaces Discord's "thinking…" directly instead of flashing steps past; a slow one (a
+    large archive, an LLM) shows each step as it starts. Edits are a courtesy: a failed one is logged.
+    """
+
+    def __init__(self, interaction: discord.Interaction, delay: float) -> None:
+        self.interaction = interaction
+        self.delay = delay
+        self.started = time.monotonic()
+        self.latest: str | None = None
+        self.shown: str | None = None
+        self.finished = False
+        self._timer: asyncio.Task[None] | None = None
+
+    async def __call__(self, text: str) -> None:
+        self.latest = text
+        if time.monotonic() - self.started >= self.delay:
+            await self._show()
+        elif self._timer is None:
+            self._timer = asyncio.create_task(self._show_later(), name="ask-progress")
+
+    async def _show_later(self) -> None:
+        await asyncio.sleep(max(0.0, self.delay - (time.monotonic() - self.started)))
+        await self._show()
+
+    async def _show(self) -> None:
+        if self.finished or self.latest is None or self.latest == self.shown:
+            return
+        self.shown = self.latest
+        try:
+            await self.interaction.edit_original_response(content=self.latest, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.info("could not show /ask progress: %s", exc)
+
+    async def finish(self) -> None:
+        """No more progress: the answer (or an error) comes next."""
+        self.finished = True
+        if self._timer is not None and not self._timer.done():
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+
+
 class Ask(commands.Cog):
     """Answers from the show's own archive."""
+
+    #: Seconds before progress is shown (tests set 0 to see every step).
+    progress_delay: float = PROGRESS_DELAY
 
     def __init__(self, bot: CommunityBot) -> None:
         self.bot = bot
@@ -120,17 +172,13 @@ class Ask(commands.Cog):
         except AskRefused as exc:
             raise UserFacingError(str(exc)) from exc
         await interaction.response.defer(ephemeral=True, thinking=True)
-
-        async def progress(text: str) -> None:
-            try:
-                await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
-            except discord.HTTPException as exc:  # progress is a courtesy; the answer goes on
-                log.info("could not show /ask progress: %s", exc)
-
+        progress = Progress(interaction, self.progress_delay)
         try:
             answer = await self.service.answer(question, filters, progress=progress)
         except EmptyQuestion as exc:
             raise UserFacingError(str(exc)) from exc
+        finally:
+            await progress.finish()
         view = post_view(interaction.user.id, answer.answer_id) or discord.utils.MISSING
         await interaction.edit_original_response(
             content=None,

@@ -22,6 +22,7 @@ def _sources(record_embed: dict[str, object]) -> list[dict[str, str]]:
 async def test_offline_answer_cites_the_episode_and_the_moment_and_can_be_posted(
     bot: CommunityBot, world: World, archive: dict[str, StoredItem]
 ) -> None:
+    bot.get_cog("Ask").progress_delay = 0  # type: ignore[union-attr]  # show every step, however quick
     record = await ask(world, world.member, question="How long is the context window of Llama 4 Scout?")
     assert record.ephemeral and record.allowed_mentions == {"parse": []}
     progress = [r.json.get("content") for r in record.requests if r.method == "PATCH" and r.json]
@@ -89,7 +90,10 @@ async def test_llm_answer_is_checked_and_a_non_retrieved_citation_is_replaced(
         "sentences": [{"text": "Nvidia stock fell seventeen percent in one day.", "passages": [1]}],
     }
     openai.script(Fault.answer(json.dumps(good)))
+    llm_bot.get_cog("Ask").progress_delay = 0  # type: ignore[union-attr]
     record = await ask(world, world.member, question="How far did Nvidia stock fall?")
+    progress = [r.json.get("content") for r in record.requests if r.method == "PATCH" and r.json]
+    assert progress[:2] == ["Searching 6 episodes…", "Writing the answer…"]
     embed = record.embeds[0]
     assert embed["description"].startswith("Nvidia stock fell seventeen percent in one day. [\\[1\\]](")
     assert "#t=330" in embed["description"] and "answered by double-model" in embed["footer"]["text"]
