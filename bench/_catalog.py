@@ -33,6 +33,10 @@ WANTED = (
            r"token"),
     Wanted("resident memory, 100 guilds + 10,000 episodes (≤ 150 MB) vs bare interpreter", "memory", r"."),
     Wanted("start-up to ready against the double vs a bare discord.py client", "startup", r"."),
+    Wanted("/ask retrieval recall@3 on the evaluation set (≥ 0.9)", "ask", r"recall"),
+    Wanted("/ask offline answer's citation accuracy (≥ 0.8)", "ask", r"citation|accuracy"),
+    Wanted("/ask retrieval over 10,000 episodes, share of the 3 s deadline (≤ 0.05×)", "ask",
+           r"retrieval.*3 s|deadline"),
 )  # fmt: skip
 
 

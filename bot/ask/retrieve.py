@@ -24,7 +24,7 @@ from bot.store.ask import AskRepo, Candidate, Filters
 from bot.timeutil import utcnow
 
 MAX_WORDS = 12
-CANDIDATES = 400
+CANDIDATES = 200
 SOURCE_WEIGHT = {"transcript": 1.0, "notes": 0.9, "digest": 0.75}
 RECENCY_WEIGHT = 0.15  # at most +15% for an episode of today, fading over `RECENCY_DAYS`
 RECENCY_DAYS = 180.0

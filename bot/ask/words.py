@@ -7,6 +7,7 @@ such as "episode" and "say" included) and a crude suffix stripper, good enough t
 
 from __future__ import annotations
 
+import functools
 import re
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -30,6 +31,7 @@ STOPWORDS = frozenset(
 _SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ied", "ies", "ed", "es", "ly", "s")
 
 
+@functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A crude stem: lower case, a common suffix cut when at least three letters remain."""
     word = word.lower().removesuffix("'s").removesuffix("’s")

@@ -20,6 +20,7 @@ from bot.timeutil import from_db, to_db, utcnow
 if TYPE_CHECKING:
     from bot.ask.passages import NewPassage
 
+PREFILTER = 4  # see `AskRepo.candidates`
 _IN_GUILD = "i.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?)"
 
 
@@ -134,17 +135,14 @@ class AskRepo(Repo):
             await tx.executemany("DELETE FROM ask_pending WHERE item_id = ? AND version = ?", done)
 
     async def candidates(self, match: str, filters: Filters, *, limit: int) -> list[Candidate]:
-        """The passages matching the FTS5 expression `match` within `filters`, best bm25 first."""
-        where, params = filters.where()
-        rows = await self.db.fetchall(
-            "WITH hits AS MATERIALIZED (SELECT rowid, bm25(ask_fts) AS rank FROM ask_fts "  # noqa: S608
-            "WHERE ask_fts MATCH ?) "
-            "SELECT p.id, p.item_id, p.source, p.start_seconds, p.text, hits.rank, i.digest_key, i.title, "
-            "i.link, i.audio_url, i.audio_type, coalesce(i.published_at, i.first_seen_at) AS published, "
-            "f.kind FROM hits JOIN ask_passages p ON p.id = hits.rowid JOIN items i ON i.id = p.item_id "
-            f"JOIN feeds f ON f.id = i.feed_id WHERE {where} ORDER BY hits.rank LIMIT ?",
-            [match, *params, limit],
-        )
+        """The passages matching the FTS5 expression `match` within `filters`, best bm25 first.
+
+        The best `PREFILTER × limit` matches are ranked first and only those joined to their items and
+        filtered, which keeps a common word over a large archive cheap; when filtering leaves too few of
+        them (a guild that follows a small feed, a narrow date range), every match is ranked instead."""
+        rows = await self._candidates(match, filters, limit, limit * PREFILTER)
+        if len(rows) < limit and rows and rows[0]["hits"] >= limit * PREFILTER:
+            rows = await self._candidates(match, filters, limit, None)
         return [
             Candidate(
                 passage_id=row["id"],
@@ -163,6 +161,20 @@ class AskRepo(Repo):
             )
             for row in rows
         ]
+
+    async def _candidates(self, match: str, filters: Filters, limit: int, first: int | None) -> list[Any]:
+        where, params = filters.where()
+        ranked = "ORDER BY rank LIMIT ?" if first is not None else ""
+        return await self.db.fetchall(
+            "WITH hits AS MATERIALIZED (SELECT rowid, bm25(ask_fts) AS rank FROM ask_fts "  # noqa: S608
+            f"WHERE ask_fts MATCH ? {ranked}) "
+            "SELECT p.id, p.item_id, p.source, p.start_seconds, p.text, hits.rank, i.digest_key, i.title, "
+            "i.link, i.audio_url, i.audio_type, coalesce(i.published_at, i.first_seen_at) AS published, "
+            "f.kind, (SELECT count(*) FROM hits) AS hits FROM hits JOIN ask_passages p ON p.id = hits.rowid "
+            f"JOIN items i ON i.id = p.item_id JOIN feeds f ON f.id = i.feed_id WHERE {where} "
+            "ORDER BY hits.rank LIMIT ?",
+            [match, *([first] if first is not None else []), *params, limit],
+        )
 
     async def archive_size(self, filters: Filters) -> int:
         """How many episodes and issues the filters leave to search."""
