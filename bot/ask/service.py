@@ -41,6 +41,7 @@ AskBackendChoice = Literal["auto", "llm", "offline"]
 Progress = Callable[[str], Awaitable[None]]
 DRAIN_BEFORE_ANSWER_S = 1.0
 ANSWERS_KEPT = timedelta(days=30)
+COMPACT_EVERY_S = 3600.0
 OFFLINE_VERSION = "1"
 
 
@@ -81,6 +82,7 @@ class AskService:
         self.daily_token_budget = daily_token_budget
         self.limits = limits or AskLimits()
         self._last_asked: dict[tuple[int, int], float] = {}
+        self._last_compact: float | None = None
 
     @classmethod
     def from_settings(
@@ -199,9 +201,14 @@ class AskService:
         return hashlib.sha256(blob.encode()).hexdigest()
 
     async def maintain(self) -> int:
-        """Background upkeep: rebuild queued passages, forget old answers. Returns the items rebuilt."""
+        """Background upkeep: rebuild queued passages; hourly, merge the index and forget old answers.
+        Returns the items rebuilt."""
         rebuilt = await indexer.drain(self.repo)
-        await self.repo.prune_answers(utcnow() - ANSWERS_KEPT)
+        now = time.monotonic()
+        if self._last_compact is None or now - self._last_compact >= COMPACT_EVERY_S:
+            self._last_compact = now
+            await self.repo.compact()
+            await self.repo.prune_answers(utcnow() - ANSWERS_KEPT)
         return rebuilt
 
 

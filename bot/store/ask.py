@@ -257,6 +257,12 @@ class AskRepo(Repo):
         row = await self.db.fetchone("SELECT guild_id, data FROM ask_answers WHERE id = ?", (answer_id,))
         return (row["guild_id"], json.loads(row["data"])) if row else None
 
+    async def compact(self, pages: int = 500) -> None:
+        """Merge the passage index's segments, a bounded amount of work (see `SearchRepo.compact`): deleted
+        passages leave entries in older segments until merged."""
+        async with self.db.transaction() as tx:
+            await tx.execute("INSERT INTO ask_fts (ask_fts, rank) VALUES ('merge', ?)", (-pages,))
+
     async def prune_answers(self, before: datetime) -> int:
         """Forget answers older than `before` (the cache and the post buttons under them)."""
         return await self.db.execute("DELETE FROM ask_answers WHERE created_at < ?", (to_db(before),))
