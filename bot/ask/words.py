@@ -11,7 +11,7 @@ import functools
 import re
 
 WORD = re.compile(r"\w+", re.UNICODE)
-_SENTENCE = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_SENTENCE = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[^\sa-z])")  # the next one starts with no lower case
 
 STOPWORDS = frozenset(
     """
