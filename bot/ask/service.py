@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 from bot.ask import indexer
-from bot.ask.extractive import extractive_answer, unsupported
+from bot.ask.extractive import extractive_answer
 from bot.ask.llm import MAX_OUTPUT_TOKENS, PROMPT_VERSION, SYSTEM_PROMPT, AskLLM, AskLLMFailure, check
 from bot.ask.llm import estimate_cost as llm_cost
 from bot.ask.models import Answer
@@ -183,8 +183,6 @@ class AskService:
             log.warning("ask: the LLM answer was replaced by the extractive one: %s", exc.reason)
             return extractive_answer(retrieval, fallback_reason=exc.reason)
         answer.tokens = usage.tokens_in + usage.tokens_out
-        if not answer.supported and not retrieval.passages:
-            return unsupported(retrieval, backend="llm")
         return answer
 
     def _cache_key(self, question: str, filters: Filters, retrieval: Retrieval, use_llm: bool) -> str:

@@ -67,6 +67,15 @@ async def test_first_time_questions_take_the_earliest_episode(
     names = [f["name"] for f in _sources(narrowed.embeds[0])]
     assert names == ["[1] The data center build-out"]  # the January episode is outside the range
 
+    choices = await world.double.autocomplete(
+        world.guild, world.member, "ask", {"question": "x", "feed": "brief"}, focused="feed"
+    )
+    assert [c["name"] for c in choices] == ["The AI Daily Brief"]
+    wrong = await ask(world, world.member, question="Anything on DeepSeek?", feed="knitting weekly")
+    assert wrong.ephemeral and "follows no feed called 'knitting weekly'" in wrong.content
+    bad_date = await ask(world, world.member, question="Anything on DeepSeek?", until="last tuesday")
+    assert "`until` takes a date such as `2025-03-01`" in bad_date.content
+
 
 async def test_a_question_the_archive_cannot_answer_says_so(
     bot: CommunityBot, world: World, archive: dict[str, StoredItem]
