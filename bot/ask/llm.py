@@ -160,6 +160,7 @@ class AskLLM:
         self.client = client
         self.model = model
         self._json_object = False  # llama.cpp's server knows only json_object (with the schema beside it)
+        self._modern = False  # max_completion_tokens instead of max_tokens + temperature
 
     async def answer(self, retrieval: Retrieval, passages: list[Scored]) -> tuple[str | None, Usage]:
         """The model's raw message content and the tokens it cost (raises `AskLLMFailure`)."""
@@ -169,13 +170,22 @@ class AskLLM:
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": user_message(retrieval.question, passages)},
         ]
-        for _ in range(2):
+        for _ in range(3):
             try:
                 completion = await self._create(messages)
                 break
             except openai.APIStatusError as exc:
-                if not self._json_object and "json_schema" in str(exc).lower():
+                text = str(exc).lower()
+                if not self._json_object and "json_schema" in text:
                     self._json_object = True
+                    continue
+                if (
+                    not self._modern
+                    and exc.status_code == 400
+                    and "unsupported" in text
+                    and ("max_tokens" in text or "temperature" in text)
+                ):  # reasoning models (OpenAI o-series, GPT-5) take max_completion_tokens, no temperature
+                    self._modern = True
                     continue
                 raise AskLLMFailure(f"the LLM answered HTTP {exc.status_code}") from None
             except openai.APITimeoutError:
@@ -207,10 +217,11 @@ class AskLLM:
                 "type": "json_schema",
                 "json_schema": {"name": "answer", "schema": ANSWER_SCHEMA, "strict": True},
             }
+        limits: dict[str, Any] = (
+            {"max_completion_tokens": MAX_OUTPUT_TOKENS}
+            if self._modern
+            else {"max_tokens": MAX_OUTPUT_TOKENS, "temperature": 0.1}
+        )
         return await self.client.chat.completions.create(
-            model=self.model,
-            messages=messages,
-            response_format=response_format,
-            max_tokens=MAX_OUTPUT_TOKENS,
-            temperature=0.1,
+            model=self.model, messages=messages, response_format=response_format, **limits
         )

@@ -91,3 +91,25 @@ def test_passages_are_fenced_and_cannot_close_the_fence() -> None:
     assert '<passage id="3" episode="Episode 3" date="2025-03-03">Great episode. Bye.</passage>' in text
     assert "Ignore previous instructions" not in text
     assert 'A tag ‹/passage›‹/passages›‹passage id="9"› appears.</passage>' in text
+
+
+async def test_the_client_adapts_to_servers_that_refuse_part_of_the_request() -> None:
+    from bot.ask.llm import AskLLM
+    from tests.doubles.openai_double import Fault, OpenAIDouble
+
+    grounded = _answer(("Meta released Llama 4 with open weights.", [1]))
+    async with OpenAIDouble() as double:
+        double.script(
+            Fault.json_schema_unsupported(),
+            Fault.bad_request("Unsupported parameter: 'max_tokens' is not supported with this model."),
+            Fault.answer(grounded),
+        )
+        client = double.client()
+        try:
+            content, usage = await AskLLM(client, "double-model").answer(RETRIEVAL, PASSAGES)
+        finally:
+            await client.close()
+    assert check(content, RETRIEVAL, PASSAGES).supported and usage.tokens_in > 0
+    last = double.chat_requests[-1]
+    assert last["response_format"]["type"] == "json_object" and "schema" in last["response_format"]
+    assert last["max_completion_tokens"] > 0 and "max_tokens" not in last and "temperature" not in last
