@@ -148,8 +148,9 @@ async def test_passages_follow_every_change_and_the_archive_is_backfilled(tmp_pa
         assert await store.ask.candidates('"quantum"', everywhere, limit=5) == []
         assert await store.ask.pending_count() == 0
         await store.ask.compact()
-        # The external-content index agrees with its table (FTS5 raises on any mismatch).
-        await store.db.execute("INSERT INTO ask_fts (ask_fts) VALUES ('integrity-check')")
+        # The external-content index agrees with its table (rank 1: compared with the content; FTS5 raises
+        # "database disk image is malformed" on any mismatch).
+        await store.db.execute("INSERT INTO ask_fts (ask_fts, rank) VALUES ('integrity-check', 1)")
     finally:
         await store.close()
 
