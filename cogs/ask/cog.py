@@ -167,6 +167,8 @@ class Ask(commands.Cog):
             since=parse_day(since, "since") if since else None,
             until=parse_day(until, "until", end=True) if until else None,
         )
+        if filters.since and filters.until and filters.since >= filters.until:
+            raise UserFacingError("`since` must come before `until`.")
         if not await self.bot.store.cards.followed_feeds(guild_id):
             raise UserFacingError(NOT_FOLLOWING)
         try:

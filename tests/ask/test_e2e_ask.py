@@ -75,6 +75,8 @@ async def test_first_time_questions_take_the_earliest_episode(
     assert wrong.ephemeral and "follows no feed called 'knitting weekly'" in wrong.content
     bad_date = await ask(world, world.member, question="Anything on DeepSeek?", until="last tuesday")
     assert "`until` takes a date such as `2025-03-01`" in bad_date.content
+    backwards = await ask(world, world.member, question="DeepSeek?", since="2025-06", until="2025-01-31")
+    assert "`since` must come before `until`" in backwards.content
 
 
 async def test_a_question_the_archive_cannot_answer_says_so(
