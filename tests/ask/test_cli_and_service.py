@@ -122,3 +122,30 @@ async def test_the_evaluation_set_is_answered_from_the_right_episode_and_minute(
     assert right / len(ask_eval.QUESTIONS) >= 0.8
     for question in ask_eval.UNANSWERABLE:
         assert not (await service.answer(question, Filters())).supported
+
+
+async def test_newsletter_issues_and_digests_are_cited_without_a_moment(store: Store) -> None:
+    from tests.announce.helpers import newsletter
+    from tests.commands.seed import digest, episode, follow
+
+    feed = await newsletter(store)
+    await follow(store, 5, feed)
+    issue = await episode(
+        store,
+        feed,
+        "issue-9",
+        "The newsletter on robotics",
+        text="Figure raised a large round to build humanoid robots for warehouses. Investors were eager.",
+    )
+    await digest(store, issue, "Humanoid robots are the next hardware race, the issue argues.")
+    answer = await AskService(store.ask, store.digests).answer(
+        "Who is building humanoid robots for warehouses?", Filters(guild_id=5)
+    )
+    assert answer.supported
+    first = answer.citations[0]
+    assert (first.title, first.kind, first.source) == ("The newsletter on robotics", "newsletter", "notes")
+    assert first.start_seconds is None and first.url == issue.link and first.at is None
+    other = await AskService(store.ask, store.digests).answer(
+        "Who is building humanoid robots for warehouses?", Filters(guild_id=6)
+    )
+    assert not other.supported and other.citations == []  # another server does not follow the newsletter
