@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.store.alerts import AlertRepo
 from bot.store.announcements import AnnouncementRepo
+from bot.store.ask import AskRepo
 from bot.store.audit import AuditRepo
 from bot.store.db import Database, DatabaseTooNew, MigrationError, StoreError, open_database
 from bot.store.digests import DigestRepo
@@ -46,6 +47,7 @@ class Store:
         self.alerts = AlertRepo(db)
         self.websub = WebSubRepo(db)
         self.ops = OpsRepo(db)
+        self.ask = AskRepo(db)
 
     @classmethod
     async def open(cls, target: Path | str, *, apply_migrations: bool = True, pool_size: int = 10) -> Store:

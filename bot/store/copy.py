@@ -23,8 +23,8 @@ from bot.store.search_pg import REBUILD
 log = logging.getLogger(__name__)
 
 BATCH = 5000
-#: SQLite-only tables: FTS5's (the index is rebuilt instead) and SQLite's own.
-_SKIP_PREFIXES = ("sqlite_", "search_fts")
+#: SQLite's own tables.
+_SKIP_PREFIXES = ("sqlite_",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +34,14 @@ class CopiedTable:
 
 
 async def _sqlite_tables(conn: aiosqlite.Connection) -> list[str]:
-    rows = await conn.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-    return [str(r[0]) for r in rows if not str(r[0]).startswith(_SKIP_PREFIXES)]
+    """SQLite's tables, without its own, the full-text (virtual) tables and their shadow tables: on
+    PostgreSQL the indexes are rebuilt or generated from the copied rows instead."""
+    rows = await conn.execute_fetchall(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    )
+    virtual = tuple(str(r[0]) for r in rows if str(r[1] or "").upper().startswith("CREATE VIRTUAL TABLE"))
+    skip = (*_SKIP_PREFIXES, *virtual)
+    return [str(r[0]) for r in rows if not str(r[0]).startswith(skip)]
 
 
 async def _parents(conn: aiosqlite.Connection, table: str) -> set[str]:

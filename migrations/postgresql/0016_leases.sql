@@ -1,4 +1,4 @@
--- PostgreSQL counterpart of migrations/0015_leases.sql.
+-- PostgreSQL counterpart of migrations/0016_leases.sql.
 CREATE TABLE leases (
     name        TEXT   PRIMARY KEY,
     holder      TEXT   NOT NULL,
