@@ -153,7 +153,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "migrate":
             from bot.ask.indexer import drain
 
-            store = await Store.open(settings.database, pool_size=1)
+            store = await Store.open(settings.database, pool_size=settings.database_pool_size)
             try:
                 version = await store.schema_version()
                 rebuilt = await drain(store.ask)  # the archive becomes /ask passages now, not at start-up

@@ -58,7 +58,7 @@ async def stored_state(settings: Settings) -> AsyncIterator[Store | None]:
     """The bot's store when its database exists at the current schema, else None (never created)."""
     if settings.database_is_postgresql:
         try:
-            shared = await Store.open(settings.database, apply_migrations=False, pool_size=1)
+            shared = await Store.open(settings.database, apply_migrations=False, pool_size=2)
         except StoreError as exc:
             log.info("preview: the PostgreSQL database is not read (%s)", exc)
             yield None
