@@ -33,7 +33,7 @@ from bot.store import Store
 from bot.store.pg import PgDatabase, translate
 
 PG_BIN_DIRS = [Path("/usr/lib/postgresql/15/bin")]
-TEMPLATE = "aidb_template"
+TEMPLATE = f"aidb_template_{os.getpid()}"  # per session: sessions may share a TEST_DATABASE_URL server
 ENGINES = ["sqlite", "postgresql"]
 _serial = itertools.count(1)
 
@@ -106,6 +106,14 @@ async def _prepare_template(server_url: str) -> None:
     await store.close()
 
 
+async def _drop(server_url: str, name: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """The URL of a PostgreSQL server the tests may create databases on, with the migrated template."""
@@ -129,6 +137,9 @@ def postgres_server() -> Iterator[str]:
     finally:
         if cluster is not None:
             cluster.stop()
+        else:
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, _drop(url, TEMPLATE)).result()
 
 
 @asynccontextmanager

@@ -4,10 +4,11 @@ layer's translation, give the same answers on both."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.store.audit import NewAuditEntry
 from bot.store.llm_servers import LLMServerRepo
 from bot.store.maintenance import MaintenanceRepo
@@ -130,3 +131,17 @@ async def test_llm_server_profiles_and_outcomes(store: Store) -> None:
     failures = await repo.failures_since(since)
     assert [(f.cause, f.count) for f in failures] == [("timeout", 2), ("http", 1)]
     assert failures[0].last_detail in {"first", "second"}
+
+
+async def test_database_urls_name_the_engine(tmp_path: Path) -> None:
+    by_url = await Store.open(f"sqlite:///{tmp_path}/by-url.sqlite3")  # sqlite:////abs/path
+    try:
+        assert by_url.dialect == "sqlite" and (tmp_path / "by-url.sqlite3").is_file()
+    finally:
+        await by_url.close()
+    with pytest.raises(StoreError, match="must start with sqlite:/// or postgresql://, not mysql://"):
+        await Store.open("mysql://bot@db/bot")
+    with pytest.raises(
+        StoreError, match=r"cannot connect to PostgreSQL at postgresql://bot:\*\*\*@127\.0\.0\.1:1/"
+    ):
+        await Store.open("postgresql://bot:hunter2@127.0.0.1:1/bot")
