@@ -9,6 +9,7 @@ item's passages here. Retrieval is scoped like `/search`: a guild sees the items
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +23,22 @@ if TYPE_CHECKING:
     from bot.ask.passages import NewPassage
 
 PREFILTER = 4  # see `AskRepo.candidates`
+
+# PostgreSQL's matches, ranked like bm25 without its length part: the sum of the idf of the distinct
+# question words a passage holds (ts_rank counts how often words occur, not how rare they are, so a passage
+# repeating a common word of the question would beat one holding its rarer words), negated so that lower is
+# better as with bm25. `terms` has one row per (stemmed) question word with its document frequency.
+_PG_HITS = (
+    "terms AS MATERIALIZED (SELECT t.lex, "
+    "ln((SELECT count(*) FROM ask_passages) + 1.0) - ln(count(p.id) + 1.0) + 0.01 AS idf "
+    "FROM unnest(tsvector_to_array(to_tsvector('english', ?))) AS t(lex) "
+    "LEFT JOIN ask_passages p ON p.document @@ to_tsquery('simple', quote_literal(t.lex)) GROUP BY t.lex), "
+    "hits AS MATERIALIZED (SELECT p.id AS rowid, -(SELECT coalesce(sum(terms.idf), 0) FROM terms "
+    "WHERE p.document @@ to_tsquery('simple', quote_literal(terms.lex))) "
+    "- ts_rank(p.document, to_tsquery('english', ?)) / 100 AS rank "
+    "FROM ask_passages p WHERE p.document @@ to_tsquery('english', ?) {ranked})"
+)
+
 _IN_GUILD = "i.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?)"
 
 
@@ -167,17 +184,18 @@ class AskRepo(Repo):
     async def _candidates(self, match: str, filters: Filters, limit: int, first: int | None) -> list[Any]:
         where, params = filters.where()
         ranked = "ORDER BY rank LIMIT ?" if first is not None else ""
-        if self.postgresql:  # ts_rank, negated so that lower is better as with bm25 (bot/store/search_pg.py)
-            hits = (
-                "SELECT id AS rowid, -ts_rank(document, to_tsquery('english', ?)) AS rank FROM ask_passages "  # noqa: S608
-                f"WHERE document @@ to_tsquery('english', ?) {ranked}"
-            )
-            match_params = [to_tsquery_text(match)] * 2
+        if self.postgresql:
+            hits = _PG_HITS.format(ranked=ranked)
+            query = to_tsquery_text(match)
+            match_params = [" ".join(re.findall(r"\w+", match, re.UNICODE)), query, query]
         else:
-            hits = f"SELECT rowid, bm25(ask_fts) AS rank FROM ask_fts WHERE ask_fts MATCH ? {ranked}"  # noqa: S608
+            hits = (
+                "hits AS MATERIALIZED (SELECT rowid, bm25(ask_fts) AS rank FROM ask_fts "  # noqa: S608
+                f"WHERE ask_fts MATCH ? {ranked})"
+            )
             match_params = [match]
         return await self.db.fetchall(
-            f"WITH hits AS MATERIALIZED ({hits}) "  # noqa: S608
+            f"WITH {hits} "  # noqa: S608
             "SELECT p.id, p.item_id, p.source, p.start_seconds, p.text, hits.rank, i.digest_key, i.title, "
             "i.link, i.audio_url, i.audio_type, coalesce(i.published_at, i.first_seen_at) AS published, "
             "f.kind, (SELECT count(*) FROM hits) AS hits FROM hits JOIN ask_passages p ON p.id = hits.rowid "
