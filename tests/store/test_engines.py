@@ -145,3 +145,15 @@ async def test_database_urls_name_the_engine(tmp_path: Path) -> None:
         StoreError, match=r"cannot connect to PostgreSQL at postgresql://bot:\*\*\*@127\.0\.0\.1:1/"
     ):
         await Store.open("postgresql://bot:hunter2@127.0.0.1:1/bot")
+
+
+async def test_ask_ranks_the_passage_with_the_rarest_question_words_first(store: Store) -> None:
+    from bench import ask_eval
+    from bot.ask.indexer import drain
+    from bot.ask.retrieve import retrieve
+    from bot.store.ask import Filters
+
+    await ask_eval.seed(store, GUILD)
+    await drain(store.ask)
+    found = await retrieve(store.ask, "How long is the context window of Llama 4 Scout?", Filters(GUILD))
+    assert "ten million tokens" in found.passages[0].candidate.text
