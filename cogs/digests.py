@@ -1,7 +1,7 @@
 """`/digest` for members, `/admin digest …` for moderators, and the digest post in an episode's thread.
 
-A thin adapter over `bot.digest`: the `DigestService` (as `cog.service`, which the announcer uses), the
-renderers, and the store's feed items for choosing an episode.
+A thin adapter over `bot.digest`: the `DigestService` built by `bot.container` (the announcement pipeline
+is handed the same one there), the renderers, and the store's feed items for choosing an episode.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from bot.admin_group import mount, unmount
 from bot.digest.render import render_digest_embed
 from bot.digest.service import BackendChoice, DigestError, DigestService
 from bot.errors import NO_MENTIONS, UserFacingError
-from bot.http import create_fetcher
 from bot.render.text import truncate
 
 if TYPE_CHECKING:
@@ -38,22 +37,10 @@ BACKENDS = [
 class Digests(commands.Cog):
     """Episode digests."""
 
-    def __init__(self, bot: CommunityBot) -> None:
+    def __init__(self, bot: CommunityBot, service: DigestService) -> None:
         self.bot = bot
-        self.service = DigestService.from_settings(
-            bot.settings,
-            bot.store.digests,
-            bot.llm,
-            create_fetcher(bot.http_session, bot.settings),
-            kind_of=self._kind_of,
-            on_transcript=bot.store.search.store_transcript,  # /search covers transcripts too
-        )
+        self.service = service
         self.admin = DigestAdmin(self)
-
-    async def _kind_of(self, item: Any) -> str | None:
-        feed_id = getattr(item, "feed_id", None)
-        feed = await self.bot.store.feeds.get_feed(feed_id) if feed_id is not None else None
-        return feed.kind if feed is not None else None
 
     # For the announcer ---------------------------------------------------------------------------
 
@@ -222,7 +209,7 @@ class DigestAdmin(app_commands.Group):
 
 
 async def setup(bot: CommunityBot) -> None:
-    cog = Digests(bot)
+    cog = Digests(bot, bot.services.digests)
     await bot.add_cog(cog)
     mount(bot, cog.admin)
 

@@ -1,27 +1,21 @@
 """The feed poller's Discord side: a `tasks.loop` that runs `FeedWorker.poll_due()` on a short tick.
 
 Each feed keeps its own schedule (`next_poll_at`: the interval with jitter, or a backoff), so the tick
-only decides how soon a due feed is noticed. Events go to the bot's `FeedEventHub` (`hub_for(bot)`): the
-announcer subscribes to it for new and edited items, and posts the feed-health events (failing,
-recovered, moved) to the mod-log channel of every guild following the feed. Other cogs reach the worker
-as `bot.get_cog("FeedWorker").worker` (for "check now" and the add-feed preview).
+only decides how soon a due feed is noticed. The worker is built once by `bot.container` and reports to
+the process's `FeedEventHub`: the announcer subscribes to it for new and edited items, and posts the
+feed-health events (failing, recovered, moved) to the mod-log channel of every guild following the feed.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from discord.ext import commands, tasks
 
-from bot.feeds.events import hub_for
-from bot.feeds.worker import FeedWorker
-from bot.http import create_fetcher
-from bot.websub.subscriber import push_checker
-
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.feeds.worker import FeedWorker
 
 log = logging.getLogger(__name__)
 
@@ -36,23 +30,10 @@ def tick_seconds(interval: float) -> float:
 class FeedWorkerCog(commands.Cog, name="FeedWorker"):
     """Runs the feed worker for the whole bot (feeds are global, one fetch per URL)."""
 
-    def __init__(self, bot: CommunityBot) -> None:
+    def __init__(self, bot: CommunityBot, worker: FeedWorker) -> None:
         self.bot = bot
-        settings = bot.settings
-        self.worker = FeedWorker(
-            bot.store,
-            create_fetcher(bot.http_session, settings),
-            interval=settings.feed_poll_interval,
-            max_concurrency=settings.feed_max_concurrency,
-            window=timedelta(days=settings.announce_window_days),
-            daily_cap=settings.feed_daily_cap,
-            failing_after=settings.feed_failing_after,
-            allow_private=settings.feed_allow_private_hosts,
-            listener=hub_for(bot),
-            push_active=push_checker(bot.store, settings),
-            push_poll_factor=settings.websub_poll_factor,
-        )
-        self.poll_loop.change_interval(seconds=tick_seconds(settings.feed_poll_interval))
+        self.worker = worker
+        self.poll_loop.change_interval(seconds=tick_seconds(bot.settings.feed_poll_interval))
 
     async def cog_load(self) -> None:
         for name, url in self.bot.settings.feed_urls.items():
@@ -86,4 +67,7 @@ class FeedWorkerCog(commands.Cog, name="FeedWorker"):
 
 
 async def setup(bot: CommunityBot) -> None:
-    await bot.add_cog(FeedWorkerCog(bot))
+    worker = bot.services.feed_worker
+    if worker is None:
+        raise RuntimeError("the feed worker was not built: this process runs without feed polling")
+    await bot.add_cog(FeedWorkerCog(bot, worker))

@@ -19,10 +19,11 @@ from bot.announce.roles import role_problem
 from bot.announce.why import explain
 from bot.errors import NO_MENTIONS, UserFacingError
 from bot.render.text import defang_mentions, truncate
-from cogs.announcements.feeds import FeedLookup, channel_problems, worker_of
+from cogs.announcements.feeds import FeedLookup, channel_problems
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.feeds.worker import FeedWorker
     from cogs.announcements.cog import Announcements
 
 log = logging.getLogger(__name__)
@@ -74,11 +75,11 @@ def describe_subscription(sub: Subscription, title: str, waiting: int) -> str:
 class FeedAdmin(app_commands.Group):
     """`/admin feed …`."""
 
-    def __init__(self, bot: CommunityBot, cog: Announcements) -> None:
+    def __init__(self, bot: CommunityBot, cog: Announcements, worker: FeedWorker | None) -> None:
         super().__init__(name="feed", description="Announcements: feeds, channels, ping roles, pause, why.")
         self.bot = bot
         self.cog = cog
-        self.lookup = FeedLookup(bot)
+        self.lookup = FeedLookup(bot, worker)
 
     # -- where announcements go ------------------------------------------------------------------------
 
@@ -288,7 +289,7 @@ class FeedAdmin(app_commands.Group):
         guild = _guild(interaction)
         target = await self.lookup.resolve(guild.id, feed)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        worker = worker_of(self.bot)
+        worker = self.lookup.worker()
         result = await worker.poll_feed(target.id, force=True)
         self.cog.wake()
         text = f"🔄 Checked **{target.display_name}**: {result.outcome}"

@@ -11,23 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands, tasks
 
-from bot.announce.alerts import Alerts
-from bot.announce.delivery import Announcer, Outcome, backoff
+from bot.announce.delivery import Outcome, backoff
 from bot.announce.listener import AnnouncementEvents
-from bot.announce.outbox import Outbox
-from bot.announce.pipeline import Pipeline, ReadyDigest, refresh_stale
-from bot.digest.render import render_digest_embed, render_digest_line
-from bot.feeds.events import hub_for
+from bot.announce.pipeline import refresh_stale
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
-    from bot.feeds.models import StoredItem
+    from bot.container import Services
 
 log = logging.getLogger(__name__)
 
@@ -40,27 +36,26 @@ BATCH = 50
 class Announcements(commands.Cog, name="Announcements"):
     """Owns the outbox machinery; commands live in `admin.py` and `members.py`."""
 
-    def __init__(
-        self, bot: CommunityBot, *, interval: float = DEFAULT_INTERVAL, retry_base: float = 30.0
-    ) -> None:
+    def __init__(self, bot: CommunityBot, services: Services, *, interval: float = DEFAULT_INTERVAL) -> None:
         self.bot = bot
         self.interval = interval
-        self.alerts = Alerts(bot, bot.store)
-        self.outbox = Outbox(bot.store)
-        self.announcer = Announcer(bot, bot.store, self.outbox.items, self.alerts, retry_base=retry_base)
-        self.pipeline = Pipeline(bot, bot.store, self.outbox.items, self.alerts, retry_base=retry_base)
-        self.events = AnnouncementEvents(bot.store, self.alerts, self.wake)
+        self.alerts = services.alerts
+        self.outbox = services.outbox
+        self.announcer = services.announcer
+        self.pipeline = services.pipeline
+        self.hub = services.feed_events
+        self.events = AnnouncementEvents(services.store, self.alerts, self.wake)
         self._send_wake = asyncio.Event()
         self._followup_wake = asyncio.Event()
         self.cycles = 0
 
     async def cog_load(self) -> None:
-        hub_for(self.bot).subscribe(self.events)
+        self.hub.subscribe(self.events)
         self.delivery_loop.start()
         self.followup_loop.start()
 
     async def cog_unload(self) -> None:
-        hub_for(self.bot).unsubscribe(self.events)
+        self.hub.unsubscribe(self.events)
         self.delivery_loop.cancel()
         self.followup_loop.cancel()
 
@@ -150,9 +145,6 @@ class Announcements(commands.Cog, name="Announcements"):
         await self.bot.wait_until_ready()
 
     async def followup_cycle(self) -> None:
-        self.pipeline.digests = self._digest_provider()
-        self.pipeline.polls = self._poll_provider()
-        self.pipeline.tracker = self._tracker()
         due = await self.bot.store.announcements.due_followups(utcnow(), limit=BATCH)
         if len(due) == BATCH:
             self._followup_wake.set()
@@ -171,56 +163,3 @@ class Announcements(commands.Cog, name="Announcements"):
             timeout = min(timeout, max(0.01, (due - utcnow()).total_seconds()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout=timeout)
-
-    # -- collaborators, found at use time (cogs load in any order, and may be absent) -----------------
-
-    def _tracker(self) -> TrackerAdapter | None:
-        cog = self.bot.get_cog("Threads")
-        tracker = getattr(cog, "tracker", None)
-        return TrackerAdapter(tracker) if tracker is not None else None
-
-    def _poll_provider(self) -> Any | None:
-        cog = self.bot.get_cog("Polls")
-        service = getattr(cog, "service", None)
-        return service if service is not None and hasattr(service, "create_episode_poll") else None
-
-    def _digest_provider(self) -> DigestAdapter | None:
-        cog = self.bot.get_cog("Digests")
-        service = getattr(cog, "service", None)
-        return DigestAdapter(service) if service is not None and hasattr(service, "ensure_digest") else None
-
-
-class TrackerAdapter:
-    """The thread-tracking capability's `ThreadTracker.track_thread`, as the pipeline calls it."""
-
-    def __init__(self, tracker: Any) -> None:
-        self.tracker = tracker
-
-    async def track(
-        self,
-        *,
-        thread_id: int,
-        guild_id: int,
-        parent_id: int | None,
-        name: str,
-        item_id: int,
-        tags: list[str],
-    ) -> None:
-        await self.tracker.track_thread(
-            thread_id, guild_id, parent_id, name=name, created_at=utcnow(), item_id=item_id, tags=tags
-        )
-
-
-class DigestAdapter:
-    """The digest capability's `DigestService.ensure_digest` and renderers, as the pipeline needs them."""
-
-    def __init__(self, service: Any) -> None:
-        self.service = service
-
-    async def digest(self, item: StoredItem) -> ReadyDigest | None:
-        digest = await self.service.ensure_digest(item)
-        if digest is None:
-            return None
-        return ReadyDigest(
-            embed=render_digest_embed(digest, item), line=render_digest_line(digest), poll=digest.poll
-        )

@@ -30,20 +30,6 @@ def _is_id(text: str) -> bool:
     return text.isascii() and text.isdigit() and int(text) < 2**63
 
 
-def worker_of(bot: CommunityBot) -> FeedWorker:
-    """The running feed worker (owned by the feeds capability's cog), or a clear refusal.
-
-    The most recently added cog holding one wins, so a worker added over the default one replaces it.
-    """
-    from bot.feeds.worker import FeedWorker
-
-    for cog in reversed(list(bot.cogs.values())):
-        worker = getattr(cog, "worker", None)
-        if isinstance(worker, FeedWorker):
-            return worker
-    raise UserFacingError("The feed poller is not running right now; try again in a minute.")
-
-
 def channel_problems(channel: discord.abc.GuildChannel, sub: Subscription | None) -> str:
     """The permissions the bot lacks in `channel` to announce there, as a readable list ("" when none)."""
     me = channel.guild.me
@@ -70,8 +56,15 @@ def unknown_feed(text: str) -> str:
 class FeedLookup:
     """Resolves what a moderator typed (podcast, newsletter, an id, a URL) within one guild."""
 
-    def __init__(self, bot: CommunityBot) -> None:
+    def __init__(self, bot: CommunityBot, worker: FeedWorker | None) -> None:
         self.bot = bot
+        self._worker = worker
+
+    def worker(self) -> FeedWorker:
+        """The feed worker, or a clear refusal when this process does not poll feeds."""
+        if self._worker is None:
+            raise UserFacingError("The feed poller is not running right now; try again in a minute.")
+        return self._worker
 
     async def resolve(self, guild_id: int, text: str, *, must_follow: bool = True) -> Feed:
         """The feed a moderator of `guild_id` named: a built-in by name, or an id or URL it follows.
@@ -101,7 +94,7 @@ class FeedLookup:
 
     async def add(self, url: str) -> tuple[Feed, list[str]]:
         """Validate `url` by fetching it through the worker's guarded fetcher, then store the feed."""
-        worker = worker_of(self.bot)
+        worker = self.worker()
         try:
             preview = await worker.preview_url(url.strip(), PREVIEW_ITEMS)
         except FetchError as exc:

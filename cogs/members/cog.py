@@ -28,9 +28,9 @@ NOT_FOLLOWING = "This server doesn't follow any feed yet; a moderator can set on
 class Members(commands.Cog):
     """`/latest`, `/episode`, `/search`, `/help`."""
 
-    def __init__(self, bot: CommunityBot) -> None:
+    def __init__(self, bot: CommunityBot, search: SearchService) -> None:
         self.bot = bot
-        self.search_service = SearchService(bot.store.search)
+        self.search_service = search
         self.cards = bot.store.cards
 
     # -- /latest ------------------------------------------------------------------------------------

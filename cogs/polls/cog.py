@@ -13,14 +13,13 @@ from discord.ext import commands, tasks
 
 from bot.errors import NO_MENTIONS, UserFacingError
 from bot.polls import charts, publish, render
-from bot.polls.ballots import load_ballot_key
 from bot.polls.closing import PollCloser
 from bot.polls.models import PollMode
 from bot.polls.service import PollService
 from bot.polls.spec import build_spec, parse_indices, split_answers
 from bot.render.text import truncate
 from bot.timeutil import discord_timestamp
-from cogs.polls.views import DYNAMIC_ITEMS, vote_view
+from cogs.polls.views import DYNAMIC_ITEMS
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
@@ -51,10 +50,10 @@ class Polls(commands.Cog):
         name="poll", description="Community polls: open versus closed AI, and more.", guild_only=True
     )
 
-    def __init__(self, bot: CommunityBot) -> None:
+    def __init__(self, bot: CommunityBot, service: PollService, closer: PollCloser) -> None:
         self.bot = bot
-        self.service = PollService(bot.store, load_ballot_key(bot.settings), view_factory=vote_view)
-        self.closer = PollCloser(self.service, bot)
+        self.service = service
+        self.closer = closer
         # Native votes being mirrored right now: `/poll results` waits for them, so a member who just
         # voted sees their own vote in the next answer (the vote event reaches the bot before the command).
         self._mirroring = 0

@@ -1,8 +1,8 @@
 """The anonymous poll's buttons: dynamic items, so every poll message keeps working after a restart.
 
-Each button's custom_id names the poll (`polls:vote:<poll_id>:<answer>`, `polls:mine:<poll_id>`,
-`polls:withdraw:<poll_id>`); the state is read from the store on every click, so nothing has to be
-re-registered per poll at start-up: `bot.add_dynamic_items(...)` once is enough.
+The buttons are sent by `bot.polls.buttons.vote_view` (their custom_ids name the poll); these items match
+those ids and answer the clicks through the bot's `PollService`. The state is read from the store on every
+click, so nothing has to be re-registered per poll at start-up: `bot.add_dynamic_items(...)` once is enough.
 """
 
 from __future__ import annotations
@@ -14,24 +14,20 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import NO_MENTIONS, UserFacingError, error_code
-from bot.polls import render
-from bot.polls.models import Poll
-from bot.render.text import truncate
+from bot.polls import buttons, render
+from bot.polls.buttons import vote_view
+from cogs._interactions import services_of
 
 if TYPE_CHECKING:
     from bot.polls.service import PollService
 
 log = logging.getLogger(__name__)
 
-BUTTON_LABEL_MAX = 80
+__all__ = ["DYNAMIC_ITEMS", "vote_view"]
 
 
 def _service(interaction: discord.Interaction) -> PollService:
-    cog = interaction.client.get_cog("Polls")  # type: ignore[attr-defined]
-    service = getattr(cog, "service", None)
-    if service is None:
-        raise UserFacingError("Polls are not available right now; try again in a minute.")
-    return service
+    return services_of(interaction).polls
 
 
 async def _answer(interaction: discord.Interaction, text: str) -> None:
@@ -63,13 +59,7 @@ class VoteButton(
     """One answer of an anonymous poll."""
 
     def __init__(self, poll_id: int, position: int, label: str | None = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                style=discord.ButtonStyle.primary,
-                label=truncate(label or str(position), BUTTON_LABEL_MAX),
-                custom_id=f"polls:vote:{poll_id}:{position}",
-            )
-        )
+        super().__init__(buttons.vote_button(poll_id, position, label))
         self.poll_id = poll_id
         self.position = position
 
@@ -96,11 +86,7 @@ class MyVoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"polls:m
     """Shows the member (only them) what they voted."""
 
     def __init__(self, poll_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                style=discord.ButtonStyle.secondary, label="My vote", custom_id=f"polls:mine:{poll_id}"
-            )
-        )
+        super().__init__(buttons.mine_button(poll_id))
         self.poll_id = poll_id
 
     @classmethod
@@ -123,13 +109,7 @@ class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button], template=r"polls
     """Removes the member's vote while the poll is open."""
 
     def __init__(self, poll_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                style=discord.ButtonStyle.danger,
-                label="Withdraw my vote",
-                custom_id=f"polls:withdraw:{poll_id}",
-            )
-        )
+        super().__init__(buttons.withdraw_button(poll_id))
         self.poll_id = poll_id
 
     @classmethod
@@ -149,16 +129,3 @@ class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button], template=r"polls
 
 
 DYNAMIC_ITEMS = (VoteButton, MyVoteButton, WithdrawButton)
-
-
-def vote_view(poll: Poll) -> discord.ui.View:
-    """The persistent view sent with an anonymous poll: one button per answer, then My vote / Withdraw."""
-    view = discord.ui.View(timeout=None)
-    for answer in poll.answers:
-        button = VoteButton(poll.id, answer.position, f"{answer.position}. {answer.text}")
-        button.item.row = (answer.position - 1) // 5
-        view.add_item(button)
-    for control in (MyVoteButton(poll.id), WithdrawButton(poll.id)):
-        control.item.row = 2
-        view.add_item(control)
-    return view

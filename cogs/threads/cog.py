@@ -1,6 +1,6 @@
 """The thread-tracking cog: Discord events in, tracker calls out; the flush, reconcile and weekly loops.
 
-Other capabilities reach the tracker as `bot.get_cog("Threads").tracker` (see docs/threads.md).
+The tracker is built once by `bot.container`; the announcement pipeline reaches it there, not here.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import discord
 from discord.ext import commands, tasks
 
 from bot.threads.models import ThreadStatus
-from bot.threads.sources import AnnouncedEpisodes
-from bot.threads.tracker import ThreadTracker
 from bot.threads.weekly import EpisodeSource, PollResultsSource
 from bot.timeutil import utcnow
 from cogs.threads.admin import ThreadsAdmin
@@ -24,7 +22,9 @@ from cogs.threads.commands import ThreadsCommands
 from cogs.threads.weekly_post import WeeklyPoster
 
 if TYPE_CHECKING:
+    from bot.announce.alerts import Alerts
     from bot.client import CommunityBot
+    from bot.threads.tracker import ThreadTracker
 
 log = logging.getLogger(__name__)
 
@@ -80,22 +80,22 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
     def __init__(
         self,
         bot: CommunityBot,
+        tracker: ThreadTracker,
         *,
-        episodes: EpisodeSource | None = None,
-        polls: PollResultsSource | None = None,
+        episodes: EpisodeSource,
+        polls: PollResultsSource | None,
+        alerts: Alerts,
         weekly_check_seconds: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.bot = bot
-        self.tracker = ThreadTracker(bot.store.threads)
+        self.tracker = tracker
         self.clock = clock
         self.reconcile_pace = RECONCILE_PACE
         self.max_fetches = MAX_FETCHES_PER_GUILD
         self.reconcile_runs = 0  # completed reconciliation runs since start (tests wait on it)
         self.admin = ThreadsAdmin(self)
-        self.poster = WeeklyPoster(
-            bot, episodes=episodes or AnnouncedEpisodes(bot.store.announcements), polls=polls
-        )
+        self.poster = WeeklyPoster(bot, episodes=episodes, polls=polls, alerts=alerts)
         self.flush_loop.change_interval(seconds=bot.settings.tracker_flush_interval)
         self.weekly_loop.change_interval(seconds=weekly_check_seconds)
         self.reconcile_loop.change_interval(seconds=RECONCILE_EVERY.total_seconds())

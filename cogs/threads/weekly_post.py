@@ -22,7 +22,6 @@ from bot.announce.alerts import Alerts
 from bot.errors import NO_MENTIONS, UserFacingError
 from bot.threads.models import WeeklyConfig
 from bot.threads.render import next_post_text, weekly_embed
-from bot.threads.sources import PollResults
 from bot.threads.weekly import (
     EpisodeSource,
     PollResultsSource,
@@ -82,21 +81,19 @@ def publicly_visible(guild: discord.Guild, parent_id: int | None) -> bool:
 
 class WeeklyPoster:
     def __init__(
-        self, bot: CommunityBot, *, episodes: EpisodeSource | None, polls: PollResultsSource | None
+        self,
+        bot: CommunityBot,
+        *,
+        episodes: EpisodeSource | None,
+        polls: PollResultsSource | None,
+        alerts: Alerts,
     ) -> None:
         self.bot = bot
         self.episodes = episodes
         self.polls = polls
         self.problems: dict[int, WeeklyProblem] = {}
-        self.alerts = Alerts(bot, bot.store)
+        self.alerts = alerts
         self._locks: dict[int, asyncio.Lock] = {}
-
-    def poll_results(self) -> PollResultsSource | None:
-        """The polls capability's results, when its cog is loaded (looked up late: load order is free)."""
-        if self.polls is not None:
-            return self.polls
-        service = getattr(self.bot.get_cog("Polls"), "service", None)
-        return PollResults(service) if service is not None else None
 
     async def check(self, now: datetime) -> int:
         """Post every weekly message that is due at `now`; returns how many were posted."""
@@ -131,7 +128,7 @@ class WeeklyPoster:
             guild.id,
             end,
             episodes=self.episodes,
-            polls=self.poll_results(),
+            polls=self.polls,
             visible=lambda thread: publicly_visible(guild, thread.parent_id),
         )
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.announce.models import DeliveryState
-from bot.feeds.events import hub_for
 from bot.feeds.models import Feed, StoredItem
 from bot.store import Store
 from tests.announce.conftest import AnnounceRunner, World
 from tests.announce.helpers import TRANSCRIPTS, add_item, edit_item, podcast
 from tests.doubles.discord import Message, P
-from tests.harness import eventually
+from tests.harness import eventually, hub_for
 
 
 async def configure(runner: AnnounceRunner, world: World, channel: Any, **extra: Any) -> None:

@@ -11,6 +11,7 @@ import pytest
 from bot.announce.models import ChannelKind
 from bot.client import CommunityBot
 from bot.feeds.models import ParsedItem
+from bot.runner import create_bot
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.feeds import NewItem
@@ -83,7 +84,7 @@ async def test_without_a_podcast_feed_the_episode_threads_stand_in(store: Store)
 @pytest.fixture
 async def offline_bot(make_settings: Callable[..., Settings], store: Store) -> AsyncIterator[CommunityBot]:
     async with aiohttp.ClientSession() as session:
-        bot = CommunityBot(settings=make_settings(), store=store, http_session=session, sync_commands=False)
+        bot = create_bot(make_settings(), store, session, extensions=["cogs.threads"], sync_commands=False)
         async with bot:  # initialises the client (no login), so the loops can wait for readiness
             await bot.load_extension("cogs.threads")
             yield bot
