@@ -10,9 +10,8 @@ from discord import app_commands
 
 from bot.announce.models import ChannelKind, Subscription
 from bot.errors import UserFacingError
-from bot.feeds.errors import FetchError
+from bot.feeds.errors import FeedExists, FetchError
 from bot.render.text import truncate
-from bot.store.feeds import FeedExists
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot

@@ -13,9 +13,9 @@ import discord
 from discord import app_commands
 
 from bot.audit import audit_line
+from bot.audit_entries import Outcome
 from bot.errors import NO_MENTIONS, UserFacingError
 from bot.render.text import truncate
-from bot.store.audit import Outcome
 from bot.timeutil import discord_timestamp
 
 if TYPE_CHECKING:

@@ -11,9 +11,9 @@ from discord.ext import commands
 
 from bot.admin_group import get_admin_group
 from bot.audit import audit_line, entry_for, is_audited
+from bot.audit_entries import NewAuditEntry, Outcome
 from bot.console.status import gather, status_embed
 from bot.errors import NO_MENTIONS, UserFacingError, root_name
-from bot.store.audit import NewAuditEntry, Outcome
 from cogs.console.audit import audit_command
 from cogs.console.setup import setup_command
 

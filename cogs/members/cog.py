@@ -13,8 +13,8 @@ from bot.console.help import HelpEntry, command_embed, entries, help_embeds, run
 from bot.errors import NO_MENTIONS, UserFacingError
 from bot.search import QueryError, SearchService
 from bot.search.cards import card_embed
+from bot.search.models import EpisodeCard
 from bot.search.render import choice_name, search_embed
-from bot.store.search_cards import EpisodeCard
 from cogs.members.views import QUERY_MAX_CHARS, results_view
 
 if TYPE_CHECKING:
