@@ -33,6 +33,9 @@ WANTED = (
            r"token"),
     Wanted("resident memory, 100 guilds + 10,000 episodes (≤ 150 MB) vs bare interpreter", "memory", r"."),
     Wanted("start-up to ready against the double vs a bare discord.py client", "startup", r"."),
+    Wanted("publish → detect and → announced in every server: median ≤ 30 s, p95 ≤ 120 s (vs fixed 600 s)",
+           "schedule", r"latency|detect"),
+    Wanted("requests per feed per day vs fixed 600 s polling (≤ 1×)", "schedule", r"requests"),
 )  # fmt: skip
 
 

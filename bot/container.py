@@ -25,6 +25,7 @@ from bot.announce.outbox import Outbox
 from bot.announce.pipeline import Pipeline
 from bot.digest.service import DigestService
 from bot.feeds.events import FeedEventHub
+from bot.feeds.schedule import schedule_config
 from bot.feeds.worker import FeedWorker
 from bot.http import create_fetcher
 from bot.maintenance import Maintenance
@@ -35,7 +36,7 @@ from bot.polls.service import PollService
 from bot.search.service import SearchService
 from bot.threads.sources import AnnouncedEpisodes, PollResults
 from bot.threads.tracker import ThreadTracker
-from bot.websub.subscriber import WebSubService, push_checker
+from bot.websub.subscriber import WebSubService
 
 if TYPE_CHECKING:
     import aiohttp
@@ -109,7 +110,14 @@ def build_services(
     worker = _feed_worker(settings, store, fetcher, feed_events) if features.feed_polling else None
     alerts = Alerts(client, store)
     outbox = Outbox(store)
-    announcer = Announcer(client, store, outbox.items, alerts)
+    announcer = Announcer(
+        client,
+        store,
+        outbox.items,
+        alerts,
+        retry_base=settings.announce_retry_base,
+        retry_max=settings.announce_retry_max,
+    )
 
     async def kind_of(item: StoredItem) -> str | None:
         feed = await store.feeds.get_feed(item.feed_id)
@@ -130,6 +138,7 @@ def build_services(
         store,
         outbox.items,
         alerts,
+        retry_base=settings.announce_retry_base,
         digests=DigestAdapter(digests) if features.digests else None,
         polls=polls if features.polls else None,
         tracker=TrackerAdapter(tracker) if features.threads else None,
@@ -172,8 +181,7 @@ def _feed_worker(settings: Settings, store: Store, fetcher: Fetcher, events: Fee
         failing_after=settings.feed_failing_after,
         allow_private=settings.feed_allow_private_hosts,
         listener=events,
-        push_active=push_checker(store, settings),
-        push_poll_factor=settings.websub_poll_factor,
+        schedule=schedule_config(settings),
     )
 
 

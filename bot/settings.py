@@ -79,6 +79,16 @@ class Settings(BaseSettings):
     # Thread tracking
     tracker_flush_interval: float = Field(default=5.0, gt=0, le=600)
 
+    # Freshness: the feed schedule (learned publishing windows) and the announcement fan-out
+    feed_poll_budget: float = Field(default=0.0, ge=0, le=17_280)  # requests/feed/day; 0 = 86400/interval
+    feed_schedule_min_interval: float = Field(default=30.0, ge=5, le=86_400)
+    feed_schedule_max_interval: float = Field(default=3600.0, ge=60, le=86_400)
+    feed_schedule_learn: bool = True
+    feed_push_poll_interval: float = Field(default=3600.0, ge=60, le=86_400)
+    announce_concurrency: int = Field(default=8, ge=1, le=50)
+    announce_retry_base: float = Field(default=2.0, gt=0, le=3600)
+    announce_retry_max: float = Field(default=900.0, gt=0, le=86_400)
+
     log_level: LogLevel = "INFO"
 
     # Operators' HTTP surface (/healthz, /readyz, /metrics) and WebSub push
@@ -86,7 +96,6 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     public_url: str | None = None
     websub_lease_seconds: int = Field(default=7 * 86_400, ge=300, le=365 * 86_400)
-    websub_poll_factor: float = Field(default=6.0, ge=1.0, le=1000.0)
 
     @field_validator(
         "discord_api_base", "openai_base_url", "podcast_feed_url", "newsletter_feed_url", "public_url"
@@ -131,6 +140,11 @@ class Settings(BaseSettings):
     def feed_urls(self) -> dict[str, str]:
         """The built-in feeds by their short name."""
         return {"podcast": self.podcast_feed_url, "newsletter": self.newsletter_feed_url}
+
+    @property
+    def feed_budget(self) -> float:
+        """Requests per feed per day the schedule may spend: `FEED_POLL_BUDGET`, else fixed polling's."""
+        return self.feed_poll_budget or 86_400 / self.feed_poll_interval
 
     def endpoint_is_local(self) -> bool:
         """Whether the Discord endpoints point at a loopback host (a protocol double)."""

@@ -1,7 +1,8 @@
 """The feed poller's Discord side: a `tasks.loop` that runs `FeedWorker.poll_due()` on a short tick.
 
-Each feed keeps its own schedule (`next_poll_at`: the interval with jitter, or a backoff), so the tick
-only decides how soon a due feed is noticed. The worker is built once by `bot.container` and reports to
+Each feed keeps its own schedule (`next_poll_at`: learned from when it publishes, see
+`bot.feeds.schedule`, or a backoff), so the tick only decides how soon a due feed is noticed: a sixth of
+the shortest interval, at least every 5 s. The worker is built once by `bot.container` and reports to
 the process's `FeedEventHub`: the announcer subscribes to it for new and edited items, and posts the
 feed-health events (failing, recovered, moved) to the mod-log channel of every guild following the feed.
 """
@@ -33,7 +34,9 @@ class FeedWorkerCog(commands.Cog, name="FeedWorker"):
     def __init__(self, bot: CommunityBot, worker: FeedWorker) -> None:
         self.bot = bot
         self.worker = worker
-        self.poll_loop.change_interval(seconds=tick_seconds(bot.settings.feed_poll_interval))
+        settings = bot.settings
+        shortest = min(settings.feed_poll_interval, settings.feed_schedule_min_interval)
+        self.poll_loop.change_interval(seconds=tick_seconds(shortest / 6))
 
     async def cog_load(self) -> None:
         for name, url in self.bot.settings.feed_urls.items():

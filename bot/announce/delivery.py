@@ -7,13 +7,15 @@ restart first looks for its own message in the channel (beyond Discord's nonce w
 
 Errors: 403 (missing access) and 404 (channel gone) pause the guild's subscription to that feed and alert
 its moderators once, with what to fix; nothing is retried until a moderator resumes it. 5xx, 429 without
-retry and timeouts are retried with bounded exponential backoff. Any other refusal fails the delivery.
+retry and timeouts are retried with jittered exponential backoff (`ANNOUNCE_RETRY_BASE`, doubling up to
+`ANNOUNCE_RETRY_MAX`). Any other refusal fails the delivery.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import random
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -83,9 +85,15 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".rstrip(": ")
 
 
-def backoff(attempts: int, base: float) -> timedelta:
-    """base × 2^(attempts-1), at most 15 minutes."""
-    return timedelta(seconds=min(base * 2 ** max(0, attempts - 1), 900.0))
+#: The longest wait between two tries of a delivery unless the settings say otherwise.
+RETRY_MAX = 900.0
+
+
+def backoff(attempts: int, base: float, cap: float = RETRY_MAX, jitter: float = 0.5) -> timedelta:
+    """Jittered exponential backoff: base × 2^(attempts-1), at most `cap`, less a random share `jitter` of
+    it, so servers that failed together (a Discord incident) do not all retry at the same moment."""
+    delay = min(base * 2 ** max(0, attempts - 1), cap)
+    return timedelta(seconds=delay * (1 - jitter * random.random()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +147,8 @@ class Announcer:
         items: ItemSource,
         alerts: Alerts,
         *,
-        retry_base: float = 30.0,
+        retry_base: float = 2.0,
+        retry_max: float = RETRY_MAX,
         max_attempts: int = MAX_SEND_ATTEMPTS,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -148,6 +157,7 @@ class Announcer:
         self.items = items
         self.alerts = alerts
         self.retry_base = retry_base
+        self.retry_max = retry_max
         self.max_attempts = max_attempts
         self.clock = clock
 
@@ -303,7 +313,7 @@ class Announcer:
                 f"{attempts} attempt(s): {error}. `/admin feed why` shows the details.",
             )
             return Outcome.FAILED
-        retry_at = self.clock() + backoff(attempts, self.retry_base)
+        retry_at = self.clock() + backoff(attempts, self.retry_base, self.retry_max)
         await repo.record_failure(delivery.id, error, retry_at=retry_at)
         log.warning(
             "announcing item %s in guild %s failed (%s), retry %d at %s",

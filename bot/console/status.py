@@ -42,6 +42,7 @@ class FeedHealth:
     failures: int
     waiting: int
     push_until: datetime | None = None  # WebSub push is active for this feed until then
+    poll_reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -106,6 +107,7 @@ async def gather(bot: CommunityBot, guild: discord.Guild) -> StatusReport:
                 failures=feed.consecutive_failures if feed else 0,
                 waiting=await store.announcements.waiting_count(guild.id, sub.feed_id),
                 push_until=await _push_until(bot, sub.feed_id),
+                poll_reason=feed.poll_reason if feed else None,
             )
         )
     recent = await store.announcements.recent_deliveries(guild.id, RECENT_DELIVERIES)
@@ -168,7 +170,8 @@ def _feed_line(feed: FeedHealth) -> str:
     head = f"**{truncate(defang_mentions(feed.title), 80)}** → <#{feed.channel_id}>"
     parts = [
         f"last success {_when(feed.last_success_at)}",
-        f"next poll {_when(feed.next_poll_at, 'not scheduled')}",
+        f"next poll {_when(feed.next_poll_at, 'not scheduled')}"
+        + (f" ({truncate(feed.poll_reason, 110)})" if feed.poll_reason and feed.next_poll_at else ""),
     ]
     if feed.push_until:
         parts.append(f"⚡ push (WebSub) until {_when(feed.push_until)}")

@@ -32,6 +32,7 @@ from bot.feeds.errors import (
     TooLarge,
     TooManyRedirects,
 )
+from bot.feeds.hints import max_age
 from bot.feeds.ssrf import GuardedResolver, check_host_literal, check_url
 from bot.timeutil import utcnow
 
@@ -65,6 +66,7 @@ class FetchResult:
     last_modified: str | None
     permanent_url: str | None = None
     retry_after: float | None = None
+    max_age: float | None = None  # Cache-Control max-age: polling sooner only reads a cached copy
 
     @property
     def not_modified(self) -> bool:
@@ -235,6 +237,7 @@ class Fetcher:
                     etag=response.headers.get("ETag"),
                     last_modified=response.headers.get("Last-Modified"),
                     retry_after=retry_after,
+                    max_age=max_age(response.headers.get("Cache-Control")),
                 )
         except FetchError:
             raise

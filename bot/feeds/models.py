@@ -107,6 +107,12 @@ class Feed:
     announce_newest: int
     head_hash: str | None
     items_fingerprint: str | None
+    declared_interval: float | None = None  # seconds between updates the feed declares
+    declared_rrule: str | None = None  # podcast:updateFrequency as "DTSTART:…\nRRULE:…"
+    feed_complete: bool = False  # podcast:updateFrequency complete="true"
+    cache_max_age: float | None = None  # Cache-Control max-age of the last answer
+    poll_reason: str | None = None  # why `next_poll_at` is when it is
+    push_active: bool = False  # a healthy push subscription delivers; polling is the safety net
 
     @property
     def display_name(self) -> str:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from bot.feeds.decide import decide_stored
 from bot.feeds.errors import FetchError
 from bot.feeds.events import FeedEvents, NullEvents
+from bot.feeds.hints import read_hints
 from bot.feeds.identity import raw_guids
 from bot.feeds.models import Feed, ParsedFeed, ParsedItem, StoredItem
 from bot.feeds.parse import Document, parse_document, parse_regions, split_document
+from bot.feeds.planner import Planner
+from bot.feeds.schedule import ScheduleConfig
 from bot.feeds.ssrf import check_host_literal, check_url
 from bot.metrics import METRICS
 from bot.timeutil import utcnow
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["not_modified", "unchanged", "updated", "failed", "skipped"]
 INTERNAL_ERROR = "an internal error occurred while reading the feed (details are in the bot's log)"
+HINTS_BYTES = 64 * 1024  # where a document cannot be cut at its items, its declarations are looked for here
 
 
 @dataclass(slots=True)
@@ -66,9 +70,8 @@ class FeedWorker:
         failing_after: int = 3,
         backoff_max: float = 6 * 3600.0,
         jitter: float = 0.1,
+        schedule: ScheduleConfig | None = None,
         clock: Callable[[], datetime] = utcnow,
-        push_active: Callable[[int], Awaitable[bool]] | None = None,
-        push_poll_factor: float = 1.0,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -82,34 +85,27 @@ class FeedWorker:
         self.backoff_max = backoff_max
         self.jitter = jitter
         self.clock = clock
-        self.push_active = push_active
-        self.push_poll_factor = push_poll_factor
         self.last_cycle_at: datetime | None = None  # when `poll_due` last finished (for /readyz)
+        self.schedule = schedule or ScheduleConfig(interval=interval, budget=86400 / interval, jitter=jitter)
+        self.planner = Planner(store, self.schedule)
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._locks: dict[int, asyncio.Lock] = {}
 
     # --- scheduling ------------------------------------------------------------------------------------
 
-    def next_poll(self, now: datetime, interval: float | None = None) -> datetime:
-        """The next regular poll: the interval with per-feed jitter, so feeds spread out over time."""
-        interval = self.interval if interval is None else interval
-        spread = interval * self.jitter
-        return now + timedelta(seconds=interval + random.uniform(-spread, spread))
+    async def plan_next(
+        self, feed: Feed, now: datetime, fields: dict[str, Any], *, retry_after: float | None = None
+    ) -> None:
+        """Set `next_poll_at` and `poll_reason` in `fields` (see `bot.feeds.planner.Planner.plan`)."""
+        await self.planner.plan(feed, now, fields, retry_after=retry_after)
 
-    async def interval_for(self, feed: Feed) -> float:
-        """The regular interval of one feed: `push_poll_factor` times longer while WebSub push for it is
-        healthy (polling stays as the safety net). The one place the schedule asks about push."""
-        if self.push_active is not None and self.push_poll_factor != 1.0:
-            try:
-                if await self.push_active(feed.id):
-                    return self.interval * self.push_poll_factor
-            except Exception:
-                log.exception("could not tell whether push is active for feed %s", feed.id)
-        return self.interval
+    def relearn(self, feed_id: int) -> None:
+        """Forget the feed's learned pattern: the next plan learns it again from the stored history."""
+        self.planner.forget(feed_id)
 
     def backoff(self, failures: int, retry_after: float | None) -> float:
         """Seconds to wait after `failures` failures in a row: doubling, jittered, capped, Retry-After."""
-        delay = min(self.interval * 2 ** max(0, failures - 1), self.backoff_max)
+        delay = min(self.schedule.interval * 2 ** max(0, failures - 1), self.backoff_max)
         delay *= random.uniform(1 - self.jitter, 1 + self.jitter)
         if retry_after is not None:
             delay = max(delay, retry_after)
@@ -167,20 +163,22 @@ class FeedWorker:
         finally:
             METRICS.feed_fetch_seconds.labels(kind=feed.kind).observe(time.perf_counter() - started)
         fields = self._success_fields(feed, result, now)
-        fields["next_poll_at"] = self.next_poll(now, await self.interval_for(feed))
         if result.not_modified:
             await self._check_move(feed, fields)
+            await self.plan_next(feed, now, fields, retry_after=result.retry_after)
             await self.store.feeds.update_feed(feed.id, **fields)
             await self._after(feed, fields, [], [])
             return PollResult(feed.id, "not_modified")
         doc = split_document(result.body)
         fields.update(head_hash=doc.head_hash, items_fingerprint=doc.fingerprint, first_fetch_done=True)
+        fields.update(read_hints(doc.head or doc.body[:HINTS_BYTES]).as_fields())
         if (
             feed.first_fetch_done
             and doc.regions
             and doc.fingerprint == feed.items_fingerprint
             and doc.head_hash == feed.head_hash
         ):
+            await self.plan_next(feed, now, fields, retry_after=result.retry_after)
             await self.store.feeds.update_feed(feed.id, **fields)
             await self._after(feed, fields, [], [])
             return PollResult(feed.id, "unchanged")
@@ -201,6 +199,8 @@ class FeedWorker:
             window=self.window,
             daily_cap=self.daily_cap,
         )
+        if not changes.new:
+            await self.plan_next(feed, now, fields, retry_after=result.retry_after)
         inserted, edited = await self.store.feeds.save_poll(
             feed.id,
             now=now,
@@ -210,6 +210,13 @@ class FeedWorker:
             left_feed=changes.left_feed,
             back_in_feed=changes.back_in_feed,
         )
+        if changes.new:  # plan with the new items' publication times learned (after they are stored)
+            self.relearn(feed.id)
+            planned = dict(fields)
+            await self.plan_next(feed, now, planned, retry_after=result.retry_after)
+            await self.store.feeds.update_feed(
+                feed.id, next_poll_at=planned["next_poll_at"], poll_reason=planned["poll_reason"]
+            )
         fresh = [item for item in inserted if item.status == "new"]
         await self._record_hub(feed, parsed, fields.get("url", feed.url))
         await self._after(feed, fields, fresh, edited)
@@ -242,7 +249,7 @@ class FeedWorker:
             "last_error": None,
             "consecutive_failures": 0,
             "status": "ok",
-            "next_poll_at": self.next_poll(now),
+            "cache_max_age": result.max_age,
             "announce_newest": 0,
         }
         if not result.not_modified or result.etag or result.last_modified:
@@ -301,12 +308,16 @@ class FeedWorker:
         failures = feed.consecutive_failures + 1
         status = "failing" if failures >= self.failing_after or feed.status == "failing" else "ok"
         delay = self.backoff(failures, exc.retry_after)
+        reason = f"retrying after {failures} failure{'s' if failures != 1 else ''} in a row (backoff)"
+        if exc.retry_after is not None and delay <= exc.retry_after:
+            reason += "; the server asked us to wait (Retry-After)"
         await self.store.feeds.update_feed(
             feed.id,
             last_fetch_at=now,
             last_error=exc.reason,
             consecutive_failures=failures,
             next_poll_at=now + timedelta(seconds=delay),
+            poll_reason=reason,
             status=status,
         )
         log.warning("feed %s (%s) failed %d time(s): %s", feed.id, feed.url, failures, exc.reason)

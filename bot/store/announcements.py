@@ -317,13 +317,22 @@ class AnnouncementRepo(Repo):
         )
         return [_delivery(row) for row in rows]
 
-    async def due_sends(self, now: datetime, limit: int = 50) -> list[Delivery]:
-        """Pending deliveries whose subscription is not paused and whose retry time has come, oldest first."""
+    async def due_sends(
+        self, now: datetime, limit: int = 50, *, exclude_guilds: Iterable[int] = ()
+    ) -> list[Delivery]:
+        """Pending deliveries whose subscription is not paused and whose retry time has come, oldest first.
+
+        `exclude_guilds`: guilds whose sends are in progress (the fan-out serves them; they wait their turn).
+        """
+        excluded = sorted(set(exclude_guilds))
+        skip = f" AND d.guild_id NOT IN ({', '.join('?' * len(excluded))})" if excluded else ""
         rows = await self.db.fetchall(
             _SELECT_D + " JOIN subscriptions s ON s.guild_id = d.guild_id AND s.feed_id = d.feed_id"
             " WHERE d.state = 'pending' AND s.paused = 0"
-            " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?) ORDER BY d.item_id, d.id LIMIT ?",
-            (to_db(now), limit),
+            " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)"
+            + skip
+            + " ORDER BY d.item_id, d.id LIMIT ?",
+            (to_db(now), *excluded, limit),
         )
         return [_delivery(row) for row in rows]
 

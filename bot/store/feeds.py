@@ -28,7 +28,8 @@ _FEED_COLUMNS = frozenset(
     {
         "url", "title", "site_link", "podcast_guid", "image_url", "etag", "last_modified", "last_fetch_at",
         "last_success_at", "last_error", "consecutive_failures", "next_poll_at", "status", "active",
-        "first_fetch_done", "announce_newest", "head_hash", "items_fingerprint",
+        "first_fetch_done", "announce_newest", "head_hash", "items_fingerprint", "declared_interval",
+        "declared_rrule", "feed_complete", "cache_max_age", "poll_reason", "push_active",
     }
 )  # fmt: skip
 _ITEM_ORDER = "COALESCE(published_at, first_seen_at), id"
@@ -52,6 +53,16 @@ class KnownItem:
     norm_link: str | None
     norm_title: str | None
     still_in_feed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """One item's publication time as the feed states it, when the bot first saw it, and whether it was
+    already in the feed at the bot's first fetch (then `first_seen_at` says nothing about publication)."""
+
+    published_at: datetime | None
+    first_seen_at: datetime
+    first_run: bool
 
 
 @dataclass(slots=True)
@@ -92,6 +103,9 @@ def feed_from_row(row: aiosqlite.Row) -> Feed:
         status=row["status"], active=_bool(row["active"]), added_at=added,
         first_fetch_done=_bool(row["first_fetch_done"]), announce_newest=row["announce_newest"],
         head_hash=row["head_hash"], items_fingerprint=row["items_fingerprint"],
+        declared_interval=row["declared_interval"], declared_rrule=row["declared_rrule"],
+        feed_complete=_bool(row["feed_complete"]), cache_max_age=row["cache_max_age"],
+        poll_reason=row["poll_reason"], push_active=_bool(row["push_active"]),
     )  # fmt: skip
 
 
@@ -238,7 +252,44 @@ class FeedRepo(Repo):
         else:
             await self.db.execute(sql, (*values, feed_id))
 
+    async def set_push_active(self, feed_id: int, active: bool) -> bool:
+        """Record whether push (WebSub) delivers this feed; turning it off polls the feed at the next tick.
+
+        Returns whether the feed exists. While it is on, the scheduler polls at the push safety-net rate.
+        """
+        if not _storable(feed_id):
+            return False
+        changed = await self.db.execute(
+            "UPDATE feeds SET next_poll_at = CASE WHEN push_active = 1 AND ? = 0 THEN NULL "
+            "ELSE next_poll_at END, push_active = ? WHERE id = ?",
+            (int(active), int(active), feed_id),
+        )
+        return changed > 0
+
+    async def clear_push_active(self) -> int:
+        """Forget push for every feed (push is off in this run): each is polled at once, then as learned."""
+        return await self.db.execute(
+            "UPDATE feeds SET push_active = 0, next_poll_at = NULL WHERE push_active = 1"
+        )
+
     # --- the poller ------------------------------------------------------------------------------------
+
+    async def publication_history(self, feed_id: int, since: datetime, limit: int = 1000) -> list[Published]:
+        """When the feed's items were published and first seen, newest first (what the schedule learns from).
+
+        Duplicates (a re-keyed or re-published item) are left out: they are not new publications.
+        """
+        rows = await self.db.fetchall(
+            "SELECT published_at, first_seen_at, skip_reason FROM items WHERE feed_id = ? "
+            "AND COALESCE(skip_reason, '') != 'duplicate' AND COALESCE(published_at, first_seen_at) >= ? "
+            "ORDER BY COALESCE(published_at, first_seen_at) DESC LIMIT ?",
+            (feed_id, to_db(since), limit),
+        )
+        return [
+            Published(from_db(r["published_at"]), from_db(r["first_seen_at"]) or since,
+                      r["skip_reason"] == "first_run")
+            for r in rows
+        ]  # fmt: skip
 
     async def known_items(self, feed_id: int) -> list[KnownItem]:
         """Identity facts of every stored item of a feed (what a poll compares against)."""

@@ -36,7 +36,6 @@ from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
     from bot.feeds.fetch import Fetcher
-    from bot.settings import Settings
     from bot.store import Store
     from bot.store.websub import SubState, WebSubSubscription
 
@@ -61,23 +60,6 @@ Mode = Literal["subscribe", "unsubscribe"]
 def valid_token(token: str) -> bool:
     """Whether a callback path segment could be one of our tokens (anything else is refused unread)."""
     return bool(_TOKEN.match(token))
-
-
-def push_checker(
-    store: Store, settings: Settings, clock: Callable[[], datetime] = utcnow
-) -> Callable[[int], Awaitable[bool]] | None:
-    """`push_active(feed_id)` for the poll schedule, or None when push is off (PUBLIC_URL or HTTP_PORT unset).
-
-    Push is active for a feed with a verified subscription whose lease has not run out and whose hub gave
-    no error in the last hour.
-    """
-    if not settings.websub_enabled:
-        return None
-
-    async def push_active(feed_id: int) -> bool:
-        return await store.websub.push_active(feed_id, clock(), ERROR_GRACE)
-
-    return push_active
 
 
 class WebSubService:
@@ -118,12 +100,25 @@ class WebSubService:
     # --- subscriptions ---------------------------------------------------------------------------------
 
     async def reconcile(self) -> None:
-        """Subscribe, renew or unsubscribe each subscription as its feed needs; one failure stops none."""
+        """Subscribe, renew or unsubscribe each subscription as its feed needs; one failure stops none.
+
+        Then tell the poll schedule which feeds push delivers (`feeds.push_active`): those are polled at
+        the safety-net rate, and a feed whose push lapsed is polled at once.
+        """
         for sub in await self.store.websub.list_all():
             try:
                 await self._reconcile_one(sub, self.clock())
+                await self.sync_schedule(sub.feed_id)
             except Exception:
                 log.exception("WebSub: handling the subscription of feed %s failed", sub.feed_id)
+
+    async def sync_schedule(self, feed_id: int) -> None:
+        """Record in the feed's row whether push is healthy for it, when that changed."""
+        active = await self.push_active(feed_id)
+        feed = await self.store.feeds.get_feed(feed_id)
+        if feed is not None and feed.push_active != active:
+            await self.store.feeds.set_push_active(feed_id, active)
+            log.info("WebSub: push for feed %s is %s", feed_id, "healthy" if active else "no longer healthy")
 
     async def _reconcile_one(self, sub: WebSubSubscription, now: datetime) -> None:
         if sub.next_attempt_at is not None and sub.next_attempt_at > now:

@@ -1,9 +1,10 @@
 """The announcer at run time: the feed-event listener, the delivery loop and the follow-up loop.
 
 Two loops, each woken at once by events and otherwise every `interval` seconds: the delivery loop
-dispatches pending items, sends due announcements and edits stale ones; the follow-up loop advances sent
-announcements through thread, tracking, digest and poll, so a slow digest never delays an announcement.
-Both drain the outbox from the store on start-up, which is how a restart resumes.
+dispatches pending items, hands due announcements to the fan-out (one task per server, so one slow or
+failing server never delays another; see `bot.announce.fanout`) and edits stale ones; the follow-up
+loop advances sent announcements through thread, tracking, digest and poll, so a slow digest never
+delays an announcement. Both drain the outbox from the store on start-up, which is how a restart resumes.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import discord
 from discord.ext import commands, tasks
 
 from bot.announce.delivery import Outcome, backoff
+from bot.announce.fanout import FanOut
 from bot.announce.listener import AnnouncementEvents
 from bot.announce.pipeline import refresh_stale
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from bot.announce.models import Delivery
     from bot.client import CommunityBot
     from bot.container import Services
 
@@ -44,6 +47,9 @@ class Announcements(commands.Cog, name="Announcements"):
         self.announcer = services.announcer
         self.pipeline = services.pipeline
         self.hub = services.feed_events
+        # One task per server with due announcements: a slow or failing server never holds up another.
+        settings = services.settings
+        self.fanout = FanOut(self._send_one, concurrency=settings.announce_concurrency, on_done=self.wake)
         self.events = AnnouncementEvents(services.store, self.alerts, self.wake)
         self._send_wake = asyncio.Event()
         self._followup_wake = asyncio.Event()
@@ -58,6 +64,7 @@ class Announcements(commands.Cog, name="Announcements"):
         self.hub.unsubscribe(self.events)
         self.delivery_loop.cancel()
         self.followup_loop.cancel()
+        await self.fanout.close()
 
     def wake(self) -> None:
         """Run the delivery loop now (new or edited items, a resumed subscription, a backfill)."""
@@ -89,19 +96,9 @@ class Announcements(commands.Cog, name="Announcements"):
             await self.outbox.dispatch_pending()
         except Exception:
             log.exception("dispatch failed")
-        due = await repo.due_sends(utcnow(), limit=BATCH)
-        if len(due) == BATCH:
+        due = await repo.due_sends(utcnow(), limit=BATCH, exclude_guilds=self.fanout.busy)
+        if self.fanout.start(due) and len(due) == BATCH:
             self._send_wake.set()  # more are waiting: go again at once rather than after the interval
-        for delivery in due:
-            try:
-                outcome = await self.announcer.deliver(delivery)
-            except Exception as exc:
-                log.exception("delivery %s failed unexpectedly", delivery.id)
-                retry_at = utcnow() + backoff(delivery.attempts + 1, self.announcer.retry_base)
-                await repo.record_failure(delivery.id, f"internal error: {exc!r}", retry_at=retry_at)
-                continue
-            if outcome is Outcome.SENT:
-                self._followup_wake.set()
         try:
             await refresh_stale(self.bot, self.bot.store, self.outbox.items)
         except Exception:
@@ -111,6 +108,21 @@ class Announcements(commands.Cog, name="Announcements"):
         except Exception:
             log.exception("retrying moderator alerts failed")
         self.cycles += 1
+
+    async def _send_one(self, delivery: Delivery) -> None:
+        """Send one delivery (in its guild's fan-out task); failures are recorded, never raised."""
+        repo = self.bot.store.announcements
+        try:
+            outcome = await self.announcer.deliver(delivery)
+        except Exception as exc:
+            log.exception("delivery %s failed unexpectedly", delivery.id)
+            retry_at = utcnow() + backoff(
+                delivery.attempts + 1, self.announcer.retry_base, self.announcer.retry_max
+            )
+            await repo.record_failure(delivery.id, f"internal error: {exc!r}", retry_at=retry_at)
+            return
+        if outcome is Outcome.SENT:
+            self._followup_wake.set()
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:

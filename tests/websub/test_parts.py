@@ -118,40 +118,53 @@ async def test_push_active_needs_a_verified_unexpired_lease_and_no_recent_error(
     assert not await store.websub.push_active(feed.id + 1, now, grace)
 
 
-async def test_worker_records_the_hub_and_polls_less_often_while_push_is_healthy(store: Store) -> None:
-    healthy = {"yes": False}
-
-    async def push_active(feed_id: int) -> bool:
-        return healthy["yes"]
-
+async def test_worker_records_the_hub_and_the_schedule_slows_while_push_is_healthy(store: Store) -> None:
+    now = {"at": utcnow()}
     async with FeedServer() as server, aiohttp.ClientSession() as session:
         server.set_feed("/feed.xml", rss([episode(1)], channel_extra=HUB))
         feed = await store.feeds.add_feed(server.url("/feed.xml"))
         fetcher = Fetcher(session, allow_private=True)
-        worker = FeedWorker(
-            store, fetcher, interval=600, jitter=0, push_active=push_active, push_poll_factor=6
+        worker = FeedWorker(store, fetcher, interval=600, jitter=0)
+        service = WebSubService(
+            store,
+            session,
+            fetcher,
+            public_url="https://bot.example.org",
+            lease_seconds=3600,
+            ingest=_never_ingest,
+            clock=lambda: now["at"],
         )
 
-        started = utcnow()
         await worker.poll_feed(feed.id)
         sub = await store.websub.get(feed.id)
         assert sub is not None
         assert (sub.hub, sub.topic) == ("https://pubsubhubbub.appspot.com/", server.url("/feed.xml"))
+        await service.sync_schedule(feed.id)
         polled = await store.feeds.get_feed(feed.id)
-        assert polled is not None and polled.next_poll_at is not None
-        assert timedelta(seconds=590) < polled.next_poll_at - started < timedelta(seconds=620)
+        assert polled is not None and not polled.push_active  # not verified yet: polled as learned
 
-        healthy["yes"] = True
+        await store.websub.activate(sub.id, 3600, now["at"])
+        await service.sync_schedule(feed.id)
         started = utcnow()
-        await worker.poll_feed(feed.id)  # unchanged: the next poll is still scheduled, six times later
+        await worker.poll_feed(feed.id)  # healthy push: the next poll is the safety net's
         polled = await store.feeds.get_feed(feed.id)
-        assert polled is not None and polled.next_poll_at is not None
-        assert timedelta(seconds=3590) < polled.next_poll_at - started < timedelta(seconds=3620)
+        assert polled is not None and polled.push_active and polled.next_poll_at is not None
+        assert polled.next_poll_at - started > timedelta(seconds=1800)
+        assert "push" in (polled.poll_reason or "")
+
+        now["at"] += timedelta(hours=2)  # the lease ran out: the feed is polled at once
+        await service.sync_schedule(feed.id)
+        lapsed = await store.feeds.get_feed(feed.id)
+        assert lapsed is not None and not lapsed.push_active and lapsed.next_poll_at is None
 
         server.set_feed("/feed.xml", rss([episode(2), episode(1)]))  # the hub is gone from the feed
         await worker.poll_feed(feed.id)
         gone = await store.websub.get(feed.id)
         assert gone is not None and not gone.declared
+
+
+async def _never_ingest(feed_id: int) -> bool:
+    raise AssertionError(f"no notification was sent, yet feed {feed_id} was ingested")
 
 
 def test_push_needs_both_a_public_url_and_the_http_server() -> None:

@@ -204,12 +204,14 @@ class DoubleCore:
         hang: float = 0.0,
         code: int | None = None,
         message: str | None = None,
+        gate: asyncio.Event | None = None,
     ) -> Fault:
         """Answer matching requests with a fault, ``times`` times (``None``: until ``fault.cancel()``).
 
         ``status=429`` sends Discord's rate-limit response (``Retry-After``, ``X-RateLimit-*``, ``Via``);
         ``500/502/503/504`` server errors; any other status with ``code``/``message`` a custom error;
-        ``hang=N`` delays the answer by N seconds (with ``status=None`` the request then succeeds).
+        ``hang=N`` delays the answer by N seconds (with ``status=None`` the request then succeeds);
+        ``gate=event`` holds the answer until the test sets the event (a server that is slow until told).
         """
         return self.faults.add(
             match,
@@ -220,6 +222,7 @@ class DoubleCore:
             hang=hang,
             code=code,
             message=message,
+            gate=gate,
         )
 
     def clear_faults(self) -> None:

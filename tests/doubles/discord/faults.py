@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import re
@@ -61,6 +62,7 @@ class Fault:
     code: int | None = None
     message: str | None = None
     hits: int = 0
+    gate: asyncio.Event | None = None
 
     @property
     def active(self) -> bool:
@@ -127,6 +129,7 @@ class FaultRegistry:
         hang: float = 0.0,
         code: int | None = None,
         message: str | None = None,
+        gate: asyncio.Event | None = None,
     ) -> Fault:
         matcher = compile_pattern(match) if isinstance(match, str) else match
         description = match if isinstance(match, str) else getattr(match, "__name__", repr(match))
@@ -140,6 +143,7 @@ class FaultRegistry:
             times=times,
             code=code,
             message=message,
+            gate=gate,
         )
         self.faults.append(fault)
         return fault

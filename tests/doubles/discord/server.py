@@ -183,6 +183,8 @@ class DiscordDouble(Scenario, Actions):
                 record.faulted = True
                 if fault.hang:
                     await asyncio.sleep(fault.hang)
+                if fault.gate is not None:
+                    await fault.gate.wait()
                 if fault.status is not None:
                     response, record.response = fault.response(record)
                     record.status = response.status
