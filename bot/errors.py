@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.command_types import SlashCommand
 from bot.logs import redact
 from bot.metrics import METRICS
 
@@ -83,7 +84,7 @@ async def reply(interaction: discord.Interaction, content: str, *, ephemeral: bo
         log.warning("could not deliver an error reply: %s", exc)
 
 
-def root_name(command: app_commands.Command | app_commands.Group | app_commands.ContextMenu | None) -> str:
+def root_name(command: SlashCommand | app_commands.Group | app_commands.ContextMenu | None) -> str:
     """The top-level name of a command (`admin` for `/admin feed add`)."""
     if command is None or isinstance(command, app_commands.ContextMenu):
         return ""

@@ -14,6 +14,7 @@ from discord import app_commands
 
 from bot.audit import audit_line
 from bot.audit_entries import Outcome
+from bot.command_types import SlashCommand
 from bot.errors import NO_MENTIONS, UserFacingError
 from bot.render.text import truncate
 from bot.timeutil import discord_timestamp
@@ -47,7 +48,7 @@ def command_filter(command: str | None) -> str | None:
     return name if name.startswith("admin") or name.startswith("poll") else f"admin {name}"
 
 
-def audit_command(bot: CommunityBot) -> app_commands.Command:
+def audit_command(bot: CommunityBot) -> SlashCommand:
     @app_commands.command(name="audit", description="Recent moderator actions in this server, newest first.")
     @app_commands.describe(
         show="Default: actions and failures, refusals collapsed",

@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.admin_group import get_admin_group
 from bot.audit import audit_line, entry_for, is_audited
 from bot.audit_entries import NewAuditEntry, Outcome
+from bot.command_types import SlashCommand
 from bot.console.status import gather, status_embed
 from bot.errors import NO_MENTIONS, UserFacingError, root_name
 from cogs.console.audit import audit_command
@@ -50,7 +51,7 @@ class Console(commands.Cog):
 
     @commands.Cog.listener()
     async def on_app_command_completion(
-        self, interaction: discord.Interaction, command: app_commands.Command | app_commands.ContextMenu
+        self, interaction: discord.Interaction, command: SlashCommand | app_commands.ContextMenu
     ) -> None:
         if isinstance(command, app_commands.Command) and is_audited(command.qualified_name):
             await self.record(interaction, command.qualified_name, "ok")
@@ -109,7 +110,7 @@ class Console(commands.Cog):
             log.warning("could not echo an audit entry to the mod-log of guild %s: %s", entry.guild_id, exc)
 
 
-def status_command(bot: CommunityBot) -> app_commands.Command:
+def status_command(bot: CommunityBot) -> SlashCommand:
     @app_commands.command(
         name="status", description="Feeds, outbox, LLM budget, threads, my permissions, uptime."
     )

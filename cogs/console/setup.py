@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 
 from bot.announce.models import ChannelKind
+from bot.command_types import SlashCommand
 from bot.console.permissions import channel_uses, check_guild
 from bot.errors import NO_MENTIONS, UserFacingError
 from bot.feeds.models import FeedKind
@@ -34,7 +35,7 @@ async def _progress(interaction: discord.Interaction, lines: list[str]) -> None:
     )
 
 
-def setup_command(bot: CommunityBot) -> app_commands.Command:
+def setup_command(bot: CommunityBot) -> SlashCommand:
     @app_commands.command(
         name="setup", description="Set channels and ping roles in one go, then check my permissions."
     )

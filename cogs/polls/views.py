@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import discord
 
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = ["DYNAMIC_ITEMS", "vote_view"]
+
+PollButton: TypeAlias = discord.ui.Button[discord.ui.View]
 
 
 def _service(interaction: discord.Interaction) -> PollService:
@@ -54,7 +56,8 @@ async def _run(interaction: discord.Interaction, action: Any) -> None:
 
 
 class VoteButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"polls:vote:(?P<poll>\d+):(?P<answer>\d+)"
+    discord.ui.DynamicItem[PollButton],
+    template=r"polls:vote:(?P<poll>\d+):(?P<answer>\d+)",
 ):
     """One answer of an anonymous poll."""
 
@@ -82,7 +85,7 @@ class VoteButton(
         await _run(interaction, act)
 
 
-class MyVoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"polls:mine:(?P<poll>\d+)"):
+class MyVoteButton(discord.ui.DynamicItem[PollButton], template=r"polls:mine:(?P<poll>\d+)"):
     """Shows the member (only them) what they voted."""
 
     def __init__(self, poll_id: int) -> None:
@@ -105,7 +108,7 @@ class MyVoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"polls:m
         await _run(interaction, act)
 
 
-class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button], template=r"polls:withdraw:(?P<poll>\d+)"):
+class WithdrawButton(discord.ui.DynamicItem[PollButton], template=r"polls:withdraw:(?P<poll>\d+)"):
     """Removes the member's vote while the poll is open."""
 
     def __init__(self, poll_id: int) -> None:
