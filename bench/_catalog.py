@@ -31,6 +31,8 @@ WANTED = (
     Wanted("/search over 10,000 episodes: FTS5 vs LIKE scan (≥ 20×)", "search", r"fts.*like|search.*like"),
     Wanted("digest tokens of a one-hour transcript vs its size (≤ 1.3×), 0 on a cached re-run", "digest",
            r"token"),
+    Wanted("digest quality on five real-style sources (beats, faithfulness, sponsor leakage, entity "
+           "precision) vs a naive lead digest", "digest_quality", r"quality|beat|faithful|sponsor|entity"),
     Wanted("resident memory, 100 guilds + 10,000 episodes (≤ 150 MB) vs bare interpreter", "memory", r"."),
     Wanted("start-up to ready against the double vs a bare discord.py client", "startup", r"."),
     Wanted("publish → detect and → announced in every server: median ≤ 30 s, p95 ≤ 120 s (vs fixed 600 s)",

@@ -99,7 +99,7 @@ class BotRunner:
     #: capability's tests cannot fail because of another capability's cog. None loads them all.
     extensions: ClassVar[Sequence[str] | None] = None
     #: Settings every start uses unless `start(**overrides)` names them.
-    defaults: ClassVar[Mapping[str, Any]] = {}
+    defaults: ClassVar[Mapping[str, Any]] = QUIET_FEEDS  # no runner ever fetches a real feed by surprise
     #: The cog the `cog` property returns (by its `qualified_name`).
     cog_name: ClassVar[str | None] = None
     #: Seconds to wait for the bot to become ready (the first start of every cog imports a lot).

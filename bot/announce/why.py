@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.announce.models import ChannelKind, Delivery, DeliveryState, DigestState, PollState, Subscription
+from bot.digest.models import digest_key
 from bot.render.text import defang_mentions, truncate
 from bot.timeutil import discord_timestamp
 
@@ -111,6 +112,12 @@ def _not_sent(delivery: Delivery, sub: Subscription | None, feed: Feed) -> Expla
     return Explanation(False, f"⏳ Queued for <#{delivery.channel_id}>; it goes out within moments.")
 
 
+async def _poll_skip_reason(store: Store, item: StoredItem) -> str | None:
+    """Why the item's digest withheld its episode poll (e.g. the item is not about AI), if it did."""
+    row = await store.digests.latest(digest_key(item))
+    return row.digest.poll.skip_reason if row is not None else None
+
+
 async def explain(
     store: Store, guild_id: int, item: StoredItem, feed: Feed, *, window: timedelta | None = None
 ) -> Explanation:
@@ -143,6 +150,10 @@ async def explain(
         )
     else:
         result = Explanation(False, "➖ There is no record of it for this server.")
+    if delivery is not None and delivery.poll_state is PollState.SKIPPED:
+        reason = await _poll_skip_reason(store, item)
+        if reason:
+            result.details.append(f"No episode poll: {truncate(reason, 300)}.")
     if item.published_at is not None:
         result.details.insert(0, f"“{title}”, published {discord_timestamp(item.published_at, 'f')}.")
     else:

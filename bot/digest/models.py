@@ -98,12 +98,17 @@ class DigestItem(Protocol):
 
 @dataclass(slots=True)
 class PollSuggestion:
-    """The open-versus-closed poll an episode suggests; `open_answers`/`closed_answers` index `answers`."""
+    """The open-versus-closed poll an episode suggests; `open_answers`/`closed_answers` index `answers`.
+
+    `skip_reason` is set when the item should get no episode poll at all (it is not about AI); the poll
+    service then posts none, and the reason is kept with the digest for moderators.
+    """
 
     question: str
     answers: list[str]
     open_answers: list[int] = field(default_factory=list)
     closed_answers: list[int] = field(default_factory=list)
+    skip_reason: str | None = None
 
 
 @dataclass(slots=True)

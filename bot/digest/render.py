@@ -104,7 +104,11 @@ def format_digest_text(digest: Digest, title: str | None = None) -> str:
             lines.append(f"{label}: {', '.join(names)}")
     if digest.topics:
         lines.append(f"Topics: {', '.join(digest.topics)}")
-    lines += ["", f"Open vs closed: {digest.angle}", f"Poll: {digest.poll.question}"]
-    lines += [f"  {i + 1}. {answer}" for i, answer in enumerate(digest.poll.answers)]
+    lines += ["", f"Open vs closed: {digest.angle}"]
+    if digest.poll.skip_reason:
+        lines.append(f"Poll: none ({digest.poll.skip_reason})")
+    else:
+        lines.append(f"Poll: {digest.poll.question}")
+        lines += [f"  {i + 1}. {answer}" for i, answer in enumerate(digest.poll.answers)]
     lines += ["", _footer(digest) + f" · {digest.tokens_in} tokens in, {digest.tokens_out} out"]
     return "\n".join(lines)

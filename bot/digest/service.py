@@ -18,10 +18,11 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from bot.digest.analysis import withhold_poll_without_ai
 from bot.digest.llm import PROMPT_VERSION, LLMFailure, LLMSummarizer, ProgressCallback
 from bot.digest.models import Digest, EpisodeInput, digest_key
 from bot.digest.offline import OFFLINE_MODEL, summarize_offline
-from bot.digest.source import SourceText, TranscriptFetcher, choose_source
+from bot.digest.source import SourceText, TranscriptFetcher, choose_source, clean_source
 from bot.metrics import METRICS
 from bot.store.digests import CacheKey, DigestRow, TokenUsage
 from bot.timeutil import utcnow
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OFFLINE_VERSION = "1"
+OFFLINE_VERSION = "2"
 #: How long a fetched transcript is reused for the same episode (the fan-out to every guild takes minutes).
 TRANSCRIPT_REUSE = timedelta(hours=1)
 TRANSCRIPTS_KEPT = 16  # a 10,000-word transcript is about 60 KB of text
@@ -174,6 +175,7 @@ class DigestService:
         """The digest of `source` stored under episode `key` (see the module docstring for the rules)."""
         if backend == "llm" and self.summarizer is None:
             raise DigestError("no LLM is configured (set OPENAI_BASE_URL and/or OPENAI_API_KEY)")
+        source = clean_source(source)  # neither backend ever sees an ad or a header
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             digest_hash = source_hash(source.text)
@@ -238,6 +240,7 @@ class DigestService:
             tokens_out=result.tokens_out,
             chunks=result.chunks,
         )
+        digest = withhold_poll_without_ai(digest, source.text)
         await self.repo.save(cache_key, title, digest)
         METRICS.digests.labels(backend="llm").inc()
         log.info(
@@ -256,7 +259,9 @@ class DigestService:
         cache_key = CacheKey(key, digest_hash, "offline", OFFLINE_MODEL, OFFLINE_VERSION)
         if not force and (cached := await self.repo.get_cached(cache_key)) is not None:
             return cached.digest
-        digest = await asyncio.to_thread(summarize_offline, source.text, title, source=source.kind)
+        digest = await asyncio.to_thread(
+            summarize_offline, source.text, title, source=source.kind, description=source.description
+        )
         digest.source_url = source.url
         await self.repo.save(cache_key, title, digest)
         METRICS.digests.labels(backend="offline").inc()

@@ -16,6 +16,8 @@ from typing import Protocol
 from bs4 import BeautifulSoup
 
 from bot.digest.models import EpisodeInput, SourceKind, TranscriptRef
+from bot.digest.screening import strip_header
+from bot.digest.sponsors import strip_sponsor_reads
 from bot.feeds.boilerplate import clean_notes
 
 log = logging.getLogger(__name__)
@@ -50,11 +52,29 @@ class TranscriptFetcher(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SourceText:
-    """The clean text a digest is made from and where it came from."""
+    """The clean text a digest is made from and where it came from.
+
+    `description` is the publisher's own summary of the episode (its show notes) when the text is a
+    transcript: the offline summarizer's strongest signal for the TL;DR.
+    """
 
     text: str
     kind: SourceKind
     url: str | None = None
+    description: str = ""
+
+
+def clean_source(source: SourceText) -> SourceText:
+    """`source` with its spoken sponsor reads, show-notes sponsor blocks and opening metadata block
+    ("Episode: … Episode Date: …") cut, from the text and the description.
+
+    Both digest backends see a source only through this, so an ad or a header never reaches a digest.
+    """
+    text = strip_header(strip_sponsor_reads(source.text).text)
+    description = strip_header(strip_sponsor_reads(source.description).text) if source.description else ""
+    if text == source.text and description == source.description:
+        return source
+    return SourceText(text, source.kind, source.url, description)
 
 
 def decode(body: bytes, content_type: str | None = None) -> str:
@@ -213,13 +233,18 @@ async def choose_source(episode: EpisodeInput, fetcher: TranscriptFetcher | None
                 log.warning("transcript %s of %s unusable: %s", ref.url, episode.key, exc)
                 continue
             if len(text) >= MIN_TRANSCRIPT_CHARS:
-                return SourceText(text, "transcript", ref.url)
+                notes = _notes_text(episode)
+                return clean_source(SourceText(text, "transcript", ref.url, notes))
             log.info("transcript %s of %s too short (%d chars); skipped", ref.url, episode.key, len(text))
-    notes = episode.show_notes_text.strip()
+    notes = _notes_text(episode)
     if notes:
-        if "<" in notes and re.search(r"</?(p|div|br|li|a)\b", notes, re.I):
-            notes = html_to_text(notes)
-        notes = clean_notes(notes)  # publisher footers, sponsor lists and tracking are not the episode
-    if notes:
-        return SourceText(notes, "newsletter" if episode.kind == "newsletter" else "show_notes")
+        kind: SourceKind = "newsletter" if episode.kind == "newsletter" else "show_notes"
+        return clean_source(SourceText(notes, kind))
     return SourceText(episode.title.strip(), "title")
+
+
+def _notes_text(episode: EpisodeInput) -> str:
+    notes = episode.show_notes_text.strip()
+    if "<" in notes and re.search(r"</?(p|div|br|li|a)\b", notes, re.I):
+        notes = html_to_text(notes)
+    return clean_notes(notes)  # publisher footers, sponsor lists and tracking are not the episode

@@ -177,12 +177,16 @@ class PollService:
 
         Idempotent per (guild, episode): a retry returns the poll already posted, and a retry after a crash
         between recording and posting reuses the same nonce, so Discord returns the first message.
-        Returns None when episode polls are off or Discord refused the poll (4xx, logged; a later call
-        tries again). Transient failures (Discord 5xx, timeouts, connection errors) are raised, so the
-        caller retries them.
+        Returns None when episode polls are off, when the digest withheld the poll (`skip_reason`: the
+        item is not about AI), or Discord refused the poll (4xx, logged; a later call tries again).
+        Transient failures (Discord 5xx, timeouts, connection errors) are raised, so the caller retries
+        them.
         """
         settings = await self.repo.get_settings(guild_id)
         if not settings.auto_enabled:
+            return None
+        if skip_reason := getattr(suggestion, "skip_reason", None):
+            log.info("no episode poll for item %s in guild %s: %s", item_id, guild_id, skip_reason)
             return None
         spec = spec_from_suggestion(suggestion, duration_hours=settings.duration_hours, mode=settings.mode)
         me = getattr(getattr(thread, "guild", None), "me", None)

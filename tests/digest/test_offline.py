@@ -63,9 +63,17 @@ def test_no_quote_and_default_poll_when_the_text_offers_none() -> None:
     )
     digest = summarize_offline(text, "Farm news")
     assert digest.quote is None
-    assert digest.poll.question.startswith("Open or closed")
     assert digest.angle.startswith("No open-versus-closed angle")
     assert digest.entities.all() == []
+    # Not about AI at all: no open-versus-closed poll, and the digest says why.
+    assert digest.poll.answers == [] and digest.poll.skip_reason is not None
+    assert "no AI content" in digest.poll.skip_reason
+    ai_text = (
+        "The AI lab spent the week hiring. Its chatbot answered support mail for the first time. "
+        "Staff said the AI saved them hours of routine work."
+    )
+    ai_digest = summarize_offline(ai_text, "Lab news")
+    assert ai_digest.poll.question.startswith("Open or closed") and ai_digest.poll.skip_reason is None
 
 
 def test_splitting_keeps_abbreviations_and_splits_before_unknown_names() -> None:
