@@ -23,8 +23,9 @@ from tests.doubles.feed_server import FeedServer
 from tests.feeds.builders import Item, rss
 
 NOTES = (
-    "<p>Open-weight models closed most of the gap with closed ones this quarter. Regulators asked whether "
-    "open models should carry the same obligations as closed ones. Enterprises said they want both.</p>"
+    "<p>The open weights camp scored a win as a new AI model matched the closed frontier on coding. Meta "
+    "and Mistral shipped releases this week, and developers compared them with GPT models. The debate over "
+    "open versus closed AI turned to safety, licensing and who controls the weights.</p>"
 )
 
 
