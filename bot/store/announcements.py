@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 from bot.announce.models import (
     ChannelKind,
@@ -17,6 +17,7 @@ from bot.announce.models import (
     DigestState,
     PollState,
     Subscription,
+    SubscriptionSettings,
     announcement_nonce,
 )
 from bot.store.base import Repo
@@ -44,7 +45,7 @@ _SELECT_D = "SELECT {} FROM deliveries d".format(  # noqa: S608 (constants)
     ", ".join("d." + column.strip() for column in _DELIVERY_COLUMNS.split(","))
 )
 #: Settings a moderator may change on a subscription (column names, checked before building SQL).
-SETTABLE = frozenset({"ping_role_id", "threads_enabled", "auto_archive_minutes", "daily_cap", "forum_tag_id"})
+SETTABLE = frozenset(SubscriptionSettings.__annotations__)
 ERROR_LIMIT = 500
 
 
@@ -177,7 +178,9 @@ class AnnouncementRepo(Repo):
             )
         return removed > 0
 
-    async def update_subscription(self, guild_id: int, feed_id: int, **values: Any) -> Subscription | None:
+    async def update_subscription(
+        self, guild_id: int, feed_id: int, **values: Unpack[SubscriptionSettings]
+    ) -> Subscription | None:
         """Change settings (`ping_role_id`, `threads_enabled`, `auto_archive_minutes`, `daily_cap`,
         `forum_tag_id`) of a subscription; None when the guild does not follow the feed."""
         unknown = set(values) - SETTABLE

@@ -22,6 +22,7 @@ from bot.render.text import defang_mentions, truncate
 from cogs.announcements.feeds import FeedLookup, channel_problems
 
 if TYPE_CHECKING:
+    from bot.announce.models import SubscriptionSettings
     from bot.client import CommunityBot
     from bot.feeds.worker import FeedWorker
     from cogs.announcements.cog import Announcements
@@ -224,7 +225,7 @@ class FeedAdmin(app_commands.Group):
     ) -> None:
         guild = _guild(interaction)
         target = await self.lookup.resolve(guild.id, feed)
-        values: dict[str, object] = {}
+        values: SubscriptionSettings = {}
         if threads is not None:
             values["threads_enabled"] = threads
         if archive is not None:
