@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -12,9 +11,6 @@ from discord import app_commands
 from bot.command_types import SlashCommand
 from bot.logs import redact
 from bot.metrics import METRICS
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 

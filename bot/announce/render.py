@@ -232,8 +232,3 @@ def build_view(announcement: Announcement) -> discord.ui.View | None:
     # start-up (state read back from the store), so the view is stopped to keep it out of the view store.
     view.stop()
     return view
-
-
-def embed_length(embed: discord.Embed) -> int:
-    """All text of an embed, as Discord counts it against its 6,000-character total."""
-    return len(embed)

@@ -1,4 +1,4 @@
-"""Which guild follows which feed where, and the announcement outbox (issue 5).
+"""Which guild follows which feed where, and the announcement outbox.
 
 Tables `subscriptions` and `deliveries` (migration 0003). A delivery row is written before anything is
 sent (the intent), updated with the message id after, and carries the state of every later step.

@@ -1,4 +1,4 @@
-"""Feeds, their fetch state, and the items (episodes, issues) seen in them (issue 4).
+"""Feeds, their fetch state, and the items (episodes, issues) seen in them.
 
 Feeds are global: one row (and one fetch) per URL, shared by every guild. Items carry their announcement
 state: `status` 'new' (eligible) or 'skipped' with a `skip_reason`; `dispatched_at` is set by the announcer

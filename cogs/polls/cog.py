@@ -44,7 +44,7 @@ def _jump(guild_id: int, channel_id: int, message_id: int | None) -> str:
 
 
 class Polls(commands.Cog):
-    """Open-versus-closed community polls (issue 7)."""
+    """Open-versus-closed community polls."""
 
     poll = app_commands.Group(
         name="poll", description="Community polls: open versus closed AI, and more.", guild_only=True
