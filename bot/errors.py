@@ -69,13 +69,10 @@ def describe(error: app_commands.AppCommandError) -> str | None:
 
 async def reply(interaction: discord.Interaction, content: str, *, ephemeral: bool = True) -> None:
     """Answer an interaction whether or not it was already answered or deferred; never mentions anyone."""
+    from bot.interactions import answer  # it builds on this module's NO_MENTIONS and UserFacingError
+
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(content, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
-        else:
-            await interaction.response.send_message(
-                content, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
-            )
+        await answer(interaction, content, ephemeral=ephemeral)
     except discord.HTTPException as exc:
         log.warning("could not deliver an error reply: %s", exc)
 

@@ -17,6 +17,7 @@ from bot.admin_group import mount, unmount
 from bot.digest.render import render_digest_embed
 from bot.digest.service import BackendChoice, DigestError, DigestService
 from bot.errors import NO_MENTIONS, UserFacingError
+from bot.interactions import autocomplete_id
 from bot.render.text import truncate
 
 if TYPE_CHECKING:
@@ -79,10 +80,9 @@ class Digests(commands.Cog):
         """
         feeds = self.bot.store.feeds
         text = (value or "").strip()
-        number = text.removeprefix(ITEM_PREFIX)
-        # ASCII digits within SQLite's INTEGER: "²" passes isdigit() but not int(), 2**63 overflows
-        if text.startswith(ITEM_PREFIX) and number.isascii() and number.isdigit() and int(number) < 2**63:
-            item = await feeds.get_item(int(number))
+        item_id = autocomplete_id(text.removeprefix(ITEM_PREFIX)) if text.startswith(ITEM_PREFIX) else None
+        if item_id is not None:
+            item = await feeds.get_item(item_id)
             if item is not None and await self.visible(guild_id, item):
                 return item
         found = [

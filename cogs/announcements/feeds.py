@@ -11,6 +11,7 @@ from discord import app_commands
 from bot.announce.models import ChannelKind, Subscription
 from bot.errors import UserFacingError
 from bot.feeds.errors import FeedExists, FetchError
+from bot.interactions import autocomplete_id
 from bot.render.text import truncate
 
 if TYPE_CHECKING:
@@ -22,11 +23,6 @@ log = logging.getLogger(__name__)
 
 BUILTIN_KINDS: dict[str, Any] = {"podcast": "podcast", "newsletter": "newsletter"}
 PREVIEW_ITEMS = 5
-
-
-def _is_id(text: str) -> bool:
-    """A row id as autocomplete sends it: ASCII digits ("²" passes isdigit() but not int()), < 2**63."""
-    return text.isascii() and text.isdigit() and int(text) < 2**63
 
 
 def channel_problems(channel: discord.abc.GuildChannel, sub: Subscription | None) -> str:
@@ -85,7 +81,8 @@ class FeedLookup:
                     f"`/admin feed channel feed:{name} channel:#…` sets it up."
                 )
             return feed
-        key: int | str = int(text) if _is_id(text) else text
+        feed_id = autocomplete_id(text)
+        key: int | str = feed_id if feed_id is not None else text
         found = await store.announcements.feed_for_guild(guild_id, key, builtin_ok=not must_follow)
         if found is None:
             raise UserFacingError(unknown_feed(text))
@@ -145,8 +142,9 @@ class FeedLookup:
         """The item a moderator picked (an id from autocomplete, or a title fragment)."""
         ids = await self._feed_ids(guild_id)
         text = text.strip()
-        if _is_id(text):
-            item = await self.bot.store.feeds.get_item(int(text))
+        item_id = autocomplete_id(text)
+        if item_id is not None:
+            item = await self.bot.store.feeds.get_item(item_id)
             if item is not None and item.feed_id in ids:
                 return item
         for feed_id in ids:

@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.errors import NO_MENTIONS, UserFacingError
+from bot.interactions import guild_id_of
 from bot.polls import charts, publish, render
 from bot.polls.closing import PollCloser
 from bot.polls.models import PollMode
@@ -31,12 +32,6 @@ MIRROR_RETRY_DELAYS = (0.1, 0.2, 0.4, 0.8)  # seconds; for a vote that beats the
 #: How long `/poll results` waits for votes still being mirrored (the retries above, plus the write).
 SETTLE_SECONDS = 2.0
 moderator_only = app_commands.checks.has_permissions(manage_guild=True)
-
-
-def _guild_id(interaction: discord.Interaction) -> int:
-    if interaction.guild_id is None:
-        raise UserFacingError("Polls only work inside a server.")
-    return interaction.guild_id
 
 
 def _jump(guild_id: int, channel_id: int, message_id: int | None) -> str:
@@ -169,7 +164,7 @@ class Polls(commands.Cog):
         open_answers: str | None = None,
         closed_answers: str | None = None,
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         if interaction.channel is None or interaction.channel_id is None:
             raise UserFacingError("I can't post in this channel.")
         settings = await self.service.settings(guild_id)
@@ -209,7 +204,7 @@ class Polls(commands.Cog):
     @app_commands.describe(poll="The open poll to end (pick from the list)")
     @moderator_only
     async def close(self, interaction: discord.Interaction, poll: int) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         found = await self.service.repo.get(poll, guild_id=guild_id)
         if found is None:
             raise UserFacingError(f"There is no poll #{poll} in this server.")
@@ -227,7 +222,7 @@ class Polls(commands.Cog):
     )
     @app_commands.describe(poll="The poll (pick from the list); leave empty for the latest closed poll")
     async def results(self, interaction: discord.Interaction, poll: int | None = None) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.votes_settled()  # a vote made just before asking is counted in this answer
         tally = await self.service.results_for(guild_id, poll)
@@ -241,7 +236,7 @@ class Polls(commands.Cog):
 
     @poll.command(name="trend", description="Open versus closed sentiment across episodes, as a chart.")
     async def trend(self, interaction: discord.Interaction) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         points = await self.service.trend(guild_id)
         if not points:
             raise UserFacingError(
@@ -272,7 +267,7 @@ class Polls(commands.Cog):
         mode: Literal["native", "anonymous"] | None = None,
         duration_hours: app_commands.Range[int, 1, 768] | None = None,
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         if auto is None and mode is None and duration_hours is None:
             text = render.settings_text(await self.service.settings(guild_id))
         else:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import discord
 
-from bot.errors import NO_MENTIONS, UserFacingError, error_code
+from bot.errors import UserFacingError, error_code
+from bot.interactions import answer, services_of
 from bot.polls import buttons, render
 from bot.polls.buttons import vote_view
-from cogs._interactions import services_of
 
 if TYPE_CHECKING:
     from bot.polls.service import PollService
@@ -32,13 +32,6 @@ def _service(interaction: discord.Interaction) -> PollService:
     return services_of(interaction).polls
 
 
-async def _answer(interaction: discord.Interaction, text: str) -> None:
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    else:
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-
 async def _run(interaction: discord.Interaction, action: Any) -> None:
     """Run a click; user-facing refusals are answered, surprises get an error code (and a log line)."""
     try:
@@ -50,7 +43,7 @@ async def _run(interaction: discord.Interaction, action: Any) -> None:
         log.exception("error %s handling a poll button for guild %s", code, interaction.guild_id)
         text = f"Something went wrong on my side (error `{code}`). Your vote may not have been counted."
     try:
-        await _answer(interaction, text)
+        await answer(interaction, text)
     except discord.HTTPException as exc:
         log.warning("could not answer a poll button click: %s", exc)
 

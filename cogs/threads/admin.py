@@ -10,10 +10,10 @@ import discord
 from discord import app_commands
 
 from bot.errors import NO_MENTIONS, UserFacingError
+from bot.interactions import guild_of
 from bot.threads.render import next_post_text, weekly_embed
 from bot.threads.weekly import WEEKDAY_NAMES, next_slot, week_key
 from bot.timeutil import utcnow
-from cogs.threads.commands import guild_of
 from cogs.threads.weekly_post import NOT_SET_UP, already_posted, slot_after_this_week
 
 if TYPE_CHECKING:

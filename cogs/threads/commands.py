@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import NO_MENTIONS, UserFacingError
+from bot.interactions import autocomplete_id, guild_of
 from bot.render.text import truncate
 from bot.threads.hot import WINDOW, rank_hot
 from bot.threads.models import TrackedThread
@@ -29,12 +30,6 @@ VIEWS = [
     app_commands.Choice(name="Latest messages", value="recent"),
     app_commands.Choice(name="For an episode", value="episode"),
 ]
-
-
-def guild_of(interaction: discord.Interaction) -> discord.Guild:
-    if interaction.guild is None:
-        raise UserFacingError("This command only works inside a server.")
-    return interaction.guild
 
 
 def can_see(guild: discord.Guild, member: discord.abc.User, thread: TrackedThread) -> bool:
@@ -121,10 +116,9 @@ class ThreadsCommands(commands.Cog):
         if not episode or not episode.strip():
             raise UserFacingError("Choose an episode: start typing its title in the `episode` option.")
         text = episode.strip()
-        # An id from autocomplete: ASCII digits ("²" passes isdigit() but not int()) within SQLite's INTEGER.
-        is_id = text.isascii() and text.isdigit() and int(text) < 2**63
-        if is_id and await self.bot.store.threads.threads_for_item(guild_id, int(text)):
-            return int(text)
+        item_id = autocomplete_id(text)
+        if item_id is not None and await self.bot.store.threads.threads_for_item(guild_id, item_id):
+            return item_id
         matches = await self.bot.store.threads.episode_choices(guild_id, text[:100], limit=1)
         if not matches:
             raise UserFacingError(f"No episode with a tracked thread matches {truncate(text, 80)!r}.")
