@@ -10,9 +10,8 @@ from __future__ import annotations
 import discord
 
 from bot.polls.models import Poll
+from bot.render.limits import BUTTON_LABEL
 from bot.render.text import truncate
-
-BUTTON_LABEL_MAX = 80
 
 
 def vote_id(poll_id: int, position: int) -> str:
@@ -30,7 +29,7 @@ def withdraw_id(poll_id: int) -> str:
 def vote_button(poll_id: int, position: int, label: str | None = None) -> discord.ui.Button[discord.ui.View]:
     return discord.ui.Button(
         style=discord.ButtonStyle.primary,
-        label=truncate(label or str(position), BUTTON_LABEL_MAX),
+        label=truncate(label or str(position), BUTTON_LABEL),
         custom_id=vote_id(poll_id, position),
     )
 
