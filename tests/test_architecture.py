@@ -71,3 +71,42 @@ def test_the_runner_loads_every_cog_module() -> None:
         if not info.name.rsplit(".", 1)[-1].startswith("_")
     }
     assert set(EXTENSIONS) == modules
+
+
+def import_cycles(folder: str, root: Path = ROOT) -> list[list[str]]:
+    """Cycles among the modules of package `folder` (type-only imports count: they couple the modules)."""
+    modules = {
+        ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): path
+        for path in (root / folder).rglob("*.py")
+    }
+    graph = {
+        name: sorted(m for m in imported_modules(path, root) if m in modules and m != name)
+        for name, path in modules.items()
+    }
+    cycles: list[list[str]] = []
+
+    def visit(name: str, trail: list[str]) -> None:
+        for target in graph[name]:
+            if target in trail:
+                cycle = trail[trail.index(target) :]
+                if cycle[0] == min(cycle) and cycle not in cycles:
+                    cycles.append(cycle)
+            elif len(trail) < 8:
+                visit(target, [*trail, target])
+
+    for name in sorted(graph):
+        visit(name, [name])
+    return cycles
+
+
+def test_no_import_cycles_among_the_cogs() -> None:
+    assert import_cycles("cogs") == []
+
+
+def test_the_cycle_finder_sees_a_cycle(tmp_path: Path) -> None:
+    (tmp_path / "cogs" / "x").mkdir(parents=True)
+    (tmp_path / "cogs" / "x" / "a.py").write_text("from cogs.x.b import B\n", encoding="utf-8")
+    (tmp_path / "cogs" / "x" / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from cogs.x.a import A\n", encoding="utf-8"
+    )
+    assert import_cycles("cogs", root=tmp_path) == [["cogs.x.a", "cogs.x.b"]]

@@ -4,7 +4,7 @@ weekly post (schedule, preview, post now, status)."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import discord
 from discord import app_commands
@@ -17,7 +17,12 @@ from bot.timeutil import utcnow
 from cogs.threads.weekly_post import NOT_SET_UP, already_posted, slot_after_this_week
 
 if TYPE_CHECKING:
-    from cogs.threads.cog import ThreadsCog
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from bot.client import CommunityBot
+    from bot.threads.tracker import ThreadTracker
+    from cogs.threads.weekly_post import WeeklyPoster
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +35,25 @@ def _weekly_text(weekday: int, hour: int, channel_id: int) -> str:
     )
 
 
+class ThreadsRuntime(Protocol):
+    """What the moderators' commands use of the threads cog (its tracker, weekly poster and clock)."""
+
+    bot: CommunityBot
+    tracker: ThreadTracker
+    poster: WeeklyPoster
+    clock: Callable[[], datetime]
+
+    def should_auto_track(self, thread: discord.Thread) -> bool: ...
+
+    async def track(
+        self, thread: discord.Thread, *, item_id: int | None = None, source: str | None = None
+    ) -> bool: ...
+
+
 class ThreadsAdmin(app_commands.Group):
     """`/admin threads …`: tracked channels and the weekly post (Manage Server, enforced by the tree)."""
 
-    def __init__(self, cog: ThreadsCog) -> None:
+    def __init__(self, cog: ThreadsRuntime) -> None:
         super().__init__(name="threads", description="Track discussion threads and schedule the weekly post.")
         self.cog = cog
 
