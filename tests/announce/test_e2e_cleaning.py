@@ -19,7 +19,7 @@ from bot.store import Store
 from bot.store.search import SearchRepo
 from bot.timeutil import utcnow
 from tests.announce.conftest import AnnounceRunner, World
-from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state
+from tests.announce.flows import bot_messages, configure, delivery_state
 from tests.doubles.feed_server import FeedServer
 from tests.feeds.builders import Item, rss
 from tests.feeds.footers import ANCHOR, ANCHOR_PLAIN, ANCHOR_PLAY_URL

@@ -9,7 +9,7 @@ from bot.announce.models import DeliveryState, DigestState, PollState
 from bot.digest.service import DigestService
 from bot.store import Store
 from tests.announce.conftest import AnnounceRunner, World
-from tests.announce.test_e2e_announce import configure, delivery_state, new_episode
+from tests.announce.flows import configure, delivery_state, new_episode
 from tests.digest.realistic import GARDEN
 from tests.harness import eventually
 

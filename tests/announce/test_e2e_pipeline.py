@@ -14,8 +14,8 @@ from bot.errors import NO_MENTIONS
 from bot.feeds.models import StoredItem
 from bot.store import Store
 from tests.announce.conftest import AnnounceRunner, World
+from tests.announce.flows import bot_messages, configure, delivery_state, new_episode
 from tests.announce.helpers import add_item, podcast
-from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state, new_episode
 from tests.harness import eventually
 
 NOTES = (

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import aiohttp
 
 from bot.announce.models import DeliveryState
 from bot.feeds.fetch import Fetcher
 from bot.feeds.worker import FeedWorker
 from bot.store import Store
-from bot.timeutil import utcnow
 from tests.announce.conftest import AnnounceRunner, World
-from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state
+from tests.announce.flows import bot_messages, configure, delivery_state, episode
 from tests.doubles.feed_server import FeedServer
-from tests.feeds.builders import Item, rss
+from tests.feeds.builders import rss
 from tests.harness import eventually, hub_for
-
-
-def episode(n: int, title: str | None = None) -> Item:
-    return Item(
-        guid=f"guid-{n}",
-        title=title or f"Episode {n}",
-        link=f"https://example.com/ep/{n}",
-        published=utcnow() - timedelta(hours=10 - n),
-        description=f"<p>Notes of episode {n}.</p>",
-        audio_url=f"https://cdn.example.com/{n}.mp3",
-        duration="00:42:10",
-    )
 
 
 async def test_new_edited_and_failing_feed_reach_the_guild(
