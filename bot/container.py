@@ -23,6 +23,7 @@ from bot.announce.delivery import Announcer
 from bot.announce.followups import DigestAdapter, TrackerAdapter
 from bot.announce.outbox import Outbox
 from bot.announce.pipeline import Pipeline
+from bot.console.setup import SetupService
 from bot.digest.service import DigestService
 from bot.feeds.events import FeedEventHub
 from bot.feeds.schedule import schedule_config
@@ -87,6 +88,7 @@ class Services:
     poll_results: PollResults | None
     search: SearchService
     maintenance: Maintenance
+    setup: SetupService
     websub: WebSubService | None
     ops: OpsServer
 
@@ -165,6 +167,7 @@ def build_services(
         poll_results=PollResults(polls) if features.polls else None,
         search=SearchService(store.search),
         maintenance=Maintenance(store),
+        setup=SetupService(store, settings.feed_urls),
         websub=websub,
         ops=OpsServer(client, settings, store, worker, websub),
     )

@@ -20,6 +20,7 @@ from cogs.console.setup import setup_command
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.console.setup import SetupService
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,9 @@ QUIET = frozenset({"admin status", "admin audit", "admin feed list", "admin feed
 class Console(commands.Cog):
     """Owns `/admin status|audit|setup` and records every moderator action."""
 
-    def __init__(self, bot: CommunityBot) -> None:
+    def __init__(self, bot: CommunityBot, setup: SetupService) -> None:
         self.bot = bot
+        self.setup = setup
 
     async def cog_load(self) -> None:
         admin = get_admin_group(self.bot)
@@ -40,7 +42,7 @@ class Console(commands.Cog):
             admin.remove_command(name)
         admin.add_command(status_command(self.bot))
         admin.add_command(audit_command(self.bot))
-        admin.add_command(setup_command(self.bot))
+        admin.add_command(setup_command(self.setup))
 
     async def cog_unload(self) -> None:
         admin = get_admin_group(self.bot)
