@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     llm_timeout: float = Field(default=60.0, gt=0, le=600)
     llm_max_retries: int = Field(default=2, ge=0, le=10)
-    llm_context_tokens: int = Field(default=8000, ge=1000, le=1_000_000)
+    # None: the context is learned from the server (model metadata, or its refusal of a request too long)
+    llm_context_tokens: int | None = Field(default=None, ge=1000, le=1_000_000)
     llm_daily_token_budget: int = Field(default=200_000, ge=0)
 
     # Storage
@@ -114,7 +115,9 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("discord_token", "openai_api_key", "poll_secret", "http_port", mode="before")
+    @field_validator(
+        "discord_token", "openai_api_key", "poll_secret", "http_port", "llm_context_tokens", mode="before"
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -9,6 +9,7 @@ the context budget fits even when a tokenizer is less efficient on names and num
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bot.digest.offline import split_sentences
@@ -16,6 +17,9 @@ from bot.digest.offline import split_sentences
 CHARS_PER_TOKEN = 4.0
 SAFETY_MARGIN = 1.10
 MIN_CHUNK_TOKENS = 200
+FILL = 0.92
+#: A part smaller than twice this is not split further when it fails.
+MIN_SPLIT_TOKENS = 60
 
 
 def estimate_tokens(text: str) -> int:
@@ -47,31 +51,61 @@ def chunk_budget(context_tokens: int, overhead_tokens: int, output_tokens: int) 
 def plan_chunks(text: str, budget: int) -> ChunkPlan:
     """Split `text` on sentence boundaries into the fewest chunks within `budget`, of balanced size.
 
-    Balanced (each about total / n) rather than greedy, so the last chunk is not a short remainder that
-    costs a whole request's prompt overhead for a few sentences. No overlap: overlap would be paid twice.
+    Balanced rather than greedy: each chunk aims at what is left divided by the chunks left, and ends at
+    the sentence boundary nearest that target, so the last chunk is not a short remainder that costs a
+    whole request's prompt overhead for a few sentences. No overlap: overlap would be paid twice.
     """
     total = estimate_tokens(text)
     if total <= budget:
         return ChunkPlan([text], budget)
-    count = math.ceil(total / budget)
-    target = total / count
+    pieces = list(_pieces(text, budget))
+    remaining = sum(cost for _, cost in pieces)
+    # Sentences rarely end exactly at the budget: chunks filled to over FILL of it would leave a remainder.
+    left = math.ceil(remaining / (budget * FILL))  # the costs, not `total`: each carries its separator
+    target = remaining / left
     chunks: list[str] = []
     current: list[str] = []
     size = 0
-    for sentence in split_sentences(text):
-        cost = estimate_tokens(sentence) + 1
-        if cost > budget:  # a "sentence" longer than a chunk (no punctuation): cut it by characters
-            step = int(budget * CHARS_PER_TOKEN / SAFETY_MARGIN) - 8
-            pieces = [sentence[i : i + step] for i in range(0, len(sentence), step)]
-        else:
-            pieces = [sentence]
-        for piece in pieces:
-            cost = estimate_tokens(piece) + 1
-            if current and (size + cost > budget or (size >= target and len(chunks) < count - 1)):
-                chunks.append(" ".join(current))
-                current, size = [], 0
-            current.append(piece)
-            size += cost
+    for piece, cost in pieces:
+        if current and (size + cost > budget or (left > 1 and size + cost / 2 > target)):
+            chunks.append(" ".join(current))
+            remaining -= size
+            left = max(1, left - 1, math.ceil(remaining / budget))
+            target = remaining / left
+            current, size = [], 0
+        current.append(piece)
+        size += cost
     if current:
         chunks.append(" ".join(current))
     return ChunkPlan(chunks, budget)
+
+
+def _pieces(text: str, budget: int) -> Iterator[tuple[str, int]]:
+    """The sentences of `text` with their cost; a "sentence" longer than a chunk is cut by characters."""
+    for sentence in split_sentences(text):
+        cost = estimate_tokens(sentence) + 1
+        if cost <= budget:
+            yield sentence, cost
+            continue
+        step = int(budget * CHARS_PER_TOKEN / SAFETY_MARGIN) - 8
+        for i in range(0, len(sentence), step):
+            piece = sentence[i : i + step]
+            yield piece, estimate_tokens(piece) + 1
+
+
+def split_in_two(text: str) -> tuple[str, str] | None:
+    """`text` in two halves of about equal size at a sentence boundary, or None when it is too short."""
+    total = estimate_tokens(text)
+    if total < 2 * MIN_SPLIT_TOKENS:
+        return None
+    pieces = [piece for piece, _ in _pieces(text, max(MIN_SPLIT_TOKENS, total // 2))]
+    if len(pieces) < 2:
+        return None
+    costs = [estimate_tokens(piece) for piece in pieces]
+    half, running, cut = sum(costs) / 2, 0, 1
+    for index, cost in enumerate(costs[:-1], start=1):
+        running += cost
+        cut = index
+        if running + costs[index] / 2 > half:
+            break
+    return " ".join(pieces[:cut]), " ".join(pieces[cut:])

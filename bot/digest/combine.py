@@ -18,7 +18,7 @@ class PartialUnusable(ValueError):
 def compact_part(part: DigestOut) -> dict[str, Any]:
     """What the combine step needs of a part, cleaned and trimmed (a part's poll and topics are redone)."""
     try:
-        tldr, key_points, _, entities, quote, _, _ = clean_output(part)
+        tldr, key_points, _, entities, quote, _, _ = clean_output(part, min_key_points=1)
     except InvalidOutput as exc:
         raise PartialUnusable(str(exc)) from None
     return {"tldr": tldr, "key_points": key_points, "quote": quote, "entities": asdict(entities)}

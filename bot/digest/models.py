@@ -142,6 +142,8 @@ class Digest:
     tokens_out: int = 0
     chunks: int = 1
     fallback_reason: str | None = None
+    #: Where each field of an LLM digest came from: "llm", "offline" (repaired), or "llm+offline".
+    field_sources: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -19,12 +19,17 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.digest.analysis import withhold_poll_without_ai
+from bot.digest.calls import Tally
 from bot.digest.llm import PROMPT_VERSION, LLMFailure, LLMSummarizer, ProgressCallback
+from bot.digest.memory import ServerMemory
 from bot.digest.models import Digest, EpisodeInput, digest_key
 from bot.digest.offline import OFFLINE_MODEL, summarize_offline
+from bot.digest.server import ServerProfile, public_url
 from bot.digest.source import SourceText, TranscriptFetcher, choose_source, clean_source
+from bot.digest.validate import check_and_repair
 from bot.metrics import METRICS
 from bot.store.digests import CacheKey, DigestRow, TokenUsage
+from bot.store.llm_servers import LLMServerRepo
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -63,7 +68,7 @@ class DigestService:
         *,
         llm: AsyncOpenAI | None = None,
         model: str = "gpt-4o-mini",
-        context_tokens: int = 8000,
+        context_tokens: int | None = None,
         daily_token_budget: int = 200_000,
         fetcher: TranscriptFetcher | None = None,
         kind_of: Callable[[Any], Awaitable[str | None]] | None = None,
@@ -72,9 +77,15 @@ class DigestService:
         self.repo = repo
         self.kind_of = kind_of
         self.on_transcript = on_transcript
-        self.summarizer = (
-            LLMSummarizer(llm, model, context_tokens=context_tokens) if llm is not None else None
-        )
+        self.servers = LLMServerRepo(repo.db)
+        self.summarizer: LLMSummarizer | None = None
+        self.memory: ServerMemory | None = None
+        if llm is not None:
+            profile = ServerProfile(public_url(str(llm.base_url)), model)
+            if context_tokens is not None:  # the operator's LLM_CONTEXT_TOKENS
+                profile.context_tokens, profile.context_source = context_tokens, "LLM_CONTEXT_TOKENS"
+            self.summarizer = LLMSummarizer(llm, profile)
+            self.memory = ServerMemory(self.servers, self.summarizer, context_tokens)
         self.model = model
         self.daily_token_budget = daily_token_budget
         self.fetcher = fetcher
@@ -97,7 +108,7 @@ class DigestService:
             repo,
             llm=llm,
             model=settings.openai_model,
-            context_tokens=settings.llm_context_tokens,
+            context_tokens=settings.llm_context_tokens,  # None: learned from the server
             daily_token_budget=settings.llm_daily_token_budget,
             fetcher=fetcher,
             kind_of=kind_of,
@@ -107,6 +118,10 @@ class DigestService:
     @property
     def llm_configured(self) -> bool:
         return self.summarizer is not None
+
+    async def learn_server(self, *, ask: bool = True) -> ServerProfile | None:
+        """What is known of the LLM server (see `ServerMemory.learn`); None without an LLM."""
+        return await self.memory.learn(ask=ask) if self.memory is not None else None
 
     async def ensure_digest(
         self,
@@ -200,12 +215,13 @@ class DigestService:
         force: bool,
         progress: ProgressCallback | None,
     ) -> tuple[Digest | None, str | None]:
-        if self.summarizer is None:
+        if self.summarizer is None or self.memory is None:
             return None, None
         cache_key = CacheKey(key, digest_hash, "llm", self.model, PROMPT_VERSION)
         if not force and (cached := await self.repo.get_cached(cache_key)) is not None:
             log.info("digest of %s served from the cache (llm)", key)
             return cached.digest, None
+        await self.learn_server()
         plan = self.summarizer.plan(source.text)
         estimate = self.summarizer.estimate_cost(plan)
         spent = await self.repo.usage_today()
@@ -218,20 +234,28 @@ class DigestService:
         async def record(tokens_in: int, tokens_out: int) -> None:
             await self.repo.add_usage(tokens_in, tokens_out)
 
+        tally = Tally()
         try:
             result = await self.summarizer.summarize(
-                source.text, title, plan=plan, on_usage=record, on_progress=progress
+                source.text, title, plan=plan, on_usage=record, on_progress=progress, tally=tally
             )
+            repaired = check_and_repair(
+                result, source.text, title, lambda: summarize_offline(source.text, title, source=source.kind)
+            )
+            if not repaired.written_by_llm:
+                raise LLMFailure("the answer failed validation: " + "; ".join(repaired.problems), "invalid")
         except LLMFailure as exc:
+            await self.memory.log_outcome(tally, ok=False, cause=exc.cause, detail=exc.reason)
             return None, exc.reason
+        await self.memory.log_outcome(tally, ok=True, cause=None, detail="; ".join(repaired.problems))
         digest = Digest(
-            tldr=result.tldr,
-            key_points=result.key_points,
-            topics=result.topics,
-            entities=result.entities,
-            quote=result.quote,
-            angle=result.angle,
-            poll=result.poll,
+            tldr=repaired.tldr,
+            key_points=repaired.key_points,
+            topics=repaired.topics,
+            entities=repaired.entities,
+            quote=repaired.quote,
+            angle=repaired.angle,
+            poll=repaired.poll,
             backend="llm",
             model=self.model,
             source=source.kind,
@@ -239,17 +263,20 @@ class DigestService:
             tokens_in=result.tokens_in,
             tokens_out=result.tokens_out,
             chunks=result.chunks,
+            field_sources=repaired.sources,
         )
         digest = withhold_poll_without_ai(digest, source.text)
         await self.repo.save(cache_key, title, digest)
         METRICS.digests.labels(backend="llm").inc()
         log.info(
-            "digest of %s made by %s: %d chunks, %d+%d tokens",
+            "digest of %s made by %s: %d chunks, %d requests, %d+%d tokens%s",
             key,
             self.model,
             result.chunks,
+            tally.requests,
             result.tokens_in,
             result.tokens_out,
+            f"; repaired {', '.join(repaired.problems)}" if repaired.problems else "",
         )
         return digest, None
 
@@ -268,15 +295,16 @@ class DigestService:
         return digest
 
     async def status_lines(self) -> list[str]:
-        """The digest part of a status report: backend, today's spend against the budget, the week's."""
+        """The digest part of a status report: backend, spend, and what is known of the LLM server."""
         lines = [await self.spend_line()]
         if self.summarizer is not None:
             week = await self.repo.usage_since(utcnow().date() - timedelta(days=6))
             lines.append(
                 f"Last 7 days: {week.total:,} tokens in {week.requests} requests, "
-                f"{week.fallbacks} offline fallbacks. "
-                f"Context budget {self.summarizer.context_tokens:,} tokens per request."
+                f"{week.fallbacks} offline fallbacks."
             )
+        if self.memory is not None:
+            lines.extend(await self.memory.status_lines())
         return lines
 
     async def usage_today(self) -> TokenUsage:

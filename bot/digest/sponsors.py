@@ -131,8 +131,8 @@ def _read_end(sentences: list[str], start: int, brands: list[str], explicit: boo
     for index in range(start + 1, min(len(sentences), start + READ_MAX)):
         sentence = sentences[index]
         lowered = sentence.lower()
-        if _is_closer(sentence):
-            return index
+        if _is_closer(sentence):  # the return ends a read; with no sign of one before it, there was none
+            return index if last_signal is not None else None
         if _OPENER.search(sentence) and _EXPLICIT.search(sentence):
             break  # the next read starts here
         opened = last_signal is not None

@@ -179,6 +179,12 @@ async def test_moderator_regenerates_with_progress_and_members_cannot(
     assert status.ephemeral
     assert "tokens today" in status.content and "double-model" in status.content
     assert f"{parts + 1} requests" in status.content
+    assert "context 6,000 tokens (from LLM_CONTEXT_TOKENS)" in status.content
+    assert "Structured output: json_schema" in status.content
+    assert "LLM success rate, last 7 days: 1 of 1 digests (100%)" in status.content
+    assert (
+        "Failed requests, last 7 days: context 0, cut off 0, invalid 0, timeout 0, HTTP 0." in status.content
+    )
 
     refused = await discord_double.invoke(
         guild,

@@ -8,7 +8,7 @@ import pytest
 from bot.digest.llm import SYSTEM_PROMPT
 from bot.digest.models import KEY_POINTS_MAX, KEY_POINTS_MIN, EpisodeInput
 from bot.digest.offline import split_sentences
-from bot.digest.schema import DIGEST_SCHEMA
+from bot.digest.schema import DIGEST_SCHEMA, bounded_schema
 from bot.digest.service import DigestError, DigestService
 from bot.digest.source import SourceText
 from bot.store import Store
@@ -134,12 +134,14 @@ async def test_budget_exhausted_falls_back_without_calling(
 async def test_llm_failures_fall_back_to_the_offline_digest(
     double: OpenAIDouble, make_service: Callable[..., DigestService], fault: Fault, reason: str
 ) -> None:
-    double.script(fault)
+    double.always(fault)  # every retry and every split part fails the same way
     digest = await make_service().ensure_digest(episode())
     assert digest.backend == "offline"
     assert digest.fallback_reason is not None and reason in digest.fallback_reason
     assert digest.key_points[0] in split_sentences(NOTES)
+    assert len(double.chat_requests) <= 8  # retried and split, within bounds
     # The failure is not cached as the LLM digest: the next run asks the LLM again and succeeds.
+    double.always(None)
     retry = await make_service().ensure_digest(episode())
     assert retry.backend == "llm"
 
@@ -168,7 +170,9 @@ async def test_a_server_without_json_schema_gets_json_object_with_the_schema(
     assert digest.backend == "llm"
     first, second = double.chat_requests
     assert first["response_format"]["type"] == "json_schema"
-    assert second["response_format"] == {"type": "json_object", "schema": DIGEST_SCHEMA}
+    # with every string and list bounded, so a grammar-constrained model has to close the object
+    assert second["response_format"] == {"type": "json_object", "schema": bounded_schema()}
+    assert second["response_format"]["schema"]["properties"]["tldr"]["maxLength"] == 280
     await service.ensure_digest(episode("ep-2"))
     assert double.chat_requests[2]["response_format"]["type"] == "json_object"  # remembered
 
@@ -176,7 +180,7 @@ async def test_a_server_without_json_schema_gets_json_object_with_the_schema(
 async def test_unknown_model_and_other_400s_fall_back_with_a_clear_reason(
     double: OpenAIDouble, make_service: Callable[..., DigestService]
 ) -> None:
-    double.script(Fault.not_found(), Fault.bad_request("context length exceeded"))
+    double.script(Fault.not_found(), Fault.bad_request("Invalid value for 'messages'"))
     missing = await make_service().ensure_digest(episode())
     assert missing.fallback_reason == "the LLM server does not know the model 'double-model' (HTTP 404)"
     refused = await make_service().ensure_digest(episode())
@@ -200,7 +204,8 @@ async def test_mentions_and_control_characters_in_model_output_are_neutralised(
 ) -> None:
     hostile = {
         "tldr": "@everyone free GPUs <@123456789012345678> \u202eevil",
-        "key_points": ["Point one @here.", "Point <@&42> two.", "Point three <#99>.", "x" * 900],
+        "key_points": ["Point one for @here readers.", "Point <@&42> two of the show.",
+                       "Point three about <#99> today.", "word " * 200],
         "topics": ["Open weights"],
         "entities": {"companies": ["@everyone Inc"], "models": [], "people": []},
         "quote": "@here listen",

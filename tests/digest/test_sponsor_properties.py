@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.digest.offline import summarize_offline
@@ -37,6 +37,10 @@ def _words(text: str) -> list[str]:
 
 @settings(max_examples=200, deadline=None)
 @given(text=texts)
+@example(  # a break whose return follows another read's return: a second pass used to cut it too
+    text="Let's take a quick break. Today's episode is brought to you by Ledgerline. "
+    "Now back to the show. Now back to the show."
+)
 def test_cutting_only_removes_and_is_stable(text: str) -> None:
     once = strip_sponsor_reads(text)
     assert len(_words(once.text)) <= len(_words(text))

@@ -7,6 +7,18 @@ request text by a deterministic mini-summarizer (strings are sentences of the so
 Every request is recorded (path, JSON body) and `usage` is returned, counted as ceil(chars / 4) of the
 messages plus the schema, so tests can assert what was sent and what it cost.
 
+It can behave like a real server (`flavor`):
+
+- "openai" (default): takes every response format, never cuts an answer.
+- "llama.cpp" (llama-cpp-python's server): answers `json_schema` with its HTTP 500 text, takes
+  `json_object` with a schema, honours `max_tokens` by cutting the answer (`finish_reason: "length"`,
+  unterminated JSON), and writes raw newlines inside JSON strings as its grammar allows.
+- "vllm": lists `max_model_len` in `/v1/models`.
+- "ollama": answers `/api/show` with `model_info["llama.context_length"]`.
+
+With `n_ctx` set, a request whose prompt plus `max_tokens` exceeds it is refused with llama.cpp's (and
+vLLM's) 400: "This model's maximum context length is N tokens. However, you requested ...".
+
 Faults and canned answers are scripted per test, consumed one per chat request in order:
 
     double.script(Fault.rate_limit(retry_after=0.01), Fault.server_error(), Fault.hang(),
@@ -79,6 +91,26 @@ class Fault:
         )
 
     @classmethod
+    def generated(cls) -> Fault:
+        """The usual generated answer (a placeholder in a script)."""
+        return cls("generated")
+
+    @classmethod
+    def truncated(cls) -> Fault:
+        """A generated answer cut half-way: `finish_reason: "length"` and unterminated JSON."""
+        return cls("truncated")
+
+    @classmethod
+    def control_characters(cls) -> Fault:
+        """A generated answer whose strings hold raw newlines and tabs (valid only with strict=False)."""
+        return cls("control")
+
+    @classmethod
+    def context_exceeded(cls, n_ctx: int = 2048) -> Fault:
+        """llama.cpp's 400 for a request over the context, whatever the request's size."""
+        return cls("context", 400, content=str(n_ctx))
+
+    @classmethod
     def hang(cls) -> Fault:
         """Never answer (until the double closes): the client's timeout must fire."""
         return cls("hang")
@@ -102,6 +134,9 @@ class Fault:
     def answer(cls, content: str) -> Fault:
         """A 200 with exactly this message content."""
         return cls("content", content=content)
+
+    def as_response(self) -> web.Response:
+        return _error(self.status, self.content or "bad request", "invalid_request_error")
 
 
 def count_tokens(text: str) -> int:
@@ -180,14 +215,31 @@ class _Generator:
         return None
 
 
+def context_error(n_ctx: int, prompt: int, completion: int) -> str:
+    """The text llama-cpp-python's server (and vLLM) answer for a request over the context."""
+    return (
+        f"This model's maximum context length is {n_ctx} tokens. However, you requested "
+        f"{prompt + completion} tokens ({prompt} in the messages, {completion} in the completion). "
+        "Please reduce the length of the messages or completion."
+    )
+
+
+def _with_raw_newlines(content: str) -> str:
+    """Raw control characters inside the JSON strings, as a grammar-constrained server may write them."""
+    return content.replace(". ", ".\n\t", 2).replace('": "', '": "\n', 1)
+
+
 @dataclass
 class OpenAIDouble:
     model: str = "double-model"
+    flavor: str = "openai"
+    n_ctx: int | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     _script: deque[Fault] = field(default_factory=deque)
     _runner: web.AppRunner | None = None
     _closing: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
+    _always: Fault | None = None
 
     @property
     def base_url(self) -> str:
@@ -207,6 +259,10 @@ class OpenAIDouble:
         """Queue answers for the next chat requests; unscripted requests get a generated answer."""
         self._script.extend(faults)
 
+    def always(self, fault: Fault | None) -> None:
+        """Answer every chat request with `fault` (after the script) until called with None."""
+        self._always = fault
+
     def client(self, *, timeout: float = 5.0, max_retries: int = 0) -> AsyncOpenAI:
         return AsyncOpenAI(
             api_key="test-key", base_url=self.base_url, timeout=timeout, max_retries=max_retries
@@ -215,6 +271,7 @@ class OpenAIDouble:
     async def start(self) -> OpenAIDouble:
         app = web.Application()
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/api/show", self._show)
         app.router.add_post("/v1/chat/completions", self._chat)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -238,18 +295,31 @@ class OpenAIDouble:
 
     async def _models(self, request: web.Request) -> web.Response:
         self.requests.append({"path": request.path, "body": None})
-        return web.json_response(
-            {
-                "object": "list",
-                "data": [{"id": self.model, "object": "model", "created": 0, "owned_by": "double"}],
-            }
-        )
+        entry: dict[str, Any] = {"id": self.model, "object": "model", "created": 0, "owned_by": "double"}
+        if self.flavor == "vllm" and self.n_ctx:
+            entry["max_model_len"] = self.n_ctx
+        return web.json_response({"object": "list", "data": [entry]})
+
+    async def _show(self, request: web.Request) -> web.Response:
+        """Ollama's model information; other servers have no such endpoint."""
+        body = await request.json()
+        self.requests.append({"path": request.path, "body": body})
+        if self.flavor != "ollama":
+            return web.Response(status=404, text="404 page not found")
+        info = {"general.architecture": "llama", "llama.context_length": self.n_ctx or 8192}
+        return web.json_response({"modelfile": "FROM x", "parameters": "", "model_info": info})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         record: dict[str, Any] = {"path": request.path, "body": body}
         self.requests.append(record)
-        fault = self._script.popleft() if self._script else None
+        fault = self._script.popleft() if self._script else self._always
+        refusal = self._refusal(body)
+        if refusal is not None and (fault is None or fault.kind in ("generated", "truncated", "control")):
+            return refusal
+        if fault is not None and fault.kind == "context":
+            limit = int(fault.content or 2048)
+            return _error(400, context_error(limit, limit + 100, 512), "invalid_request_error")
         if fault is not None and fault.kind == "rate_limit":
             delay = fault.retry_after or 0.01
             headers = {"retry-after": str(max(1, math.ceil(delay))), "retry-after-ms": str(int(delay * 1000))}
@@ -269,14 +339,27 @@ class OpenAIDouble:
             )
         messages = body.get("messages", [])
         text = "\n".join(str(m.get("content", "")) for m in messages)
+        finish = "stop"
         if fault is not None and fault.kind == "content":
             content = fault.content or ""
         else:
             content = self._answer(body, messages)
+        if fault is not None and fault.kind == "truncated":
+            content, finish = content[: len(content) // 2], "length"
+        elif (fault is not None and fault.kind == "control") or self.flavor == "llama.cpp":
+            content = _with_raw_newlines(content)
+        limit = body.get("max_tokens") or body.get("max_completion_tokens")
+        if self.flavor == "llama.cpp" and limit and count_tokens(content) > limit:
+            content, finish = content[: limit * 4], "length"  # cut where the tokens ran out
         schema_text = json.dumps(body.get("response_format") or {}, separators=(",", ":"))
         usage = {
             "prompt_tokens": count_tokens(text)
-            + (count_tokens(schema_text) if body.get("response_format") else 0),
+            # a json_schema is put in the prompt; a json_object's schema becomes a grammar (llama.cpp)
+            + (
+                count_tokens(schema_text)
+                if (body.get("response_format") or {}).get("type") == "json_schema"
+                else 0
+            ),
             "completion_tokens": count_tokens(content),
         }
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
@@ -291,13 +374,27 @@ class OpenAIDouble:
                     {
                         "index": 0,
                         "message": {"role": "assistant", "content": content, "refusal": None},
-                        "finish_reason": "stop",
+                        "finish_reason": finish,
                         "logprobs": None,
                     }
                 ],
                 "usage": usage,
             }
         )
+
+    def _refusal(self, body: dict[str, Any]) -> web.Response | None:
+        """What a real server of this flavor refuses: json_schema (llama.cpp), a prompt over `n_ctx`."""
+        response_format = body.get("response_format") or {}
+        if self.flavor == "llama.cpp" and response_format.get("type") == "json_schema":
+            return Fault.json_schema_unsupported().as_response()
+        if self.n_ctx is None:
+            return None
+        text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+        prompt = count_tokens(text)
+        completion = int(body.get("max_tokens") or body.get("max_completion_tokens") or 0)
+        if prompt + completion > self.n_ctx:
+            return _error(400, context_error(self.n_ctx, prompt, completion), "invalid_request_error")
+        return None
 
     def _answer(self, body: dict[str, Any], messages: list[dict[str, Any]]) -> str:
         user = next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")

@@ -49,12 +49,15 @@ async def test_llm_tokens_latency_errors_and_digests_are_counted(llm: OpenAIDoub
         assert _value(METRICS.digests, backend="llm") == made + 1
 
         errors, offline = _value(METRICS.llm_errors), _value(METRICS.digests, backend="offline")
-        llm.script(Fault.server_error())
+        sent = len(llm.chat_requests)
+        llm.always(Fault.server_error())  # every retry and every split part fails
         fallback = await service.ensure_digest(
             EpisodeInput(key="ep-2", title="Closed", show_notes_text=SHORT)
         )
+        llm.always(None)
         assert fallback.backend == "offline"
-        assert _value(METRICS.llm_errors) == errors + 1
+        failed = len(llm.chat_requests) - sent
+        assert failed >= 1 and _value(METRICS.llm_errors) == errors + failed
         assert _value(METRICS.digests, backend="offline") == offline + 1
     finally:
         await client.close()
