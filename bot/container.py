@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from bot.announce.alerts import Alerts
 from bot.announce.delivery import Announcer
+from bot.announce.directory import FeedDirectory
 from bot.announce.followups import DigestAdapter, TrackerAdapter
 from bot.announce.outbox import Outbox
 from bot.announce.pipeline import Pipeline
@@ -76,6 +77,7 @@ class Services:
     fetcher: Fetcher
     feed_events: FeedEventHub
     feed_worker: FeedWorker | None
+    feed_directory: FeedDirectory
     alerts: Alerts
     outbox: Outbox
     announcer: Announcer
@@ -155,6 +157,7 @@ def build_services(
         fetcher=fetcher,
         feed_events=feed_events,
         feed_worker=worker,
+        feed_directory=FeedDirectory(store, settings.feed_urls, worker),
         alerts=alerts,
         outbox=outbox,
         announcer=announcer,

@@ -241,6 +241,31 @@ class AnnouncementRepo(Repo):
         )
         return feed_from_row(row) if row else None
 
+    async def visible_feeds(self, guild_id: int) -> list[tuple[Feed, bool]]:
+        """The feeds a guild may name: those it follows (oldest subscription first, `True`), then the
+        built-in feeds it does not follow (`False`). One query."""
+        rows = await self.db.fetchall(
+            "SELECT f.*, s.id AS subscription_id FROM feeds f"
+            " LEFT JOIN subscriptions s ON s.feed_id = f.id AND s.guild_id = ?"
+            " WHERE s.id IS NOT NULL OR f.name IS NOT NULL"
+            " ORDER BY s.id IS NULL, s.id, f.id",
+            (guild_id,),
+        )
+        return [(feed_from_row(row), row["subscription_id"] is not None) for row in rows]
+
+    async def find_visible_items(self, guild_id: int, text: str, *, limit: int = 25) -> list[StoredItem]:
+        """Items of the feeds a guild may name (followed, or built-in) whose title contains `text`
+        (case-insensitive) or whose key is `text`, newest first. One query."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await self.db.fetchall(
+            "SELECT i.* FROM items i JOIN feeds f ON f.id = i.feed_id"
+            " LEFT JOIN subscriptions s ON s.feed_id = f.id AND s.guild_id = ?"
+            " WHERE (s.id IS NOT NULL OR f.name IS NOT NULL) AND (i.title LIKE ? ESCAPE '\\' OR i.key = ?)"
+            " ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC LIMIT ?",
+            (guild_id, pattern, text, limit),
+        )
+        return [item_from_row(row) for row in rows]
+
     async def followed_titles(self, guild_id: int | None) -> list[str]:
         """Titles (or names, or URLs) of the feeds this guild follows, for /about."""
         if guild_id is None:

@@ -22,7 +22,7 @@ async def setup(bot: CommunityBot) -> None:
     await bot.add_cog(Subscriptions(bot))
     await bot.add_cog(AutoResume(bot, cog))
     bot.add_dynamic_items(NotifyToggle)
-    mount(bot, FeedAdmin(bot, cog, bot.services.feed_worker))
+    mount(bot, FeedAdmin(bot, cog, bot.services.feed_directory))
     admin = get_admin_group(bot)
     admin.remove_command("modlog")
     admin.add_command(modlog_command(bot))

@@ -23,9 +23,9 @@ from bot.render.text import defang_mentions, truncate
 from cogs.announcements.feeds import FeedLookup, channel_problems
 
 if TYPE_CHECKING:
+    from bot.announce.directory import FeedDirectory
     from bot.announce.models import SubscriptionSettings
     from bot.client import CommunityBot
-    from bot.feeds.worker import FeedWorker
     from cogs.announcements.cog import Announcements
 
 log = logging.getLogger(__name__)
@@ -57,11 +57,11 @@ def describe_subscription(sub: Subscription, title: str, waiting: int) -> str:
 class FeedAdmin(app_commands.Group):
     """`/admin feed …`."""
 
-    def __init__(self, bot: CommunityBot, cog: Announcements, worker: FeedWorker | None) -> None:
+    def __init__(self, bot: CommunityBot, cog: Announcements, directory: FeedDirectory) -> None:
         super().__init__(name="feed", description="Announcements: feeds, channels, ping roles, pause, why.")
         self.bot = bot
         self.cog = cog
-        self.lookup = FeedLookup(bot, worker)
+        self.lookup = FeedLookup(directory)
 
     # -- where announcements go ------------------------------------------------------------------------
 

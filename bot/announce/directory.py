@@ -1,0 +1,140 @@
+"""Which feeds and items a guild's moderators may name, and adding a feed: the rules behind `/admin feed`.
+
+A guild may act on the feeds it follows and on the built-in podcast and newsletter; a feed only other
+servers follow is answered exactly as an unknown one (feed ids are small sequential numbers, so anything
+else would list other servers' feeds). Every lookup is one query, autocomplete included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.errors import UserFacingError
+from bot.feeds.errors import FeedExists, FetchError
+from bot.feeds.models import FeedKind
+from bot.interactions import autocomplete_id
+from bot.render.text import truncate
+
+if TYPE_CHECKING:
+    from bot.feeds.models import Feed, StoredItem
+    from bot.feeds.worker import FeedWorker
+    from bot.store import Store
+
+BUILTIN_KINDS: dict[str, FeedKind] = {"podcast": "podcast", "newsletter": "newsletter"}
+PREVIEW_ITEMS = 5
+MAX_CHOICES = 25
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOption:
+    """One autocomplete suggestion: what the moderator reads, and what the command receives."""
+
+    label: str
+    value: str
+
+
+def unknown_feed(text: str) -> str:
+    """The one refusal for a feed this server cannot act on, whether it exists elsewhere or not at all."""
+    return (
+        f"This server follows no feed {truncate(text, 100)!r}. Pick one of the suggestions in `feed:`, "
+        "use `podcast` or `newsletter`, or follow a new feed with `/admin feed add url:<its address>`."
+    )
+
+
+class FeedDirectory:
+    """Resolves what a moderator typed (podcast, newsletter, an id or URL, an item) within one guild."""
+
+    def __init__(self, store: Store, feed_urls: Mapping[str, str], worker: FeedWorker | None) -> None:
+        self.store = store
+        self.feed_urls = feed_urls
+        self._worker = worker
+
+    def worker(self) -> FeedWorker:
+        """The feed worker, or a clear refusal when this process does not poll feeds."""
+        if self._worker is None:
+            raise UserFacingError("The feed poller is not running right now; try again in a minute.")
+        return self._worker
+
+    async def resolve(self, guild_id: int, text: str, *, must_follow: bool = True) -> Feed:
+        """The feed a moderator of `guild_id` named: a built-in by name, or an id or URL it follows.
+
+        `must_follow=False` (setting a channel) also accepts a built-in the guild does not follow yet.
+        """
+        text = text.strip()
+        name = text.lower()
+        if name in BUILTIN_KINDS:
+            feed = await self.store.feeds.ensure_builtin(name, self.feed_urls[name], BUILTIN_KINDS[name])
+            if must_follow and await self.store.announcements.get_subscription(guild_id, feed.id) is None:
+                raise UserFacingError(
+                    f"This server does not announce the {name} yet: "
+                    f"`/admin feed channel feed:{name} channel:#…` sets it up."
+                )
+            return feed
+        feed_id = autocomplete_id(text)
+        key: int | str = feed_id if feed_id is not None else text
+        found = await self.store.announcements.feed_for_guild(guild_id, key, builtin_ok=not must_follow)
+        if found is None:
+            raise UserFacingError(unknown_feed(text))
+        return found
+
+    async def add(self, url: str) -> tuple[Feed, list[str]]:
+        """Validate `url` by fetching it through the worker's guarded fetcher, then store the feed."""
+        worker = self.worker()
+        try:
+            preview = await worker.preview_url(url.strip(), PREVIEW_ITEMS)
+        except FetchError as exc:
+            raise UserFacingError(f"I couldn't read that feed: {exc.reason}") from None
+        try:
+            feed = await self.store.feeds.add_feed(url.strip())
+        except FeedExists as exists:
+            feed = exists.feed
+            if not feed.active:
+                await self.store.feeds.set_active(feed.id, True)
+        return feed, [item.title for item in preview.items]
+
+    async def forget_if_unused(self, feed: Feed) -> None:
+        """Stop polling a moderator-added feed that no server follows any more (its history is kept)."""
+        if feed.name is None and await self.store.announcements.count_subscribers(feed.id) == 0:
+            await self.store.feeds.set_active(feed.id, False)
+
+    async def feed_options(self, guild_id: int, current: str, *, followed_only: bool) -> list[FeedOption]:
+        """Autocomplete for a feed: the guild's feeds, then (unless `followed_only`) the built-ins."""
+        found: list[FeedOption] = []
+        builtins_followed: set[str] = set()
+        for feed, followed in await self.store.announcements.visible_feeds(guild_id):
+            if followed:
+                found.append(FeedOption(truncate(feed.display_name, 100), feed.name or str(feed.id)))
+                if feed.name:
+                    builtins_followed.add(feed.name)
+        if not followed_only:
+            found += [FeedOption(name, name) for name in BUILTIN_KINDS if name not in builtins_followed]
+        needle = current.strip().lower()
+        return [o for o in found if needle in o.label.lower() or needle in o.value][:MAX_CHOICES]
+
+    async def item(self, guild_id: int, text: str) -> StoredItem:
+        """The item a moderator picked (an id from autocomplete, or a title fragment)."""
+        text = text.strip()
+        item_id = autocomplete_id(text)
+        if item_id is not None:
+            item = await self.store.feeds.get_item(item_id)
+            if item is not None and await self._visible(guild_id, item.feed_id):
+                return item
+        matches = await self.store.announcements.find_visible_items(guild_id, text, limit=1)
+        if matches:
+            return matches[0]
+        raise UserFacingError(
+            f"No episode or issue matching {truncate(text, 100)!r} in the feeds of this server: start "
+            "typing its title in `episode:` and pick one of the suggestions."
+        )
+
+    async def item_options(self, guild_id: int, current: str) -> list[FeedOption]:
+        """Autocomplete for an item of the guild's feeds, newest first."""
+        items = await self.store.announcements.find_visible_items(
+            guild_id, current.strip(), limit=MAX_CHOICES
+        )
+        return [FeedOption(truncate(i.title, 100) or str(i.id), str(i.id)) for i in items]
+
+    async def _visible(self, guild_id: int, feed_id: int) -> bool:
+        return any(feed.id == feed_id for feed, _ in await self.store.announcements.visible_feeds(guild_id))
