@@ -157,7 +157,9 @@ def build_services(
         fetcher=fetcher,
         feed_events=feed_events,
         feed_worker=worker,
-        feed_directory=FeedDirectory(store, settings.feed_urls, worker),
+        feed_directory=FeedDirectory(
+            store, settings.feed_urls, worker, window=timedelta(days=settings.announce_window_days)
+        ),
         alerts=alerts,
         outbox=outbox,
         announcer=announcer,

@@ -1,4 +1,5 @@
-"""Which feeds and items a guild's moderators may name, and adding a feed: the rules behind `/admin feed`.
+"""`/admin feed`'s use cases: which feeds and items a guild's moderators may name, following, pausing,
+resuming and configuring a feed in a guild, and adding a new feed.
 
 A guild may act on the feeds it follows and on the built-in podcast and newsletter; a feed only other
 servers follow is answered exactly as an unknown one (feed ids are small sequential numbers, so anything
@@ -9,8 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Unpack
 
+from bot.announce.models import ChannelKind, Subscription, SubscriptionSettings
+from bot.announce.why import Explanation, explain
 from bot.errors import UserFacingError
 from bot.feeds.errors import FeedExists, FetchError
 from bot.feeds.models import FeedKind
@@ -25,6 +29,24 @@ if TYPE_CHECKING:
 BUILTIN_KINDS: dict[str, FeedKind] = {"podcast": "podcast", "newsletter": "newsletter"}
 PREVIEW_ITEMS = 5
 MAX_CHOICES = 25
+
+
+@dataclass(frozen=True, slots=True)
+class Pointed:
+    """A feed pointed at a channel: the subscription now, what it was before, what was resumed."""
+
+    subscription: Subscription
+    before: Subscription | None
+    resumed: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowedFeed:
+    """One line of `/admin feed list`: the subscription, its feed (None if gone) and what waits."""
+
+    subscription: Subscription
+    feed: Feed | None
+    waiting: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +68,18 @@ def unknown_feed(text: str) -> str:
 class FeedDirectory:
     """Resolves what a moderator typed (podcast, newsletter, an id or URL, an item) within one guild."""
 
-    def __init__(self, store: Store, feed_urls: Mapping[str, str], worker: FeedWorker | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        feed_urls: Mapping[str, str],
+        worker: FeedWorker | None,
+        *,
+        window: timedelta = timedelta(days=7),
+    ) -> None:
         self.store = store
         self.feed_urls = feed_urls
         self._worker = worker
+        self.window = window
 
     def worker(self) -> FeedWorker:
         """The feed worker, or a clear refusal when this process does not poll feeds."""
@@ -98,6 +128,63 @@ class FeedDirectory:
         """Stop polling a moderator-added feed that no server follows any more (its history is kept)."""
         if feed.name is None and await self.store.announcements.count_subscribers(feed.id) == 0:
             await self.store.feeds.set_active(feed.id, False)
+
+    async def point(self, guild_id: int, feed: Feed, channel_id: int, kind: ChannelKind) -> Pointed:
+        """Announce `feed` in `channel_id`; a delivery the bot paused itself (auto) resumes with it."""
+        repo = self.store.announcements
+        before = await repo.get_subscription(guild_id, feed.id)
+        sub = await repo.subscribe(guild_id, feed.id, channel_id, kind)
+        resumed = None
+        if before is not None and before.paused and before.paused_by == "auto":
+            resumed = await repo.resume(guild_id, feed.id) or 0
+        return Pointed(sub, before, resumed)
+
+    async def follow(self, guild_id: int, feed: Feed, channel_id: int, kind: ChannelKind) -> Subscription:
+        return await self.store.announcements.subscribe(guild_id, feed.id, channel_id, kind)
+
+    async def unfollow(self, guild_id: int, feed: Feed) -> None:
+        """Stop announcing `feed` here; a moderator-added feed nobody follows any more stops being polled."""
+        await self.store.announcements.unsubscribe(guild_id, feed.id)
+        await self.forget_if_unused(feed)
+
+    async def followed(self, guild_id: int) -> list[FollowedFeed]:
+        """The guild's subscriptions with their feeds and waiting counts, oldest first."""
+        repo = self.store.announcements
+        return [
+            FollowedFeed(
+                sub,
+                await self.store.feeds.get_feed(sub.feed_id),
+                await repo.waiting_count(guild_id, sub.feed_id),
+            )
+            for sub in await repo.list_subscriptions(guild_id)
+        ]
+
+    async def subscription(self, guild_id: int, feed_id: int) -> Subscription | None:
+        return await self.store.announcements.get_subscription(guild_id, feed_id)
+
+    async def configure(
+        self, guild_id: int, feed_id: int, **values: Unpack[SubscriptionSettings]
+    ) -> Subscription | None:
+        """Change a subscription's settings (role, threads, archive, cap, forum tag); None if not followed."""
+        return await self.store.announcements.update_subscription(guild_id, feed_id, **values)
+
+    async def pause(self, guild_id: int, feed_id: int, reason: str) -> None:
+        await self.store.announcements.pause(guild_id, feed_id, reason, by="moderator")
+
+    async def resume(self, guild_id: int, feed_id: int) -> int:
+        """Resume a paused subscription; how many announcements go out now."""
+        return await self.store.announcements.resume(guild_id, feed_id) or 0
+
+    async def why(self, guild_id: int, item: StoredItem) -> tuple[Feed, Explanation]:
+        """Why `item` was or was not announced in this guild (with the announcement window in force)."""
+        feed = await self.store.feeds.get_feed(item.feed_id)
+        if feed is None:
+            raise UserFacingError("That item's feed no longer exists.")
+        return feed, await explain(self.store, guild_id, item, feed, window=self.window)
+
+    async def set_mod_log(self, guild_id: int, channel_id: int | None) -> None:
+        """Where health alerts go (None: to the owner by DM)."""
+        await self.store.guilds.set_mod_log(guild_id, channel_id)
 
     async def feed_options(self, guild_id: int, current: str, *, followed_only: bool) -> list[FeedOption]:
         """Autocomplete for a feed: the guild's feeds, then (unless `followed_only`) the built-ins."""

@@ -25,7 +25,7 @@ async def setup(bot: CommunityBot) -> None:
     mount(bot, FeedAdmin(bot, cog, bot.services.feed_directory))
     admin = get_admin_group(bot)
     admin.remove_command("modlog")
-    admin.add_command(modlog_command(bot))
+    admin.add_command(modlog_command(bot.services.feed_directory))
 
 
 async def teardown(bot: CommunityBot) -> None:

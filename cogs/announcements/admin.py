@@ -7,7 +7,6 @@ acts on this guild's subscriptions only.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -16,7 +15,6 @@ from discord import app_commands
 from bot.announce.models import AUTO_ARCHIVE_CHOICES, ChannelKind, Subscription
 from bot.announce.outbox import MAX_BACKFILL
 from bot.announce.roles import role_problem
-from bot.announce.why import explain
 from bot.errors import UserFacingError
 from bot.interactions import answer, guild_of
 from bot.render.text import defang_mentions, truncate
@@ -61,6 +59,7 @@ class FeedAdmin(app_commands.Group):
         super().__init__(name="feed", description="Announcements: feeds, channels, ping roles, pause, why.")
         self.bot = bot
         self.cog = cog
+        self.directory = directory
         self.lookup = FeedLookup(directory)
 
     # -- where announcements go ------------------------------------------------------------------------
@@ -73,13 +72,12 @@ class FeedAdmin(app_commands.Group):
         guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed, must_follow=False)
         kind = ChannelKind.FORUM if isinstance(channel, discord.ForumChannel) else ChannelKind.TEXT
-        before = await self.bot.store.announcements.get_subscription(guild.id, target.id)
-        sub = await self.bot.store.announcements.subscribe(guild.id, target.id, channel.id, kind)
+        pointed = await self.directory.point(guild.id, target, channel.id, kind)
+        sub, before = pointed.subscription, pointed.before
         lines = [f"✅ **{truncate(target.display_name, 100)}** will be announced in {channel.mention}."]
-        if before is not None and before.paused and before.paused_by == "auto":
-            waiting = await self.bot.store.announcements.resume(guild.id, target.id)
+        if before is not None and pointed.resumed is not None:
             lines.append(
-                f"Delivery was paused ({before.pause_reason}); it is resumed ({waiting or 0} waiting)."
+                f"Delivery was paused ({before.pause_reason}); it is resumed ({pointed.resumed} waiting)."
             )
         problems = channel_problems(channel, sub)
         if problems:
@@ -107,7 +105,7 @@ class FeedAdmin(app_commands.Group):
         await interaction.response.defer(ephemeral=True, thinking=True)
         feed, preview = await self.lookup.add(url)
         kind = ChannelKind.FORUM if isinstance(target, discord.ForumChannel) else ChannelKind.TEXT
-        sub = await self.bot.store.announcements.subscribe(guild.id, feed.id, target.id, kind)
+        sub = await self.directory.follow(guild.id, feed, target.id, kind)
         lines = [
             f"✅ Following **{truncate(defang_mentions(feed.display_name), 200)}** (id {feed.id}) in "
             f"{target.mention}: items that appear from now on are announced."
@@ -127,8 +125,7 @@ class FeedAdmin(app_commands.Group):
     async def remove(self, interaction: discord.Interaction, feed: str) -> None:
         guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed)
-        await self.bot.store.announcements.unsubscribe(guild.id, target.id)
-        await self.lookup.forget_if_unused(target)
+        await self.directory.unfollow(guild.id, target)
         await answer(
             interaction, f"✅ This server no longer follows **{truncate(target.display_name, 100)}**."
         )
@@ -136,18 +133,17 @@ class FeedAdmin(app_commands.Group):
     @app_commands.command(name="list", description="The feeds this server follows, where, and their health.")
     async def list_(self, interaction: discord.Interaction) -> None:
         guild = guild_of(interaction)
-        subs = await self.bot.store.announcements.list_subscriptions(guild.id)
-        if not subs:
+        followed = await self.directory.followed(guild.id)
+        if not followed:
             await answer(
                 interaction, "This server follows no feed yet: `/admin feed channel feed:podcast channel:#…`."
             )
             return
         lines = []
-        for sub in subs:
-            feed = await self.bot.store.feeds.get_feed(sub.feed_id)
+        for entry in followed:
+            sub, feed = entry.subscription, entry.feed
             title = feed.display_name if feed else f"feed {sub.feed_id}"
-            waiting = await self.bot.store.announcements.waiting_count(guild.id, sub.feed_id)
-            line = describe_subscription(sub, title, waiting)
+            line = describe_subscription(sub, title, entry.waiting)
             if feed is not None and feed.status == "failing":
                 line += f" · ❗ feed failing: {truncate(feed.last_error or '', 150)}"
             lines.append(f"• {line}")
@@ -166,9 +162,7 @@ class FeedAdmin(app_commands.Group):
     ) -> None:
         guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed)
-        await self.bot.store.announcements.update_subscription(
-            guild.id, target.id, ping_role_id=role.id if role else None
-        )
+        await self.directory.configure(guild.id, target.id, ping_role_id=role.id if role else None)
         if role is None:
             await answer(interaction, f"✅ Announcements of **{target.display_name}** ping nobody now.")
             return
@@ -217,14 +211,14 @@ class FeedAdmin(app_commands.Group):
             values["daily_cap"] = cap
         if tag is not None:
             values["forum_tag_id"] = await self._tag_id(guild, target.id, tag)
-        sub = await self.bot.store.announcements.update_subscription(guild.id, target.id, **values)
+        sub = await self.directory.configure(guild.id, target.id, **values)
         assert sub is not None  # noqa: S101 (resolve checked the guild follows it)
         await answer(interaction, "✅ " + describe_subscription(sub, target.display_name, 0))
 
     async def _tag_id(self, guild: discord.Guild, feed_id: int, name: str) -> int | None:
         if not name.strip() or name.strip().lower() == "none":
             return None
-        sub = await self.bot.store.announcements.get_subscription(guild.id, feed_id)
+        sub = await self.directory.subscription(guild.id, feed_id)
         forum = guild.get_channel(sub.channel_id) if sub else None
         if not isinstance(forum, discord.ForumChannel):
             raise UserFacingError(
@@ -246,8 +240,8 @@ class FeedAdmin(app_commands.Group):
     async def pause(self, interaction: discord.Interaction, feed: str) -> None:
         guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed)
-        await self.bot.store.announcements.pause(
-            guild.id, target.id, f"paused by {interaction.user} with /admin feed pause", by="moderator"
+        await self.directory.pause(
+            guild.id, target.id, f"paused by {interaction.user} with /admin feed pause"
         )
         await answer(
             interaction,
@@ -261,10 +255,10 @@ class FeedAdmin(app_commands.Group):
     async def resume(self, interaction: discord.Interaction, feed: str) -> None:
         guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed)
-        waiting = await self.bot.store.announcements.resume(guild.id, target.id)
+        waiting = await self.directory.resume(guild.id, target.id)
         self.cog.wake()
         await answer(
-            interaction, f"▶️ **{target.display_name}** resumed: {waiting or 0} announcement(s) go out now."
+            interaction, f"▶️ **{target.display_name}** resumed: {waiting} announcement(s) go out now."
         )
 
     @app_commands.command(name="check", description="Fetch a feed now and report what was found.")
@@ -289,7 +283,7 @@ class FeedAdmin(app_commands.Group):
     ) -> None:
         guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed)
-        sub = await self.bot.store.announcements.get_subscription(guild.id, target.id)
+        sub = await self.directory.subscription(guild.id, target.id)
         assert sub is not None  # noqa: S101 (resolve checked)
         queued = await self.cog.outbox.backfill(sub, count)
         self.cog.wake()
@@ -304,11 +298,7 @@ class FeedAdmin(app_commands.Group):
     async def why(self, interaction: discord.Interaction, episode: str) -> None:
         guild = guild_of(interaction)
         item = await self.lookup.item(guild.id, episode)
-        feed = await self.bot.store.feeds.get_feed(item.feed_id)
-        if feed is None:
-            raise UserFacingError("That item's feed no longer exists.")
-        window = timedelta(days=self.bot.settings.announce_window_days)
-        explanation = await explain(self.bot.store, guild.id, item, feed, window=window)
+        _, explanation = await self.directory.why(guild.id, item)
         embed = discord.Embed(
             title=truncate(defang_mentions(item.title), 256),
             description=truncate(explanation.text(), 4000),
@@ -343,14 +333,14 @@ class FeedAdmin(app_commands.Group):
         return await self.lookup.item_choices(interaction.guild_id, current)
 
 
-def modlog_command(bot: CommunityBot) -> app_commands.Command[FeedAdmin, ..., None]:
+def modlog_command(directory: FeedDirectory) -> app_commands.Command[FeedAdmin, ..., None]:
     """`/admin modlog channel:#x`: where health alerts go (empty: clear, alerts then DM the owner)."""
 
     @app_commands.command(name="modlog", description="Set the channel for health alerts (empty to clear).")
     @app_commands.describe(channel="A text channel for alerts; leave empty to send them to the owner by DM")
     async def modlog(interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
         guild = guild_of(interaction)
-        await bot.store.guilds.set_mod_log(guild.id, channel.id if channel else None)
+        await directory.set_mod_log(guild.id, channel.id if channel else None)
         if channel is None:
             await answer(interaction, "✅ Mod-log cleared: alerts now go to the server owner by DM.")
             return
