@@ -38,6 +38,10 @@ WANTED = (
     Wanted("publish → detect and → announced in every server: median ≤ 30 s, p95 ≤ 120 s (vs fixed 600 s)",
            "schedule", r"latency|detect"),
     Wanted("requests per feed per day vs fixed 600 s polling (≤ 1×)", "schedule", r"requests"),
+    Wanted("/ask retrieval recall@3 on the evaluation set (≥ 0.9)", "ask", r"recall"),
+    Wanted("/ask offline answer's citation accuracy (≥ 0.8)", "ask", r"citation|accuracy"),
+    Wanted("/ask retrieval over 10,000 episodes, share of the 3 s deadline (≤ 0.05×)", "ask",
+           r"retrieval.*3 s|deadline"),
 )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""`python -m bot`: run the bot, migrate the store, sync commands, preview feeds, digest a source.
+"""`python -m bot`: run the bot, migrate the store, sync commands, preview feeds, digest a source, ask.
 
 Every failure a person can cause (a bad setting, an unreachable source, a database from the future) ends
 in one clear line on stderr and a non-zero exit status, never a traceback.
@@ -92,6 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument(
         "--backend", choices=["auto", "llm", "offline"], default="auto", help="which summarizer to use"
     )
+    ask = sub.add_parser(
+        "ask",
+        help="answer a question from the stored archive, with citations",
+        description="Answer a question from the transcripts, notes and digests in the database, cited.",
+    )
+    ask.add_argument("question", metavar="QUESTION", help='e.g. "when did they first talk about Llama 4?"')
+    ask.add_argument("--json", action="store_true", help="print the answer and citations as JSON")
+    ask.add_argument(
+        "--backend", choices=["auto", "llm", "offline"], default="auto", help="who writes the answer"
+    )
     return parser
 
 
@@ -129,10 +139,17 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await run_bot(settings)
             return EXIT_OK
         if args.command == "migrate":
+            from bot.ask.indexer import drain
+
             store = await Store.open(settings.database_path)
-            version = await store.schema_version()
-            await store.close()
+            try:
+                version = await store.schema_version()
+                rebuilt = await drain(store.ask)  # the archive becomes /ask passages now, not at start-up
+            finally:
+                await store.close()
             print(f"database {settings.database_path} is at schema version {version}")
+            if rebuilt:
+                print(f"/ask passages built for {rebuilt} episodes and issues")
             return EXIT_OK
         if args.command == "sync":
             count = await sync_commands(settings, args.guild)
@@ -151,6 +168,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             from bot.digest.cli import digest_command
 
             return await digest_command(settings, args.source, as_json=args.json, backend=args.backend)
+        if args.command == "ask":
+            from bot.ask.cli import ask_command
+
+            return await ask_command(settings, args.question, as_json=args.json, backend=args.backend)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_STORE

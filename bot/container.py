@@ -24,6 +24,7 @@ from bot.announce.directory import FeedDirectory
 from bot.announce.followups import DigestAdapter, TrackerAdapter
 from bot.announce.outbox import Outbox
 from bot.announce.pipeline import Pipeline
+from bot.ask.service import AskService
 from bot.console.setup import SetupService
 from bot.digest.service import DigestService
 from bot.feeds.events import FeedEventHub
@@ -89,6 +90,7 @@ class Services:
     episodes: AnnouncedEpisodes
     poll_results: PollResults | None
     search: SearchService
+    ask: AskService
     maintenance: Maintenance
     setup: SetupService
     websub: WebSubService | None
@@ -171,6 +173,7 @@ def build_services(
         episodes=AnnouncedEpisodes(store.announcements),
         poll_results=PollResults(polls) if features.polls else None,
         search=SearchService(store.search),
+        ask=AskService.from_settings(settings, store.ask, store.digests, llm),
         maintenance=Maintenance(store),
         setup=SetupService(store, settings.feed_urls),
         websub=websub,

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS: tuple[str, ...] = (
     "cogs.about",
     "cogs.announcements",
+    "cogs.ask",
     "cogs.console",
     "cogs.digests",
     "cogs.feed_worker",

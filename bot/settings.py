@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     announce_retry_base: float = Field(default=2.0, gt=0, le=3600)
     announce_retry_max: float = Field(default=900.0, gt=0, le=86_400)
 
+    # /ask: answers from the archive (bot.ask)
+    ask_cooldown_seconds: float = Field(default=30.0, ge=0, le=86_400)
+    ask_daily_cap: int = Field(default=200, ge=1, le=100_000)
+    ask_max_passages: int = Field(default=6, ge=1, le=20)
+
     log_level: LogLevel = "INFO"
 
     # Operators' HTTP surface (/healthz, /readyz, /metrics) and WebSub push

@@ -23,7 +23,7 @@ EMBED_COLOUR = discord.Colour(0x5B5BD6)
 
 # Top-level command → the group it is listed under, in this order.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "Episodes and search": ("latest", "episode", "search", "digest"),
+    "Episodes and search": ("latest", "episode", "search", "ask", "digest"),
     "Notifications": ("subscribe", "unsubscribe"),
     "Polls": ("poll",),
     "Discussions": ("threads",),
@@ -38,6 +38,8 @@ EXAMPLES: dict[str, str] = {
     "episode": "/episode query:open weights",
     "search": '/search query:"agentic coding"',
     "digest": "/digest",
+    "ask": "/ask question:when did they first talk about Llama 4?",
+    "admin ask": "/admin ask allow:#ask-the-archive",
     "subscribe": "/subscribe feed:podcast",
     "unsubscribe": "/unsubscribe feed:podcast",
     "help": "/help command:search",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bot.digest.analysis import withhold_poll_without_ai
 from bot.digest.calls import Tally
+from bot.digest.cues import Cue
 from bot.digest.llm import PROMPT_VERSION, LLMFailure, LLMSummarizer, ProgressCallback
 from bot.digest.memory import ServerMemory
 from bot.digest.models import Digest, EpisodeInput, digest_key
@@ -51,8 +52,9 @@ class DigestError(Exception):
     """A digest cannot be made as asked (e.g. the LLM backend was demanded but none is configured)."""
 
 
-#: Receives (digest key, clean transcript text, transcript URL) whenever a transcript was fetched and cleaned.
-TranscriptSink = Callable[[str, str, str | None], Awaitable[None]]
+#: Receives (digest key, clean transcript text, transcript URL, its timed cues) whenever a transcript was
+#: fetched and cleaned.
+TranscriptSink = Callable[[str, str, str | None, tuple[Cue, ...]], Awaitable[None]]
 
 
 def source_hash(text: str) -> str:
@@ -166,7 +168,7 @@ class DigestService:
                 self._transcripts.popitem(last=False)
         if self.on_transcript is not None:
             try:  # making the transcript searchable must never cost the digest
-                await self.on_transcript(episode.key, source.text, source.url)
+                await self.on_transcript(episode.key, source.text, source.url, source.cues)
             except Exception:
                 log.exception("could not hand the transcript of %s to the search index", episode.key)
         return source

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bs4 import BeautifulSoup
 
@@ -20,9 +20,13 @@ from bot.digest.screening import strip_header
 from bot.digest.sponsors import strip_sponsor_reads
 from bot.feeds.boilerplate import clean_notes
 
+if TYPE_CHECKING:
+    from bot.digest.cues import Cue
+
 log = logging.getLogger(__name__)
 
 TRANSCRIPT_MAX_BYTES = 5 * 1024 * 1024
+CUE_MATCH_MIN = 12  # characters: a cue shorter than this is too common to tell an ad by
 MIN_TRANSCRIPT_CHARS = 200
 
 # Cleanest first: plain text and JSON keep sentences whole; captions cut them into cues.
@@ -62,6 +66,8 @@ class SourceText:
     kind: SourceKind
     url: str | None = None
     description: str = ""
+    #: Where in the episode each piece is said, for a timed transcript (`bot.digest.cues`); else empty.
+    cues: tuple[Cue, ...] = ()
 
 
 def clean_source(source: SourceText) -> SourceText:
@@ -70,11 +76,27 @@ def clean_source(source: SourceText) -> SourceText:
 
     Both digest backends see a source only through this, so an ad or a header never reaches a digest.
     """
-    text = strip_header(strip_sponsor_reads(source.text).text)
+    stripped = strip_sponsor_reads(source.text)
+    text = strip_header(stripped.text)
     description = strip_header(strip_sponsor_reads(source.description).text) if source.description else ""
     if text == source.text and description == source.description:
         return source
-    return SourceText(text, source.kind, source.url, description)
+    return SourceText(
+        text, source.kind, source.url, description, _cues_outside(source.cues, stripped.removed)
+    )
+
+
+def _cues_outside(cues: tuple[Cue, ...], removed: tuple[str, ...]) -> tuple[Cue, ...]:
+    """The timed cues that are not part of a cut sponsor read (a cue is a few words of a sentence, so it
+    is dropped when its words occur inside the removed text; very short cues are kept)."""
+    if not cues or not removed:
+        return cues
+    cut = " ".join(" ".join(removed).lower().split())
+    return tuple(
+        cue
+        for cue in cues
+        if len(words := " ".join(cue.text.lower().split())) < CUE_MATCH_MIN or words not in cut
+    )
 
 
 def decode(body: bytes, content_type: str | None = None) -> str:
@@ -222,19 +244,21 @@ async def choose_source(episode: EpisodeInput, fetcher: TranscriptFetcher | None
 
     A transcript that cannot be fetched or parsed is logged and the next one (then the notes) is used.
     """
+    from bot.digest.cues import timed_cues
+
     if fetcher is not None:
         for ref in sorted(episode.transcripts, key=_rank):
             try:
                 fetched = await fetcher.fetch(ref.url, max_bytes=TRANSCRIPT_MAX_BYTES)
-                text = to_clean_text(
-                    decode(fetched.body, fetched.content_type), ref.type or fetched.content_type
-                )
+                raw = decode(fetched.body, fetched.content_type)
+                text = to_clean_text(raw, ref.type or fetched.content_type)
+                cues = tuple(timed_cues(raw, ref.type or fetched.content_type))
             except Exception as exc:  # the fetcher's errors are its own type; any failure means "next"
                 log.warning("transcript %s of %s unusable: %s", ref.url, episode.key, exc)
                 continue
             if len(text) >= MIN_TRANSCRIPT_CHARS:
                 notes = _notes_text(episode)
-                return clean_source(SourceText(text, "transcript", ref.url, notes))
+                return clean_source(SourceText(text, "transcript", ref.url, notes, cues))
             log.info("transcript %s of %s too short (%d chars); skipped", ref.url, episode.key, len(text))
     notes = _notes_text(episode)
     if notes:

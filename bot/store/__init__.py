@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.store.alerts import AlertRepo
 from bot.store.announcements import AnnouncementRepo
+from bot.store.ask import AskRepo
 from bot.store.audit import AuditRepo
 from bot.store.db import Database, DatabaseTooNew, MigrationError, StoreError
 from bot.store.digests import DigestRepo
@@ -44,6 +45,7 @@ class Store:
         self.alerts = AlertRepo(db)
         self.websub = WebSubRepo(db)
         self.ops = OpsRepo(db)
+        self.ask = AskRepo(db)
 
     @classmethod
     async def open(cls, path: Path | str, *, apply_migrations: bool = True) -> Store:

@@ -11,9 +11,11 @@ so one guild never sees the items of a feed only another guild follows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.digest.cues import Cue, cues_to_json
 from bot.store.base import Repo
 from bot.timeutil import from_db, to_db, utcnow
 
@@ -127,13 +129,18 @@ class SearchRepo(Repo):
             )
         return (int(version[0]) if version else 0), [(int(row[0]), str(row[1]), row[2]) for row in rows]
 
-    async def store_transcript(self, episode_key: str, text: str, source_url: str | None = None) -> None:
-        """Make an episode's cleaned transcript searchable (replacing an earlier one); the index follows."""
+    async def store_transcript(
+        self, episode_key: str, text: str, source_url: str | None = None, cues: Sequence[Cue] = ()
+    ) -> None:
+        """Make an episode's cleaned transcript searchable (replacing an earlier one); the index follows.
+
+        `cues` are its timings when it had any (`bot.digest.cues`), kept for `/ask` to cite the moment."""
         await self.db.execute(
-            "INSERT INTO search_transcripts (episode_key, text, source_url, updated_at) VALUES (?, ?, ?, ?) "
+            "INSERT INTO search_transcripts (episode_key, text, source_url, updated_at, cues) "
+            "VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (episode_key) DO UPDATE SET text = excluded.text, source_url = excluded.source_url, "
-            "updated_at = excluded.updated_at",
-            (episode_key, text, source_url, to_db(utcnow())),
+            "updated_at = excluded.updated_at, cues = excluded.cues",
+            (episode_key, text, source_url, to_db(utcnow()), cues_to_json(list(cues)) if cues else None),
         )
 
     async def compact(self, pages: int = 500) -> None:

@@ -69,3 +69,13 @@ def test_feed_cycle_benchmark_polls_every_feed_and_parses_every_item_in_the_base
     # raises when the cycle does not see unchanged feeds or the baseline loses items
     ours, baseline = asyncio.run(feeds_bench._unchanged_cycle(2, 5))
     assert ours > 0 and baseline > 0
+
+
+def test_ask_latency_benchmark_indexes_every_episode_and_retrieves(tmp_path: Path) -> None:
+    from bench import ask as ask_bench
+
+    path = tmp_path / "ask.sqlite3"
+    search_bench.seed(path, 40, transcript_words=300)
+    measured = asyncio.run(ask_bench._latency(path, repeats=1))
+    assert measured["episodes"] == 40 and measured["passages"] >= 40 * 3  # every transcript was cut
+    assert measured["retrieve_ms"] > 0

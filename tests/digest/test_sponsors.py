@@ -9,9 +9,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.digest.cues import Cue
 from bot.digest.models import EpisodeInput, TranscriptRef
 from bot.digest.service import DigestService
-from bot.digest.source import SourceText, choose_source
+from bot.digest.source import SourceText, choose_source, clean_source
 from bot.digest.sponsors import strip_sponsor_reads
 from bot.feeds.fetch import Fetcher
 from bot.store import Store
@@ -130,7 +131,7 @@ async def test_a_fetched_transcript_is_indexed_and_digested_without_ads(
 ) -> None:
     indexed: list[str] = []
 
-    async def sink(key: str, text: str, url: str | None) -> None:
+    async def sink(key: str, text: str, url: str | None, cues: tuple[Cue, ...] = ()) -> None:
         indexed.append(text)
 
     episode = EpisodeInput(
@@ -148,3 +149,20 @@ async def test_a_fetched_transcript_is_indexed_and_digested_without_ads(
     assert source.description.startswith("With China's DeepSeek R1") and not BRANDS.search(source.description)
     assert indexed and not BRANDS.search(indexed[0])  # the search index never holds the ads
     assert digest.tldr == source.description.split(". ")[0] + "."  # the publisher's summary, via the service
+
+
+def test_the_timed_cues_of_a_cut_read_are_cut_too() -> None:
+    """/ask builds its passages (and their moments) from the cues: an ad must not survive there either."""
+    said = [
+        (0.0, "Today the open-weights lab shipped a model that matches the frontier on coding."),
+        (9.0, "Today's episode is brought to you by Ledgerline."),
+        (13.0, "Ledgerline closes your books in minutes, so go to ledgerline.example and use code BRIEF."),
+        (21.0, "Now back to the show."),
+        (24.0, "The closed labs answered with a price cut the same afternoon."),
+    ]
+    source = SourceText(
+        " ".join(text for _, text in said), "transcript", cues=tuple(Cue(at, text) for at, text in said)
+    )
+    cleaned = clean_source(source)
+    assert [cue.start for cue in cleaned.cues] == [0.0, 24.0]
+    assert "Ledgerline" not in cleaned.text

@@ -1,0 +1,28 @@
+"""`/ask` for members, `/admin ask …` for moderators, and the "Post to channel" button under answers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.admin_group import get_admin_group
+from cogs.ask.cog import Ask
+from cogs.ask.views import PostAnswerButton
+
+if TYPE_CHECKING:
+    from bot.client import CommunityBot
+
+__all__ = ["Ask"]
+
+
+async def setup(bot: CommunityBot) -> None:
+    cog = Ask(bot, bot.services.ask)
+    await bot.add_cog(cog)
+    bot.add_dynamic_items(PostAnswerButton)
+    admin = get_admin_group(bot)
+    admin.remove_command("ask")
+    admin.add_command(cog.admin.command)
+
+
+async def teardown(bot: CommunityBot) -> None:
+    bot.remove_dynamic_items(PostAnswerButton)
+    get_admin_group(bot).remove_command("ask")
