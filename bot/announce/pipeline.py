@@ -120,6 +120,10 @@ class Pipeline:
         self.max_attempts = max_attempts
         self.clock = clock
 
+    async def refresh_stale(self) -> int:
+        """Edit every announcement whose item changed since it was sent; returns how many were edited."""
+        return await refresh_stale(self.client, self.store, self.items)
+
     async def advance(self, delivery: Delivery) -> None:
         repo = self.store.announcements
         context = await delivery_context(self.store, self.items, delivery)

@@ -20,7 +20,6 @@ from discord.ext import commands, tasks
 from bot.announce.delivery import Outcome, backoff
 from bot.announce.fanout import FanOut
 from bot.announce.listener import AnnouncementEvents
-from bot.announce.pipeline import refresh_stale
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -91,16 +90,15 @@ class Announcements(commands.Cog, name="Announcements"):
     async def send_cycle(self) -> None:
         """Dispatch pending items, send what is due, edit what the feed changed, retry alerts. Each step
         isolated."""
-        repo = self.bot.store.announcements
         try:
             await self.outbox.dispatch_pending()
         except Exception:
             log.exception("dispatch failed")
-        due = await repo.due_sends(utcnow(), limit=BATCH, exclude_guilds=self.fanout.busy)
+        due = await self.outbox.due_sends(BATCH, exclude_guilds=self.fanout.busy)
         if self.fanout.start(due) and len(due) == BATCH:
             self._send_wake.set()  # more are waiting: go again at once rather than after the interval
         try:
-            await refresh_stale(self.bot, self.bot.store, self.outbox.items)
+            await self.pipeline.refresh_stale()
         except Exception:
             log.exception("editing changed announcements failed")
         try:
@@ -111,7 +109,6 @@ class Announcements(commands.Cog, name="Announcements"):
 
     async def _send_one(self, delivery: Delivery) -> None:
         """Send one delivery (in its guild's fan-out task); failures are recorded, never raised."""
-        repo = self.bot.store.announcements
         try:
             outcome = await self.announcer.deliver(delivery)
         except Exception as exc:
@@ -119,7 +116,7 @@ class Announcements(commands.Cog, name="Announcements"):
             retry_at = utcnow() + backoff(
                 delivery.attempts + 1, self.announcer.retry_base, self.announcer.retry_max
             )
-            await repo.record_failure(delivery.id, f"internal error: {exc!r}", retry_at=retry_at)
+            await self.outbox.record_failure(delivery.id, f"internal error: {exc!r}", retry_at=retry_at)
             return
         if outcome is Outcome.SENT:
             self._followup_wake.set()
@@ -127,15 +124,12 @@ class Announcements(commands.Cog, name="Announcements"):
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """Removed from a server: hold its announcements (they resume if the bot is added back)."""
-        for sub in await self.bot.store.announcements.list_subscriptions(guild.id):
-            await self.bot.store.announcements.pause(guild.id, sub.feed_id, LEFT_GUILD, by="auto")
+        await self.outbox.hold_guild(guild.id, LEFT_GUILD)
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """Added back to a server: resume what was held because the bot had left."""
-        for sub in await self.bot.store.announcements.list_subscriptions(guild.id):
-            if sub.paused and sub.pause_reason == LEFT_GUILD:
-                await self.bot.store.announcements.resume(guild.id, sub.feed_id)
+        await self.outbox.release_guild(guild.id, LEFT_GUILD)
         self.wake()
 
     # -- the follow-up loop ---------------------------------------------------------------------------
@@ -157,7 +151,7 @@ class Announcements(commands.Cog, name="Announcements"):
         await self.bot.wait_until_ready()
 
     async def followup_cycle(self) -> None:
-        due = await self.bot.store.announcements.due_followups(utcnow(), limit=BATCH)
+        due = await self.outbox.due_followups(BATCH)
         if len(due) == BATCH:
             self._followup_wake.set()
         for delivery in due:
@@ -167,7 +161,7 @@ class Announcements(commands.Cog, name="Announcements"):
         """Until woken, the next retry is due, or `interval` passed, whichever comes first."""
         timeout = self.interval
         try:
-            due = await self.bot.store.announcements.next_due_at(utcnow())
+            due = await self.outbox.next_due_at()
         except Exception:
             log.exception("could not read the next retry time")
             due = None
