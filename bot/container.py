@@ -25,6 +25,7 @@ from bot.announce.followups import DigestAdapter, TrackerAdapter
 from bot.announce.outbox import Outbox
 from bot.announce.pipeline import Pipeline
 from bot.ask.service import AskService
+from bot.console.audit_log import AuditService
 from bot.console.setup import SetupService
 from bot.digest.service import DigestService
 from bot.feeds.events import FeedEventHub
@@ -93,6 +94,7 @@ class Services:
     ask: AskService
     maintenance: Maintenance
     setup: SetupService
+    audit: AuditService
     websub: WebSubService | None
     ops: OpsServer
 
@@ -176,6 +178,7 @@ def build_services(
         ask=AskService.from_settings(settings, store.ask, store.digests, llm),
         maintenance=Maintenance(store),
         setup=SetupService(store, settings.feed_urls),
+        audit=AuditService(store),
         websub=websub,
         ops=OpsServer(client, settings, store, worker, websub),
     )
