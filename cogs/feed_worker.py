@@ -10,6 +10,7 @@ feed-health events (failing, recovered, moved) to the mod-log channel of every g
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from discord.ext import commands, tasks
@@ -31,21 +32,18 @@ def tick_seconds(interval: float) -> float:
 class FeedWorkerCog(commands.Cog, name="FeedWorker"):
     """Runs the feed worker for the whole bot (feeds are global, one fetch per URL)."""
 
-    def __init__(self, bot: CommunityBot, worker: FeedWorker) -> None:
+    def __init__(
+        self, bot: CommunityBot, worker: FeedWorker, builtins: Callable[[], Awaitable[None]]
+    ) -> None:
         self.bot = bot
         self.worker = worker
+        self.builtins = builtins
         settings = bot.settings
         shortest = min(settings.feed_poll_interval, settings.feed_schedule_min_interval)
         self.poll_loop.change_interval(seconds=tick_seconds(shortest / 6))
 
     async def cog_load(self) -> None:
-        for name, url in self.bot.settings.feed_urls.items():
-            try:
-                await self.bot.store.feeds.ensure_builtin(
-                    name, url, "podcast" if name == "podcast" else "newsletter"
-                )
-            except Exception:
-                log.exception("could not register the built-in %s feed %s", name, url)
+        await self.builtins()
         self.poll_loop.start()
 
     async def cog_unload(self) -> None:
@@ -73,4 +71,4 @@ async def setup(bot: CommunityBot) -> None:
     worker = bot.services.feed_worker
     if worker is None:
         raise RuntimeError("the feed worker was not built: this process runs without feed polling")
-    await bot.add_cog(FeedWorkerCog(bot, worker))
+    await bot.add_cog(FeedWorkerCog(bot, worker, bot.services.feed_directory.register_builtins))

@@ -8,6 +8,7 @@ else would list other servers' feeds). Every lookup is one query, autocomplete i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from bot.feeds.models import Feed, StoredItem
     from bot.feeds.worker import FeedWorker
     from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 BUILTIN_KINDS: dict[str, FeedKind] = {"podcast": "podcast", "newsletter": "newsletter"}
 PREVIEW_ITEMS = 5
@@ -185,6 +188,38 @@ class FeedDirectory:
     async def set_mod_log(self, guild_id: int, channel_id: int | None) -> None:
         """Where health alerts go (None: to the owner by DM)."""
         await self.store.guilds.set_mod_log(guild_id, channel_id)
+
+    async def ping_role(self, guild_id: int, feed_id: int) -> tuple[int, str] | None:
+        """The role a followed feed pings here and the feed's name; None when it pings no role here."""
+        sub = await self.store.announcements.get_subscription(guild_id, feed_id)
+        if sub is None or sub.ping_role_id is None:
+            return None
+        feed = await self.store.feeds.get_feed(feed_id)
+        return sub.ping_role_id, feed.display_name if feed else "this feed"
+
+    async def feeds_with_roles(self, guild_id: int) -> list[tuple[int, str]]:
+        """The guild's feeds that ping a role (members may opt in): (feed id, name), oldest first."""
+        return [
+            (
+                entry.subscription.feed_id,
+                entry.feed.display_name if entry.feed else str(entry.subscription.feed_id),
+            )
+            for entry in await self.followed(guild_id)
+            if entry.subscription.ping_role_id is not None
+        ]
+
+    async def followed_titles(self, guild_id: int | None) -> list[str]:
+        """Titles of the feeds this guild follows (for /about)."""
+        return await self.store.announcements.followed_titles(guild_id)
+
+    async def register_builtins(self) -> None:
+        """Store (or move) the built-in podcast and newsletter feeds the settings name; one failing does not
+        keep the other from being registered."""
+        for name, url in self.feed_urls.items():
+            try:
+                await self.store.feeds.ensure_builtin(name, url, BUILTIN_KINDS[name])
+            except Exception:
+                log.exception("could not register the built-in %s feed %s", name, url)
 
     async def feed_options(self, guild_id: int, current: str, *, followed_only: bool) -> list[FeedOption]:
         """Autocomplete for a feed: the guild's feeds, then (unless `followed_only`) the built-ins."""
