@@ -21,6 +21,7 @@ from bot.interactions import autocomplete_id
 from bot.render.text import truncate
 
 if TYPE_CHECKING:
+    from bot.announce.directory import FeedDirectory
     from bot.client import CommunityBot
     from bot.digest.models import Digest
     from bot.feeds.models import StoredItem
@@ -38,9 +39,10 @@ BACKENDS = [
 class Digests(commands.Cog):
     """Episode digests."""
 
-    def __init__(self, bot: CommunityBot, service: DigestService) -> None:
+    def __init__(self, bot: CommunityBot, service: DigestService, directory: FeedDirectory) -> None:
         self.bot = bot
         self.service = service
+        self.directory = directory
         self.admin = DigestAdmin(self)
 
     # For the announcer ---------------------------------------------------------------------------
@@ -59,35 +61,19 @@ class Digests(commands.Cog):
 
     # Shared helpers ------------------------------------------------------------------------------
 
-    async def visible(self, guild_id: int | None, item: StoredItem) -> bool:
-        """Whether a server may read this item: built-in feeds everywhere, others only where followed.
-
-        A feed a moderator added in one server stays private to the servers that follow it.
-        """
-        feed = await self.bot.store.feeds.get_feed(item.feed_id)
-        if feed is None:
-            return False
-        if feed.name is not None:
-            return True
-        return guild_id is not None and (
-            await self.bot.store.announcements.get_subscription(guild_id, feed.id) is not None
-        )
-
     async def resolve(self, value: str | None, guild_id: int | None = None) -> StoredItem:
         """The item an option names: an autocomplete value, a key, a title fragment, or (empty) the newest.
 
-        Only items this server may read (`visible`) are considered.
+        Only items this server may read are considered: built-in feeds everywhere, others only where
+        followed (a feed a moderator added in one server stays private to the servers that follow it).
         """
-        feeds = self.bot.store.feeds
         text = (value or "").strip()
         item_id = autocomplete_id(text.removeprefix(ITEM_PREFIX)) if text.startswith(ITEM_PREFIX) else None
         if item_id is not None:
-            item = await feeds.get_item(item_id)
-            if item is not None and await self.visible(guild_id, item):
+            item = await self.directory.visible_item(guild_id, item_id)
+            if item is not None:
                 return item
-        found = [
-            item for item in await feeds.find_items(text, limit=25) if await self.visible(guild_id, item)
-        ]
+        found = await self.directory.visible_items(guild_id, text, limit=1)
         if not found:
             if text:
                 raise UserFacingError(f"No episode or issue matches {truncate(text, 80)!r}.")
@@ -136,8 +122,7 @@ class Digests(commands.Cog):
 
     async def choices(self, current: str, guild_id: int | None = None) -> list[app_commands.Choice[str]]:
         """Recent episodes and issues whose title contains what was typed, newest first (at most 25)."""
-        found = await self.bot.store.feeds.find_items(current.strip(), limit=25)
-        items = [item for item in found if await self.visible(guild_id, item)]
+        items = await self.directory.visible_items(guild_id, current)
         return [
             app_commands.Choice(name=truncate(i.title or i.key, 100), value=f"{ITEM_PREFIX}{i.id}")
             for i in items
@@ -213,7 +198,7 @@ class DigestAdmin(app_commands.Group):
 
 
 async def setup(bot: CommunityBot) -> None:
-    cog = Digests(bot, bot.services.digests)
+    cog = Digests(bot, bot.services.digests, bot.services.feed_directory)
     await bot.add_cog(cog)
     mount(bot, cog.admin)
 

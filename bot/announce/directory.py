@@ -258,5 +258,16 @@ class FeedDirectory:
         )
         return [FeedOption(truncate(i.title, 100) or str(i.id), str(i.id)) for i in items]
 
-    async def _visible(self, guild_id: int, feed_id: int) -> bool:
+    async def visible_item(self, guild_id: int | None, item_id: int) -> StoredItem | None:
+        """The item, if this guild may read it (its feed is built-in or followed here); else None."""
+        item = await self.store.feeds.get_item(item_id)
+        return item if item is not None and await self._visible(guild_id, item.feed_id) else None
+
+    async def visible_items(
+        self, guild_id: int | None, text: str, *, limit: int = MAX_CHOICES
+    ) -> list[StoredItem]:
+        """Items this guild may read whose title contains `text` (or whose key is it), newest first."""
+        return await self.store.announcements.find_visible_items(guild_id, text.strip(), limit=limit)
+
+    async def _visible(self, guild_id: int | None, feed_id: int) -> bool:
         return any(feed.id == feed_id for feed, _ in await self.store.announcements.visible_feeds(guild_id))

@@ -241,9 +241,9 @@ class AnnouncementRepo(Repo):
         )
         return feed_from_row(row) if row else None
 
-    async def visible_feeds(self, guild_id: int) -> list[tuple[Feed, bool]]:
+    async def visible_feeds(self, guild_id: int | None) -> list[tuple[Feed, bool]]:
         """The feeds a guild may name: those it follows (oldest subscription first, `True`), then the
-        built-in feeds it does not follow (`False`). One query."""
+        built-in feeds it does not follow (`False`). One query; no guild (a DM) sees the built-ins only."""
         rows = await self.db.fetchall(
             "SELECT f.*, s.id AS subscription_id FROM feeds f"
             " LEFT JOIN subscriptions s ON s.feed_id = f.id AND s.guild_id = ?"
@@ -253,7 +253,9 @@ class AnnouncementRepo(Repo):
         )
         return [(feed_from_row(row), row["subscription_id"] is not None) for row in rows]
 
-    async def find_visible_items(self, guild_id: int, text: str, *, limit: int = 25) -> list[StoredItem]:
+    async def find_visible_items(
+        self, guild_id: int | None, text: str, *, limit: int = 25
+    ) -> list[StoredItem]:
         """Items of the feeds a guild may name (followed, or built-in) whose title contains `text`
         (case-insensitive) or whose key is `text`, newest first. One query."""
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
