@@ -37,6 +37,7 @@ from bot.ops.server import OpsServer
 from bot.polls.ballots import load_ballot_key
 from bot.polls.closing import PollCloser
 from bot.polls.service import PollService
+from bot.search.episodes import EpisodeCards
 from bot.search.service import SearchService
 from bot.threads.sources import AnnouncedEpisodes, PollResults
 from bot.threads.tracker import ThreadTracker
@@ -91,6 +92,7 @@ class Services:
     episodes: AnnouncedEpisodes
     poll_results: PollResults | None
     search: SearchService
+    cards: EpisodeCards
     ask: AskService
     maintenance: Maintenance
     setup: SetupService
@@ -175,6 +177,7 @@ def build_services(
         episodes=AnnouncedEpisodes(store.announcements),
         poll_results=PollResults(polls) if features.polls else None,
         search=SearchService(store.search),
+        cards=EpisodeCards(store),
         ask=AskService.from_settings(settings, store.ask, store.digests, llm),
         maintenance=Maintenance(store),
         setup=SetupService(store, settings.feed_urls),

@@ -20,6 +20,7 @@ from cogs.members.views import QUERY_MAX_CHARS, results_view
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.search.episodes import EpisodeCards
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,10 @@ NOT_FOLLOWING = "This server doesn't follow any feed yet; a moderator can set on
 class Members(commands.Cog):
     """`/latest`, `/episode`, `/search`, `/help`."""
 
-    def __init__(self, bot: CommunityBot, search: SearchService) -> None:
+    def __init__(self, bot: CommunityBot, search: SearchService, cards: EpisodeCards) -> None:
         self.bot = bot
         self.search_service = search
-        self.cards = bot.store.cards
+        self.cards = cards
 
     # -- /latest ------------------------------------------------------------------------------------
 
@@ -121,7 +122,7 @@ class Members(commands.Cog):
 
     async def _send_card(self, interaction: discord.Interaction, card: EpisodeCard, *, share: bool) -> None:
         guild_id = guild_id_of(interaction)
-        thread = await self.bot.store.threads.thread_for_item(guild_id, card.item_id)
+        thread = await self.cards.thread(guild_id, card.item_id)
         embed = card_embed(
             card,
             guild_id=guild_id,
