@@ -39,6 +39,7 @@ from bot.polls.closing import PollCloser
 from bot.polls.service import PollService
 from bot.search.episodes import EpisodeCards
 from bot.search.service import SearchService
+from bot.threads.service import ThreadsService
 from bot.threads.sources import AnnouncedEpisodes, PollResults
 from bot.threads.tracker import ThreadTracker
 from bot.websub.subscriber import WebSubService
@@ -89,6 +90,7 @@ class Services:
     polls: PollService
     poll_closer: PollCloser
     tracker: ThreadTracker
+    threads: ThreadsService
     episodes: AnnouncedEpisodes
     poll_results: PollResults | None
     search: SearchService
@@ -174,6 +176,7 @@ def build_services(
         polls=polls,
         poll_closer=PollCloser(polls, client),
         tracker=tracker,
+        threads=ThreadsService(store.threads),
         episodes=AnnouncedEpisodes(store.announcements),
         poll_results=PollResults(polls) if features.polls else None,
         search=SearchService(store.search),

@@ -18,6 +18,7 @@ async def setup(bot: CommunityBot) -> None:
     cog = ThreadsCog(
         bot,
         services.tracker,
+        services.threads,
         episodes=services.episodes,
         polls=services.poll_results,
         alerts=services.alerts,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from bot.client import CommunityBot
+    from bot.threads.service import ThreadsService
     from bot.threads.tracker import ThreadTracker
     from cogs.threads.weekly_post import WeeklyPoster
 
@@ -40,6 +41,7 @@ class ThreadsRuntime(Protocol):
 
     bot: CommunityBot
     tracker: ThreadTracker
+    threads_service: ThreadsService
     poster: WeeklyPoster
     clock: Callable[[], datetime]
 
@@ -155,7 +157,7 @@ class ThreadsAdmin(app_commands.Group):
         ]
         if missing:
             raise UserFacingError(f"I can't post in {channel.mention}: I need {', '.join(missing)} there.")
-        await self.cog.bot.store.threads.set_weekly(
+        await self.cog.threads_service.set_weekly(
             guild.id, channel_id=channel.id, weekday=day.value, hour=hour, configured_by=interaction.user.id
         )
         text = "The weekly hot-discussions post goes out " + _weekly_text(day.value, hour, channel.id) + "."
@@ -164,7 +166,7 @@ class ThreadsAdmin(app_commands.Group):
     @app_commands.command(name="weekly-off", description="Stop the weekly hot-discussions post.")
     async def weekly_off(self, interaction: discord.Interaction) -> None:
         guild = guild_of(interaction)
-        was_on = await self.cog.bot.store.threads.clear_weekly(guild.id)
+        was_on = await self.cog.threads_service.clear_weekly(guild.id)
         text = "The weekly post is off." if was_on else "The weekly post was not set up."
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -215,9 +217,8 @@ class ThreadsAdmin(app_commands.Group):
     )
     async def status(self, interaction: discord.Interaction) -> None:
         guild = guild_of(interaction)
-        repo = self.cog.bot.store.threads
-        parents = await repo.parents(guild.id)
-        weekly = await repo.weekly(guild.id)
+        parents = await self.cog.threads_service.parents(guild.id)
+        weekly = await self.cog.threads_service.weekly(guild.id)
         stats = self.cog.tracker.stats
         lines = [
             f"**Tracked channels:** {', '.join(f'<#{p.channel_id}>' for p in parents) or 'none'}",

@@ -24,6 +24,7 @@ from cogs.threads.weekly_post import WeeklyPoster
 if TYPE_CHECKING:
     from bot.announce.alerts import Alerts
     from bot.client import CommunityBot
+    from bot.threads.service import ThreadsService
     from bot.threads.tracker import ThreadTracker
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
         self,
         bot: CommunityBot,
         tracker: ThreadTracker,
+        threads: ThreadsService,
         *,
         episodes: EpisodeSource,
         polls: PollResultsSource | None,
@@ -90,12 +92,13 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
     ) -> None:
         self.bot = bot
         self.tracker = tracker
+        self.threads_service = threads
         self.clock = clock
         self.reconcile_pace = RECONCILE_PACE
         self.max_fetches = MAX_FETCHES_PER_GUILD
         self.reconcile_runs = 0  # completed reconciliation runs since start (tests wait on it)
         self.admin = ThreadsAdmin(self)
-        self.poster = WeeklyPoster(bot, episodes=episodes, polls=polls, alerts=alerts)
+        self.poster = WeeklyPoster(bot, threads, episodes=episodes, polls=polls, alerts=alerts)
         self.flush_loop.change_interval(seconds=bot.settings.tracker_flush_interval)
         self.weekly_loop.change_interval(seconds=weekly_check_seconds)
         self.reconcile_loop.change_interval(seconds=RECONCILE_EVERY.total_seconds())
@@ -133,7 +136,7 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
                 log.exception("reconciling the threads of guild %s failed", guild.id)
         try:
             now = self.clock()
-            await self.bot.store.threads.prune(
+            await self.threads_service.prune(
                 activity_before=now - ACTIVITY_RETENTION, dormant_before=now - PARTICIPANT_RETENTION
             )
         except Exception:
@@ -165,9 +168,8 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
         for thread in active.values():
             if not self.tracker.is_tracked(thread.id) and self.should_auto_track(thread):
                 await self.track(thread)
-        repo = self.bot.store.threads
         to_fetch: list[int] = []
-        for row in await repo.in_guild(guild.id):
+        for row in await self.threads_service.in_guild(guild.id):
             live = active.get(row.thread_id)
             if live is not None:
                 status = status_of(live)
@@ -182,7 +184,7 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
         to_fetch = to_fetch[: self.max_fetches]
         room = self.max_fetches - len(to_fetch)
         if room > 0:
-            archived = await repo.archived_least_checked(guild.id, room)
+            archived = await self.threads_service.archived_least_checked(guild.id, room)
             to_fetch += [row.thread_id for row in archived if row.thread_id not in active]
         for n, thread_id in enumerate(to_fetch):
             if n and self.reconcile_pace:

@@ -26,7 +26,6 @@ from bot.threads.weekly import (
     EpisodeSource,
     PollResultsSource,
     WeeklyDigest,
-    build_weekly,
     due_slot,
     next_slot,
     week_key,
@@ -35,6 +34,7 @@ from bot.threads.weekly import (
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.threads.service import ThreadsService
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +83,14 @@ class WeeklyPoster:
     def __init__(
         self,
         bot: CommunityBot,
+        threads: ThreadsService,
         *,
         episodes: EpisodeSource | None,
         polls: PollResultsSource | None,
         alerts: Alerts,
     ) -> None:
         self.bot = bot
+        self.threads_service = threads
         self.episodes = episodes
         self.polls = polls
         self.problems: dict[int, WeeklyProblem] = {}
@@ -98,7 +100,7 @@ class WeeklyPoster:
     async def check(self, now: datetime) -> int:
         """Post every weekly message that is due at `now`; returns how many were posted."""
         try:
-            configs = await self.bot.store.threads.weekly()
+            configs = await self.threads_service.weekly()
         except Exception:
             log.exception("reading the weekly-post settings failed")
             return 0
@@ -123,8 +125,7 @@ class WeeklyPoster:
 
     async def compose(self, guild: discord.Guild, end: datetime) -> WeeklyDigest:
         """The post covering the 7 days before `end`, with only threads everyone in the guild can see."""
-        return await build_weekly(
-            self.bot.store.threads,
+        return await self.threads_service.compose_weekly(
             guild.id,
             end,
             episodes=self.episodes,
@@ -133,7 +134,7 @@ class WeeklyPoster:
         )
 
     async def config_of(self, guild: discord.Guild) -> WeeklyConfig | None:
-        configs = await self.bot.store.threads.weekly(guild.id)
+        configs = await self.threads_service.weekly(guild.id)
         return configs[0] if configs else None
 
     async def post_now(self, guild: discord.Guild, now: datetime) -> discord.Message:
@@ -189,7 +190,7 @@ class WeeklyPoster:
                 )
                 return None
             self.problems.pop(guild.id, None)
-            await self.bot.store.threads.mark_weekly_posted(guild.id, digest.week, message.id, now)
+            await self.threads_service.mark_weekly_posted(guild.id, digest.week, message.id, now)
         log.info("posted the weekly hot discussions of %s in guild %s", digest.week, guild.id)
         return message
 
