@@ -52,7 +52,7 @@ async def setup(bot: CommunityBot) -> None:
     service = bot.services.websub
     if service is None:
         log.info("WebSub push is off (it needs PUBLIC_URL, HTTP_PORT and the feed poller)")
-        if await bot.store.feeds.clear_push_active():
+        if await bot.services.feed_directory.forget_push():
             log.info(
                 "WebSub: push was on in an earlier run; its feeds are polled on their own schedule again"
             )

@@ -110,3 +110,24 @@ def test_the_cycle_finder_sees_a_cycle(tmp_path: Path) -> None:
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from cogs.x.a import A\n", encoding="utf-8"
     )
     assert import_cycles("cogs", root=tmp_path) == [["cogs.x.a", "cogs.x.b"]]
+
+
+def store_reaches(folder: str, root: Path = ROOT) -> list[str]:
+    """Each `x.store` / `x.repo` attribute read in the package `folder` (a cog reaching past its services)."""
+    found = []
+    for path in sorted((root / folder).rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in {"store", "repo"}:
+                found.append(f"{path.relative_to(root).as_posix()}:{node.lineno} .{node.attr}")
+    return found
+
+
+def test_cogs_make_no_store_call() -> None:
+    assert store_reaches("cogs") == []
+
+
+def test_the_store_reach_finder_sees_one(tmp_path: Path) -> None:
+    (tmp_path / "cogs").mkdir()
+    (tmp_path / "cogs" / "x.py").write_text("async def f(bot):\n    await bot.store.feeds.get(1)\n")
+    assert store_reaches("cogs", root=tmp_path) == ["cogs/x.py:2 .store"]

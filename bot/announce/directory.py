@@ -212,6 +212,24 @@ class FeedDirectory:
         """Titles of the feeds this guild follows (for /about)."""
         return await self.store.announcements.followed_titles(guild_id)
 
+    async def paused_by_bot(self, guild_id: int, reason_prefix: str) -> list[FollowedFeed]:
+        """The guild's subscriptions the bot paused itself for a reason starting with `reason_prefix`."""
+        return [
+            entry
+            for entry in await self.followed(guild_id)
+            if entry.subscription.paused
+            and entry.subscription.paused_by == "auto"
+            and (entry.subscription.pause_reason or "").startswith(reason_prefix)
+        ]
+
+    async def resume_paused(self, guild_id: int, feed_id: int) -> int | None:
+        """Resume a paused subscription: how many announcements go out now (None: it was not paused)."""
+        return await self.store.announcements.resume(guild_id, feed_id)
+
+    async def forget_push(self) -> int:
+        """Push is off in this run: every feed marked pushed goes back to its own polling schedule."""
+        return await self.store.feeds.clear_push_active()
+
     async def register_builtins(self) -> None:
         """Store (or move) the built-in podcast and newsletter feeds the settings name; one failing does not
         keep the other from being registered."""

@@ -9,14 +9,16 @@ the outbox and the delivery loop sends them, on this run or the next.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from bot.announce.listener import AnnouncementEvents
 from bot.announce.models import Delivery, Subscription
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from bot.announce.alerts import Alerts
     from bot.feeds.models import Feed, StoredItem
     from bot.store import Store
     from bot.store.db import Transaction
@@ -91,6 +93,10 @@ class Outbox:
             subscription.guild_id,
         )
         return queued
+
+    def listener(self, alerts: Alerts, wake: Callable[[], None]) -> AnnouncementEvents:
+        """The feed-event listener that wakes the delivery loop and tells moderators about feed health."""
+        return AnnouncementEvents(self.store, alerts, wake)
 
     # -- what the delivery and follow-up loops read and record -----------------------------------------
 

@@ -289,6 +289,10 @@ class PollService:
         )
         return Tally(poll=poll, answers=results, voters=voters, final=final)
 
+    async def get(self, poll_id: int, *, guild_id: int | None) -> Poll | None:
+        """A poll of this guild (never another's), or None."""
+        return await self.repo.get(poll_id, guild_id=guild_id)
+
     async def results_for(self, guild_id: int, poll_id: int | None) -> Tally:
         """The tally a member may see: refused for an open anonymous poll (tallies hidden until it closes)."""
         finished = (PollStatus.CLOSED, PollStatus.DONE)

@@ -20,7 +20,7 @@ async def setup(bot: CommunityBot) -> None:
     cog = Announcements(bot, bot.services)
     await bot.add_cog(cog)
     await bot.add_cog(Subscriptions(bot, bot.services.feed_directory))
-    await bot.add_cog(AutoResume(bot, cog))
+    await bot.add_cog(AutoResume(bot, cog, bot.services.feed_directory))
     bot.add_dynamic_items(NotifyToggle)
     mount(bot, FeedAdmin(bot, cog, bot.services.feed_directory))
     admin = get_admin_group(bot)

@@ -19,7 +19,6 @@ from discord.ext import commands, tasks
 
 from bot.announce.delivery import Outcome, backoff
 from bot.announce.fanout import FanOut
-from bot.announce.listener import AnnouncementEvents
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ class Announcements(commands.Cog, name="Announcements"):
         # One task per server with due announcements: a slow or failing server never holds up another.
         settings = services.settings
         self.fanout = FanOut(self._send_one, concurrency=settings.announce_concurrency, on_done=self.wake)
-        self.events = AnnouncementEvents(services.store, self.alerts, self.wake)
+        self.events = services.outbox.listener(self.alerts, self.wake)
         self._send_wake = asyncio.Event()
         self._followup_wake = asyncio.Event()
         self.cycles = 0

@@ -59,23 +59,18 @@ class AskAdmin:
         anywhere: bool,
     ) -> None:
         guild_id = guild_id_of(interaction)
-        repo = self.service.repo
-        if turn is not None:
-            await repo.set_enabled(guild_id, bool(turn.value))
-        if anywhere or allow is not None or block is not None:
-            channels = set() if anywhere else set((await repo.guild(guild_id)).channels)
-            if allow is not None:
-                channels.add(allow.id)
-            if block is not None:
-                channels.discard(block.id)
-            await repo.set_channels(guild_id, sorted(channels))
+        await self.service.configure(
+            guild_id,
+            enabled=bool(turn.value) if turn is not None else None,
+            allow=allow.id if allow is not None else None,
+            block=block.id if block is not None else None,
+            anywhere=anywhere,
+        )
         await _reply(interaction, await self.status(guild_id))
 
     async def status(self, guild_id: int) -> str:
         service = self.service
-        config = await service.repo.guild(guild_id)
-        asked = await service.repo.questions_on(guild_id)
-        pending = await service.repo.pending_count()
+        config, asked, pending = await service.activity(guild_id)
         backend = f"the LLM ({self.model})" if service.llm else "offline quotes"
         where = ", ".join(f"<#{channel}>" for channel in config.channels[:20]) or "every channel"
         lines = [

@@ -30,6 +30,7 @@ from cogs.ask.views import post_view
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.search.episodes import EpisodeCards
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +112,10 @@ class Ask(commands.Cog):
     #: Seconds before progress is shown (tests set 0 to see every step).
     progress_delay: float = PROGRESS_DELAY
 
-    def __init__(self, bot: CommunityBot, service: AskService) -> None:
+    def __init__(self, bot: CommunityBot, service: AskService, cards: EpisodeCards) -> None:
         self.bot = bot
         self.service = service
+        self.cards = cards
         self.admin = AskAdmin(service, bot.settings.openai_model)
 
     async def cog_load(self) -> None:
@@ -168,7 +170,7 @@ class Ask(commands.Cog):
         )
         if filters.since and filters.until and filters.since >= filters.until:
             raise UserFacingError("`since` must come before `until`.")
-        if not await self.bot.store.cards.followed_feeds(guild_id):
+        if not await self.cards.followed_feeds(guild_id):
             raise UserFacingError(NOT_FOLLOWING)
         try:
             await self.service.admit(guild_id, interaction.user.id, interaction.channel_id)
@@ -197,12 +199,12 @@ class Ask(commands.Cog):
         if interaction.guild_id is None:
             return []
         typed = current.casefold().strip()
-        feeds = await self.bot.store.cards.followed_feeds(interaction.guild_id)
+        feeds = await self.cards.followed_feeds(interaction.guild_id)
         matching = [f for f in feeds if typed in f.title.casefold() or typed == f.kind]
         return [app_commands.Choice(name=f.title[:100], value=str(f.feed_id)) for f in matching[:25]]
 
     async def _feed_id(self, guild_id: int, typed: str) -> int:
-        feeds = await self.bot.store.cards.followed_feeds(guild_id)
+        feeds = await self.cards.followed_feeds(guild_id)
         text = typed.strip()
         for feed in feeds:
             if text == str(feed.feed_id) or text.casefold() in (feed.title.casefold(), feed.kind):

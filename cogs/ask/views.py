@@ -13,7 +13,6 @@ from typing import Any
 import discord
 
 from bot.ask.render import answer_embed
-from bot.ask.service import stored_answer
 from bot.errors import NO_MENTIONS
 from bot.interactions import services_of
 from bot.render.text import defang_mentions, truncate
@@ -49,11 +48,11 @@ class PostAnswerButton(
             await interaction.response.send_message(NOT_YOURS, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         services = services_of(interaction)
-        found = await stored_answer(services.ask.repo, self.answer_id)
+        found = await services.ask.stored_answer(self.answer_id)
         if found is None or found[0] != interaction.guild_id or interaction.guild_id is None:
             await interaction.response.send_message(GONE, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
-        config = await services.ask.repo.guild(interaction.guild_id)
+        config = await services.ask.guild_config(interaction.guild_id)
         if not config.enabled or (config.channels and interaction.channel_id not in config.channels):
             await interaction.response.send_message(
                 "`/ask` answers can't be posted here.", ephemeral=True, allowed_mentions=NO_MENTIONS

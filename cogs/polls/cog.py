@@ -205,7 +205,7 @@ class Polls(commands.Cog):
     @moderator_only
     async def close(self, interaction: discord.Interaction, poll: int) -> None:
         guild_id = guild_id_of(interaction)
-        found = await self.service.repo.get(poll, guild_id=guild_id)
+        found = await self.service.get(poll, guild_id=guild_id)
         if found is None:
             raise UserFacingError(f"There is no poll #{poll} in this server.")
         await interaction.response.defer(ephemeral=True, thinking=True)
