@@ -1,4 +1,5 @@
-"""Running the bot: dependencies opened once, signals turned into a clean shutdown, everything closed."""
+"""Running the bot: the outside resources opened once, the services built once from them (`create_bot`,
+`bot.container`), the extensions named here, signals turned into a clean shutdown, everything closed."""
 
 from __future__ import annotations
 

@@ -35,7 +35,8 @@ BATCH = 50
 
 
 class Announcements(commands.Cog, name="Announcements"):
-    """Owns the outbox machinery; commands live in `admin.py` and `members.py`."""
+    """Runs the outbox loops over the services the container built; commands live in `admin.py` and
+    `members.py`."""
 
     def __init__(self, bot: CommunityBot, services: Services, *, interval: float = DEFAULT_INTERVAL) -> None:
         self.bot = bot
