@@ -1,4 +1,5 @@
-# The two Quickstart commands: `make run` (the bot's main job) and `make test` (the whole suite).
+# The two Quickstart commands: `make run` (the bot's main job) and `make test` (the whole suite: lint,
+# typecheck, tests, quick benchmarks); `make lint`, `make typecheck` and `make bench` run one part.
 # Each creates the virtualenv and installs the project from its own files first.
 PYTHON ?= python3
 VENV ?= .venv
@@ -28,12 +29,16 @@ postgres:
 		  || DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql ); \
 	fi
 
-test: $(STAMP) postgres
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+test: lint typecheck postgres
 	$(BIN)/python -m pytest
 	$(BIN)/python -m bench --quick
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench --quick

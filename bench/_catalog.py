@@ -1,4 +1,4 @@
-"""The figures issue 10 asks for, so a run can say which of them no module provided."""
+"""The figures the benchmarks promise, so a run can say which of them no module provided."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One session of real processes shared by the start-up and memory figures (issue 10).
+"""One session of real processes shared by the start-up and memory figures.
 
 The world: a Discord protocol double with 100 guilds (3 text channels and 5 members each) and a feed
 server double serving the two configured feeds; a store whose podcast feed holds 10,000 episodes. In it:

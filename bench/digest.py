@@ -1,4 +1,4 @@
-"""Digests (issue 6): LLM tokens sent for a one-hour transcript, a cached re-run, and offline speed.
+"""Digests: LLM tokens sent for a one-hour transcript, a cached re-run, and offline speed.
 
 Tokens: a 10,000-word transcript (about one hour of talk) is digested through `DigestService` with the
 default context budget (`LLM_CONTEXT_TOKENS` = 8,000) against the OpenAI-compatible double, which bills

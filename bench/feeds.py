@@ -1,4 +1,4 @@
-"""Feed polling benchmarks (issue 4): CPU of the bot's poll against fetching and parsing with feedparser.
+"""Feed polling benchmarks: CPU of the bot's poll against fetching and parsing with feedparser.
 
 Each `figure_*` function returns a dict (name, value, baseline, ratio, target, unit, meets_target, …).
 Figures, each a ratio against a baseline measured in the same run (process CPU time, so other load on the

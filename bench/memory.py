@@ -1,4 +1,4 @@
-"""Resident memory of the running bot (issue 10): `python -m bot run` connected to the Discord protocol
+"""Resident memory of the running bot: `python -m bot run` connected to the Discord protocol
 double with 100 guilds, on a store of 10,000 episodes, once it is ready, has polled its podcast feed and
 is idle (target ≤ 150 MB).
 

@@ -1,4 +1,4 @@
-"""Start-up (issue 10): wall time from spawning `python -m bot run` to its "ready as" log line, connected
+"""Start-up: wall time from spawning `python -m bot run` to its "ready as" log line, connected
 to the Discord protocol double with 100 guilds on a store of 10,000 episodes.
 
 The baseline is a bare `discord.Client` script doing the same connect (same intents, same double, same

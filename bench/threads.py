@@ -1,4 +1,4 @@
-"""Thread tracking: ingesting message events through the tracker vs one commit per event (issue 8).
+"""Thread tracking: ingesting message events through the tracker vs one commit per event.
 
 The tracker ingests 100,000 message events (20,000 with --quick) spread over 200 threads and 1,500
 members, timestamped as a busy server at 200 events/s, and flushes every 5 s of that simulated time (the

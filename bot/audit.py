@@ -14,9 +14,9 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.audit_entries import AuditEntry, NewAuditEntry, Outcome
 from bot.logs import redact
 from bot.render.text import defang_mentions, truncate
-from bot.store.audit import AuditEntry, NewAuditEntry, Outcome
 from bot.timeutil import discord_timestamp
 
 log = logging.getLogger(__name__)

@@ -173,7 +173,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             print(f"synced {count} commands to {where}")
             return EXIT_OK
         if args.command == "preview":
-            from bot.preview import PreviewMode, preview_command
+            from bot.preview import preview_command
+            from bot.preview_decide import PreviewMode
 
             mode = PreviewMode(followed=args.followed, newest=args.newest)
             return await preview_command(

@@ -1,4 +1,4 @@
-"""The `commands.Bot` subclass: dependencies injected, cogs loaded after migrations, deliberate sync."""
+"""The `commands.Bot` subclass: services injected, the runner's extensions loaded, deliberate sync."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import pkgutil
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,17 +13,19 @@ import discord
 import yarl
 from discord.ext import commands
 
-import cogs
 from bot import __version__
 from bot.errors import BotTree, root_name
 from bot.metrics import METRICS
-from bot.ops.server import OpsServer
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     import aiohttp
     from openai import AsyncOpenAI
 
+    from bot.container import Services
+    from bot.ops.server import OpsServer
     from bot.settings import Settings
     from bot.store import Store
 
@@ -56,25 +57,20 @@ def bot_intents() -> discord.Intents:
     return intents
 
 
-def extension_names() -> list[str]:
-    """Every module of the `cogs` package that defines `setup`, in a stable order."""
-    names = []
-    for module in pkgutil.iter_modules(cogs.__path__, prefix="cogs."):
-        if not module.name.rsplit(".", 1)[-1].startswith("_"):
-            names.append(module.name)
-    return sorted(names)
-
-
 class CommunityBot(commands.Bot):
-    """The AI Daily Brief community bot. Everything it depends on is created once, outside, and injected."""
+    """The AI Daily Brief community bot.
+
+    `services` builds the composition root (`bot.container.build_services`) given this client, which the
+    announcer, the alerts and the poll closer talk to Discord through; `extensions` are the cog modules to
+    load, named by the runner. Each extension's `setup` hands its cogs the services they use.
+    """
 
     def __init__(
         self,
         *,
         settings: Settings,
-        store: Store,
-        http_session: aiohttp.ClientSession,
-        llm: AsyncOpenAI | None = None,
+        services: Callable[[CommunityBot], Services],
+        extensions: Sequence[str],
         sync_commands: bool = True,
         serve_http: bool = True,
     ) -> None:
@@ -88,17 +84,32 @@ class CommunityBot(commands.Bot):
             enable_debug_events=False,
         )
         self.settings = settings
-        self.store = store
-        self.http_session = http_session
-        self.llm = llm
         self.started_at: datetime = utcnow()
         self.version = __version__
+        self.extension_names = tuple(extensions)
         self._sync_commands = sync_commands
-        self.ops = OpsServer(self)  # the operators' HTTP surface; listens only when HTTP_PORT is set
         self._serve_http = serve_http
+        self.services = services(self)
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def http_session(self) -> aiohttp.ClientSession:
+        return self.services.http_session
+
+    @property
+    def llm(self) -> AsyncOpenAI | None:
+        return self.services.llm
+
+    @property
+    def ops(self) -> OpsServer:
+        """The operators' HTTP surface; it listens only when HTTP_PORT is set."""
+        return self.services.ops
 
     async def setup_hook(self) -> None:
-        for name in extension_names():
+        for name in self.extension_names:
             await self.load_extension(name)
         log.info("loaded %d extensions", len(self.extensions))
         if self._serve_http:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
+from bot.command_types import SlashCommand
 from bot.logs import redact
 from bot.metrics import METRICS
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -72,18 +69,15 @@ def describe(error: app_commands.AppCommandError) -> str | None:
 
 async def reply(interaction: discord.Interaction, content: str, *, ephemeral: bool = True) -> None:
     """Answer an interaction whether or not it was already answered or deferred; never mentions anyone."""
+    from bot.interactions import answer  # it builds on this module's NO_MENTIONS and UserFacingError
+
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(content, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
-        else:
-            await interaction.response.send_message(
-                content, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
-            )
+        await answer(interaction, content, ephemeral=ephemeral)
     except discord.HTTPException as exc:
         log.warning("could not deliver an error reply: %s", exc)
 
 
-def root_name(command: app_commands.Command | app_commands.Group | app_commands.ContextMenu | None) -> str:
+def root_name(command: SlashCommand | app_commands.Group | app_commands.ContextMenu | None) -> str:
     """The top-level name of a command (`admin` for `/admin feed add`)."""
     if command is None or isinstance(command, app_commands.ContextMenu):
         return ""

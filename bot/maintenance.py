@@ -24,7 +24,7 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -93,7 +93,7 @@ class Maintenance:
     async def run(self) -> MaintenanceReport:
         now = self.clock()
         report = MaintenanceReport(at=now)
-        steps = {
+        steps: dict[str, Callable[[], Awaitable[int]]] = {
             "items": lambda: self.repo.prune_items_gone_from_feed(now - self.item_retention),
             "digests": lambda: self.repo.prune_orphan_digests(now - self.item_retention),
             "audit_log": lambda: self.store.audit.prune(now - self.audit_retention),

@@ -1,4 +1,5 @@
-"""Running the bot: dependencies opened once, signals turned into a clean shutdown, everything closed."""
+"""Running the bot: the outside resources opened once, the services built once from them (`create_bot`,
+`bot.container`), the extensions named here, signals turned into a clean shutdown, everything closed."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import discord
 
 from bot.client import COMMAND_HASH_KEY, CommunityBot, apply_discord_endpoints
+from bot.container import Features, Services, build_services
 from bot.http import create_http_session
 from bot.llm import create_llm_client
 from bot.ops.server import HTTPServerError
@@ -17,7 +21,77 @@ from bot.scaling import TopologyError, check_topology, single_process
 from bot.settings import Settings
 from bot.store import Store
 
+if TYPE_CHECKING:
+    import aiohttp
+    from openai import AsyncOpenAI
+
+    from bot.feeds.fetch import Fetcher
+
 log = logging.getLogger(__name__)
+
+#: The cog modules the bot loads, by name (the core never imports the `cogs` package itself).
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.about",
+    "cogs.announcements",
+    "cogs.ask",
+    "cogs.console",
+    "cogs.digests",
+    "cogs.feed_worker",
+    "cogs.maintenance",
+    "cogs.members",
+    "cogs.polls",
+    "cogs.threads",
+    "cogs.websub",
+)
+
+
+def extension_names() -> list[str]:
+    """Every extension the bot loads, in a stable order."""
+    return sorted(EXTENSIONS)
+
+
+def features_for(extensions: Sequence[str]) -> Features:
+    """The optional capabilities that run when these extensions are loaded."""
+    loaded = set(extensions)
+    return Features(
+        feed_polling="cogs.feed_worker" in loaded,
+        digests="cogs.digests" in loaded,
+        polls="cogs.polls" in loaded,
+        threads="cogs.threads" in loaded,
+    )
+
+
+def create_bot(
+    settings: Settings,
+    store: Store,
+    http_session: aiohttp.ClientSession,
+    *,
+    llm: AsyncOpenAI | None = None,
+    extensions: Sequence[str] = EXTENSIONS,
+    fetcher: Fetcher | None = None,
+    sync_commands: bool = True,
+    serve_http: bool = True,
+) -> CommunityBot:
+    """The bot, with its services built once from these resources (see `bot.container`)."""
+
+    def services(client: CommunityBot) -> Services:
+        return build_services(
+            settings=settings,
+            store=store,
+            http_session=http_session,
+            client=client,
+            llm=llm,
+            features=features_for(extensions),
+            fetcher=fetcher,
+        )
+
+    return CommunityBot(
+        settings=settings,
+        services=services,
+        extensions=extensions,
+        sync_commands=sync_commands,
+        serve_http=serve_http,
+    )
 
 
 class RunError(Exception):
@@ -48,7 +122,7 @@ async def _run_with_store(settings: Settings, token: str) -> None:
         async with create_http_session(settings) as session:
             llm = create_llm_client(settings)
             try:
-                bot = CommunityBot(settings=settings, store=store, http_session=session, llm=llm)
+                bot = create_bot(settings, store, session, llm=llm)
                 await _run_until_signalled(bot, token)
             finally:
                 if llm is not None:
@@ -93,9 +167,7 @@ async def sync_commands(settings: Settings, guild_id: int | None) -> int:
     store = await Store.open(settings.database, pool_size=settings.database_pool_size)
     try:
         async with create_http_session(settings) as session:
-            bot = CommunityBot(
-                settings=settings, store=store, http_session=session, sync_commands=False, serve_http=False
-            )
+            bot = create_bot(settings, store, session, sync_commands=False, serve_http=False)
             async with bot:
                 try:
                     await bot.login(settings.discord_token.get_secret_value())

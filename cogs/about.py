@@ -23,7 +23,7 @@ class About(commands.Cog):
         name="about", description="What this bot does, its version, uptime and the feeds it follows."
     )
     async def about(self, interaction: discord.Interaction) -> None:
-        feeds = await self.bot.store.announcements.followed_titles(interaction.guild_id)
+        feeds = await self.bot.services.feed_directory.followed_titles(interaction.guild_id)
         embed = about_embed(
             version=self.bot.version,
             started_at=self.bot.started_at,

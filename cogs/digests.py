@@ -1,7 +1,7 @@
 """`/digest` for members, `/admin digest …` for moderators, and the digest post in an episode's thread.
 
-A thin adapter over `bot.digest`: the `DigestService` (as `cog.service`, which the announcer uses), the
-renderers, and the store's feed items for choosing an episode.
+A thin adapter over `bot.digest`: the `DigestService` built by `bot.container` (the announcement pipeline
+is handed the same one there), the renderers, and the store's feed items for choosing an episode.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from bot.admin_group import mount, unmount
 from bot.digest.render import render_digest_embed
 from bot.digest.service import BackendChoice, DigestError, DigestService
 from bot.errors import NO_MENTIONS, UserFacingError
-from bot.http import create_fetcher
+from bot.interactions import autocomplete_id
 from bot.render.text import truncate
 
 if TYPE_CHECKING:
+    from bot.announce.directory import FeedDirectory
     from bot.client import CommunityBot
     from bot.digest.models import Digest
     from bot.feeds.models import StoredItem
@@ -38,22 +39,11 @@ BACKENDS = [
 class Digests(commands.Cog):
     """Episode digests."""
 
-    def __init__(self, bot: CommunityBot) -> None:
+    def __init__(self, bot: CommunityBot, service: DigestService, directory: FeedDirectory) -> None:
         self.bot = bot
-        self.service = DigestService.from_settings(
-            bot.settings,
-            bot.store.digests,
-            bot.llm,
-            create_fetcher(bot.http_session, bot.settings),
-            kind_of=self._kind_of,
-            on_transcript=bot.store.search.store_transcript,  # /search covers transcripts too
-        )
+        self.service = service
+        self.directory = directory
         self.admin = DigestAdmin(self)
-
-    async def _kind_of(self, item: Any) -> str | None:
-        feed_id = getattr(item, "feed_id", None)
-        feed = await self.bot.store.feeds.get_feed(feed_id) if feed_id is not None else None
-        return feed.kind if feed is not None else None
 
     # For the announcer ---------------------------------------------------------------------------
 
@@ -71,36 +61,19 @@ class Digests(commands.Cog):
 
     # Shared helpers ------------------------------------------------------------------------------
 
-    async def visible(self, guild_id: int | None, item: StoredItem) -> bool:
-        """Whether a server may read this item: built-in feeds everywhere, others only where followed.
-
-        A feed a moderator added in one server stays private to the servers that follow it.
-        """
-        feed = await self.bot.store.feeds.get_feed(item.feed_id)
-        if feed is None:
-            return False
-        if feed.name is not None:
-            return True
-        return guild_id is not None and (
-            await self.bot.store.announcements.get_subscription(guild_id, feed.id) is not None
-        )
-
     async def resolve(self, value: str | None, guild_id: int | None = None) -> StoredItem:
         """The item an option names: an autocomplete value, a key, a title fragment, or (empty) the newest.
 
-        Only items this server may read (`visible`) are considered.
+        Only items this server may read are considered: built-in feeds everywhere, others only where
+        followed (a feed a moderator added in one server stays private to the servers that follow it).
         """
-        feeds = self.bot.store.feeds
         text = (value or "").strip()
-        number = text.removeprefix(ITEM_PREFIX)
-        # ASCII digits within SQLite's INTEGER: "²" passes isdigit() but not int(), 2**63 overflows
-        if text.startswith(ITEM_PREFIX) and number.isascii() and number.isdigit() and int(number) < 2**63:
-            item = await feeds.get_item(int(number))
-            if item is not None and await self.visible(guild_id, item):
+        item_id = autocomplete_id(text.removeprefix(ITEM_PREFIX)) if text.startswith(ITEM_PREFIX) else None
+        if item_id is not None:
+            item = await self.directory.visible_item(guild_id, item_id)
+            if item is not None:
                 return item
-        found = [
-            item for item in await feeds.find_items(text, limit=25) if await self.visible(guild_id, item)
-        ]
+        found = await self.directory.visible_items(guild_id, text, limit=1)
         if not found:
             if text:
                 raise UserFacingError(f"No episode or issue matches {truncate(text, 80)!r}.")
@@ -149,8 +122,7 @@ class Digests(commands.Cog):
 
     async def choices(self, current: str, guild_id: int | None = None) -> list[app_commands.Choice[str]]:
         """Recent episodes and issues whose title contains what was typed, newest first (at most 25)."""
-        found = await self.bot.store.feeds.find_items(current.strip(), limit=25)
-        items = [item for item in found if await self.visible(guild_id, item)]
+        items = await self.directory.visible_items(guild_id, current)
         return [
             app_commands.Choice(name=truncate(i.title or i.key, 100), value=f"{ITEM_PREFIX}{i.id}")
             for i in items
@@ -226,7 +198,7 @@ class DigestAdmin(app_commands.Group):
 
 
 async def setup(bot: CommunityBot) -> None:
-    cog = Digests(bot)
+    cog = Digests(bot, bot.services.digests, bot.services.feed_directory)
     await bot.add_cog(cog)
     mount(bot, cog.admin)
 

@@ -2,28 +2,22 @@
 
 Each feed keeps its own schedule (`next_poll_at`: learned from when it publishes, see
 `bot.feeds.schedule`, or a backoff), so the tick only decides how soon a due feed is noticed: a sixth of
-the shortest interval, at least every 5 s. Events go to the bot's `FeedEventHub` (`hub_for(bot)`): the
-announcer subscribes to it for new and edited items, and posts the feed-health events (failing,
-recovered, moved) to the mod-log channel of every guild following the feed. Other cogs reach the worker
-as `bot.get_cog("FeedWorker").worker` (for "check now" and the add-feed preview).
+the shortest interval, at least every 5 s. The worker is built once by `bot.container` and reports to
+the process's `FeedEventHub`: the announcer subscribes to it for new and edited items, and posts the
+feed-health events (failing, recovered, moved) to the mod-log channel of every guild following the feed.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from discord.ext import commands, tasks
 
-from bot.feeds.events import hub_for
-from bot.feeds.schedule import ScheduleConfig
-from bot.feeds.worker import FeedWorker
-from bot.http import create_fetcher
-
 if TYPE_CHECKING:
     from bot.client import CommunityBot
-    from bot.settings import Settings
+    from bot.feeds.worker import FeedWorker
 
 log = logging.getLogger(__name__)
 
@@ -35,47 +29,21 @@ def tick_seconds(interval: float) -> float:
     return max(5.0, min(MAX_TICK, interval))
 
 
-def schedule_config(settings: Settings) -> ScheduleConfig:
-    """The schedule's knobs from the settings (`FEED_POLL_*`, `FEED_SCHEDULE_*`, `FEED_PUSH_*`)."""
-    return ScheduleConfig(
-        interval=settings.feed_poll_interval,
-        budget=settings.feed_budget,
-        min_interval=min(settings.feed_schedule_min_interval, settings.feed_poll_interval),
-        max_interval=max(settings.feed_schedule_max_interval, settings.feed_poll_interval),
-        push_interval=settings.feed_push_poll_interval,
-        learn=settings.feed_schedule_learn,
-    )
-
-
 class FeedWorkerCog(commands.Cog, name="FeedWorker"):
     """Runs the feed worker for the whole bot (feeds are global, one fetch per URL)."""
 
-    def __init__(self, bot: CommunityBot) -> None:
+    def __init__(
+        self, bot: CommunityBot, worker: FeedWorker, builtins: Callable[[], Awaitable[None]]
+    ) -> None:
         self.bot = bot
+        self.worker = worker
+        self.builtins = builtins
         settings = bot.settings
-        self.worker = FeedWorker(
-            bot.store,
-            create_fetcher(bot.http_session, settings),
-            interval=settings.feed_poll_interval,
-            max_concurrency=settings.feed_max_concurrency,
-            window=timedelta(days=settings.announce_window_days),
-            daily_cap=settings.feed_daily_cap,
-            failing_after=settings.feed_failing_after,
-            allow_private=settings.feed_allow_private_hosts,
-            listener=hub_for(bot),
-            schedule=schedule_config(settings),
-        )
         shortest = min(settings.feed_poll_interval, settings.feed_schedule_min_interval)
         self.poll_loop.change_interval(seconds=tick_seconds(shortest / 6))
 
     async def cog_load(self) -> None:
-        for name, url in self.bot.settings.feed_urls.items():
-            try:
-                await self.bot.store.feeds.ensure_builtin(
-                    name, url, "podcast" if name == "podcast" else "newsletter"
-                )
-            except Exception:
-                log.exception("could not register the built-in %s feed %s", name, url)
+        await self.builtins()
         self.poll_loop.start()
 
     async def cog_unload(self) -> None:
@@ -100,4 +68,7 @@ class FeedWorkerCog(commands.Cog, name="FeedWorker"):
 
 
 async def setup(bot: CommunityBot) -> None:
-    await bot.add_cog(FeedWorkerCog(bot))
+    worker = bot.services.feed_worker
+    if worker is None:
+        raise RuntimeError("the feed worker was not built: this process runs without feed polling")
+    await bot.add_cog(FeedWorkerCog(bot, worker, bot.services.feed_directory.register_builtins))

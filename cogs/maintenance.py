@@ -20,9 +20,11 @@ FIRST_RUN_DELAY = 5.0  # after ready: let start-up traffic (outbox drain, first 
 
 
 class MaintenanceCog(commands.Cog, name="Maintenance"):
-    def __init__(self, bot: CommunityBot, *, first_delay: float = FIRST_RUN_DELAY) -> None:
+    def __init__(
+        self, bot: CommunityBot, maintenance: Maintenance, *, first_delay: float = FIRST_RUN_DELAY
+    ) -> None:
         self.bot = bot
-        self.maintenance = Maintenance(bot.store)
+        self.maintenance = maintenance
         self.first_delay = first_delay
 
     async def cog_load(self) -> None:
@@ -47,4 +49,4 @@ class MaintenanceCog(commands.Cog, name="Maintenance"):
 
 
 async def setup(bot: CommunityBot) -> None:
-    await bot.add_cog(MaintenanceCog(bot))
+    await bot.add_cog(MaintenanceCog(bot, bot.services.maintenance))

@@ -25,13 +25,13 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
-from unittest import mock
 
 import aiohttp
 from openai import AsyncOpenAI
 
-import bot.client as client_module
 from bot.client import CommunityBot, apply_discord_endpoints
+from bot.feeds.events import FeedEventHub
+from bot.runner import EXTENSIONS, create_bot
 from bot.settings import Settings
 from bot.store import Store
 from tests.doubles.discord import DiscordDouble
@@ -123,7 +123,6 @@ class BotRunner:
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._owns_session = False
-        self._patches = contextlib.ExitStack()
 
     def settings(self, **overrides: Any) -> Settings:
         """Settings pointing at the double: the runner's `defaults`, then `overrides`."""
@@ -137,22 +136,30 @@ class BotRunner:
         }
         return self.make_settings(**values)
 
-    async def start(self, *, session: aiohttp.ClientSession | None = None, **overrides: Any) -> CommunityBot:
+    async def start(
+        self,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        extensions: Sequence[str] | None = None,
+        **overrides: Any,
+    ) -> CommunityBot:
         """Start the bot with these settings overrides and return it once it is ready.
 
         `session` is an HTTP session the caller owns (e.g. one with tracing); by default the runner opens
-        one and closes it in `stop()`. A start-up failure is raised here rather than as a timeout.
+        one and closes it in `stop()`. `extensions` replaces the class's list for this start. A start-up
+        failure is raised here rather than as a timeout.
         """
         assert self.bot is None, "stop() the running bot before starting it again"
         config = self.settings(**overrides)
         apply_discord_endpoints(config)
-        if self.extensions is not None:
-            names = list(self.extensions)
-            self._patches.enter_context(mock.patch.object(client_module, "extension_names", lambda: names))
         self._owns_session = session is None
         self._session = session if session is not None else aiohttp.ClientSession()
-        self.bot = bot = CommunityBot(
-            settings=config, store=self.store, http_session=self._session, llm=self.llm
+        self.bot = bot = create_bot(
+            config,
+            self.store,
+            self._session,
+            llm=self.llm,
+            extensions=extensions or (self.extensions if self.extensions is not None else EXTENSIONS),
         )
         self._task = asyncio.create_task(bot.start(self.double.token), name="bot-under-test")
 
@@ -187,5 +194,9 @@ class BotRunner:
         finally:
             if self._session is not None and self._owns_session:
                 await self._session.close()
-            self._patches.close()
             self.bot = self._task = self._session = None
+
+
+def hub_for(bot: CommunityBot) -> FeedEventHub:
+    """The bot's feed-event hub (built once by `bot.container`), to play a feed event to its listeners."""
+    return bot.services.feed_events

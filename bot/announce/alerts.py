@@ -22,6 +22,7 @@ import discord
 
 from bot.announce.delivery import ErrorKind, backoff, classify, describe_error
 from bot.errors import NO_MENTIONS
+from bot.render.limits import MESSAGE_CONTENT
 from bot.render.text import truncate
 from bot.timeutil import utcnow
 
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MESSAGE_LIMIT = 2000
 #: Attempts before a transiently failing alert is given up (with backoff: about an hour in all).
 MAX_ALERT_ATTEMPTS = 8
 SEND_ERRORS = (discord.HTTPException, TimeoutError, aiohttp.ClientError, OSError)
@@ -62,7 +62,7 @@ class Alerts:
     async def notify(self, guild_id: int, text: str) -> str:
         """Alert the moderators of `guild_id`. Returns where it went: "mod-log", "owner", "queued" (a
         transient error: retried later by `retry_due`) or "nobody" (refused for good, kept as failed)."""
-        text = truncate(text, MESSAGE_LIMIT)
+        text = truncate(text, MESSAGE_CONTENT)
         try:
             alert = await self.store.alerts.add(guild_id, text)
         except Exception:
@@ -123,7 +123,7 @@ class Alerts:
             dm = await owner.send(
                 f"**{truncate(guild.name, 100)}** (no mod-log channel I can post in, so I am telling you as "
                 f"the server owner; a moderator can set one with `/admin modlog`):\n{alert.text}"[
-                    :MESSAGE_LIMIT
+                    :MESSAGE_CONTENT
                 ],
                 allowed_mentions=NO_MENTIONS,
                 nonce=alert.nonce,

@@ -6,6 +6,7 @@ import enum
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 #: Announcements per guild and feed per UTC day when a moderator has not set a cap: the same number as
 #: the feed-wide guard `Settings.feed_daily_cap` (FEED_DAILY_CAP) defaults to, so the docs can name one.
@@ -52,6 +53,16 @@ class PollState(enum.StrEnum):
     DONE = "done"
     SKIPPED = "skipped"
     FAILED = "failed"
+
+
+class SubscriptionSettings(TypedDict, total=False):
+    """The settings a moderator may change on a subscription; a key that is absent is left unchanged."""
+
+    ping_role_id: int | None
+    threads_enabled: bool
+    auto_archive_minutes: int
+    daily_cap: int | None
+    forum_tag_id: int | None
 
 
 @dataclass(frozen=True, slots=True)

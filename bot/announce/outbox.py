@@ -9,12 +9,16 @@ the outbox and the delivery loop sends them, on this run or the next.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from bot.announce.models import Subscription
+from bot.announce.listener import AnnouncementEvents
+from bot.announce.models import Delivery, Subscription
+from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from bot.announce.alerts import Alerts
     from bot.feeds.models import Feed, StoredItem
     from bot.store import Store
     from bot.store.db import Transaction
@@ -89,3 +93,35 @@ class Outbox:
             subscription.guild_id,
         )
         return queued
+
+    def listener(self, alerts: Alerts, wake: Callable[[], None]) -> AnnouncementEvents:
+        """The feed-event listener that wakes the delivery loop and tells moderators about feed health."""
+        return AnnouncementEvents(self.store, alerts, wake)
+
+    # -- what the delivery and follow-up loops read and record -----------------------------------------
+
+    async def due_sends(self, limit: int, *, exclude_guilds: Collection[int] = ()) -> list[Delivery]:
+        """Deliveries to send now (new, or whose retry is due), skipping guilds already being served."""
+        return await self.store.announcements.due_sends(utcnow(), limit=limit, exclude_guilds=exclude_guilds)
+
+    async def due_followups(self, limit: int) -> list[Delivery]:
+        """Sent deliveries whose next follow-up step (thread, tracking, digest, poll) is due."""
+        return await self.store.announcements.due_followups(utcnow(), limit=limit)
+
+    async def next_due_at(self) -> datetime | None:
+        """When the next retry of a send or a follow-up is due (None: nothing is waiting)."""
+        return await self.store.announcements.next_due_at(utcnow())
+
+    async def record_failure(self, delivery_id: int, error: str, *, retry_at: datetime) -> None:
+        await self.store.announcements.record_failure(delivery_id, error, retry_at=retry_at)
+
+    async def hold_guild(self, guild_id: int, reason: str) -> None:
+        """Pause every subscription of a guild the bot left (`by="auto"`: it resumes when it is back)."""
+        for sub in await self.store.announcements.list_subscriptions(guild_id):
+            await self.store.announcements.pause(guild_id, sub.feed_id, reason, by="auto")
+
+    async def release_guild(self, guild_id: int, reason: str) -> None:
+        """Resume the subscriptions `hold_guild` paused for `reason`."""
+        for sub in await self.store.announcements.list_subscriptions(guild_id):
+            if sub.paused and sub.pause_reason == reason:
+                await self.store.announcements.resume(guild_id, sub.feed_id)

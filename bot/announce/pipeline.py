@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 import aiohttp
 import discord
@@ -35,9 +35,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
+    from discord.types.threads import ThreadArchiveDuration
+
     from bot.announce.alerts import Alerts
     from bot.announce.outbox import ItemSource
     from bot.feeds.models import Feed, StoredItem
+    from bot.polls.models import SuggestionLike
     from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,7 @@ class ReadyDigest:
 
     embed: discord.Embed
     line: str
-    poll: Any | None = None
+    poll: SuggestionLike | None = None
 
 
 class DigestProvider(Protocol):
@@ -63,7 +66,12 @@ class DigestProvider(Protocol):
 
 class PollProvider(Protocol):
     async def create_episode_poll(
-        self, *, guild_id: int, thread: discord.abc.Messageable, item_id: int, suggestion: Any
+        self,
+        *,
+        guild_id: int,
+        thread: discord.abc.Messageable,
+        item_id: int,
+        suggestion: SuggestionLike | None,
     ) -> int | None: ...
 
 
@@ -111,6 +119,10 @@ class Pipeline:
         self.retry_base = retry_base
         self.max_attempts = max_attempts
         self.clock = clock
+
+    async def refresh_stale(self) -> int:
+        """Edit every announcement whose item changed since it was sent; returns how many were edited."""
+        return await refresh_stale(self.client, self.store, self.items)
 
     async def advance(self, delivery: Delivery) -> None:
         repo = self.store.announcements
@@ -197,7 +209,8 @@ class Pipeline:
         message = channel.get_partial_message(delivery.message_id)
         try:
             thread = await message.create_thread(
-                name=thread_name(item), auto_archive_duration=cast("Any", sub.auto_archive_minutes)
+                name=thread_name(item),
+                auto_archive_duration=cast("ThreadArchiveDuration", sub.auto_archive_minutes),
             )
         except discord.HTTPException as exc:
             if exc.code == THREAD_EXISTS:  # made before a crash: a message's thread shares its id

@@ -17,21 +17,20 @@ import discord
 
 from bot.feeds.boilerplate import clean_link, clean_notes
 from bot.feeds.models import episode_label as _episode_label
+from bot.render.limits import (
+    BUTTON_LABEL,
+    BUTTON_URL,
+    EMBED_FOOTER,
+    EMBED_TITLE,
+    THREAD_NAME,
+)
 from bot.render.text import defang_mentions, truncate
 from bot.timeutil import discord_timestamp
 
 if TYPE_CHECKING:
     from bot.feeds.models import Feed, StoredItem
 
-TITLE_LIMIT = 256
-DESCRIPTION_LIMIT = 4096
 TEASER_LIMIT = 350
-FOOTER_LIMIT = 2048
-FIELD_VALUE_LIMIT = 1024
-THREAD_NAME_LIMIT = 100
-BUTTON_LABEL_LIMIT = 80
-BUTTON_URL_LIMIT = 512
-EMBED_TOTAL_LIMIT = 6000
 
 NOTIFY_PREFIX = "announce:role:"
 NOTIFY_LABEL = "Notify me"
@@ -110,7 +109,7 @@ def teaser(text: str, limit: int = TEASER_LIMIT) -> str:
 
 def thread_name(item: StoredItem) -> str:
     """The discussion thread's name: the episode's title (1-100 characters)."""
-    name = truncate(re.sub(r"\s+", " ", item.title or ""), THREAD_NAME_LIMIT)
+    name = truncate(re.sub(r"\s+", " ", item.title or ""), THREAD_NAME)
     return name or "Discussion"
 
 
@@ -135,7 +134,7 @@ def transcript_url(item: StoredItem) -> str | None:
         ),
     )
     for transcript in ranked:
-        url = safe_url(transcript.url, BUTTON_URL_LIMIT)
+        url = safe_url(transcript.url, BUTTON_URL)
         if url:
             return url
     return None
@@ -149,7 +148,7 @@ def build_embed(item: StoredItem, feed: Feed, *, summary_line: str | None = None
         else teaser(clean_notes(item.summary_text))
     )
     embed = discord.Embed(
-        title=truncate(defang_mentions(item.title or "Untitled"), TITLE_LIMIT),
+        title=truncate(defang_mentions(item.title or "Untitled"), EMBED_TITLE),
         url=shown_link(item.link),
         description=description or None,
         colour=COLOURS[kind],
@@ -168,22 +167,22 @@ def build_embed(item: StoredItem, feed: Feed, *, summary_line: str | None = None
     if artwork:
         embed.set_thumbnail(url=artwork)
     footer = f"{KIND_LABELS[kind]} · {defang_mentions(feed.display_name)}"
-    embed.set_footer(text=truncate(footer, FOOTER_LIMIT))
+    embed.set_footer(text=truncate(footer, EMBED_FOOTER))
     return embed
 
 
 def link_buttons(item: StoredItem, feed: Feed, *, newsletter_url: str | None = None) -> list[LinkButton]:
     kind = feed_kind(feed)
     buttons: list[LinkButton] = []
-    primary = shown_link(item.link, BUTTON_URL_LIMIT)
+    primary = shown_link(item.link, BUTTON_URL)
     if kind == "podcast":
-        primary = primary or safe_url(item.audio_url, BUTTON_URL_LIMIT)  # the audio URL exactly as published
+        primary = primary or safe_url(item.audio_url, BUTTON_URL)  # the audio URL exactly as published
         if primary:
             buttons.append(LinkButton("Listen", primary))
         transcript = transcript_url(item)
         if transcript:
             buttons.append(LinkButton("Transcript", transcript))
-        newsletter = shown_link(newsletter_url, BUTTON_URL_LIMIT)
+        newsletter = shown_link(newsletter_url, BUTTON_URL)
         if newsletter:
             buttons.append(LinkButton("Newsletter", newsletter))
     elif primary:
@@ -218,7 +217,7 @@ def build_view(announcement: Announcement) -> discord.ui.View | None:
         return None
     view = discord.ui.View(timeout=None)
     for link in announcement.links:
-        view.add_item(discord.ui.Button(label=truncate(link.label, BUTTON_LABEL_LIMIT), url=link.url))
+        view.add_item(discord.ui.Button(label=truncate(link.label, BUTTON_LABEL), url=link.url))
     if announcement.notify_custom_id is not None:
         view.add_item(
             discord.ui.Button(
@@ -232,8 +231,3 @@ def build_view(announcement: Announcement) -> discord.ui.View | None:
     # start-up (state read back from the store), so the view is stopped to keep it out of the view store.
     view.stop()
     return view
-
-
-def embed_length(embed: discord.Embed) -> int:
-    """All text of an embed, as Discord counts it against its 6,000-character total."""
-    return len(embed)

@@ -27,7 +27,8 @@ from bot.ask.models import Answer
 from bot.ask.retrieve import Retrieval, fit, retrieve
 from bot.digest.chunking import estimate_tokens
 from bot.digest.server import DEFAULT_CONTEXT_TOKENS, public_url
-from bot.store.ask import AskRepo, Filters
+from bot.store.ask import AskGuild, AskRepo
+from bot.store.ask import Filters as Filters  # the query's narrowing, as the commands state it
 from bot.store.llm_servers import LLMServerRepo
 from bot.timeutil import utcnow
 
@@ -213,6 +214,41 @@ class AskService:
         }
         blob = json.dumps(identity, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    # -- the moderators' switches (`/admin ask`) ----------------------------------------------------
+
+    async def guild_config(self, guild_id: int) -> AskGuild:
+        """Whether `/ask` is on in a guild and the channels it is limited to (empty: every channel)."""
+        return await self.repo.guild(guild_id)
+
+    async def configure(
+        self,
+        guild_id: int,
+        *,
+        enabled: bool | None = None,
+        allow: int | None = None,
+        block: int | None = None,
+        anywhere: bool = False,
+    ) -> None:
+        """Turn `/ask` on or off, allow or block one channel, or lift the channel limit."""
+        if enabled is not None:
+            await self.repo.set_enabled(guild_id, enabled)
+        if anywhere or allow is not None or block is not None:
+            channels = set() if anywhere else set((await self.repo.guild(guild_id)).channels)
+            if allow is not None:
+                channels.add(allow)
+            if block is not None:
+                channels.discard(block)
+            await self.repo.set_channels(guild_id, sorted(channels))
+
+    async def activity(self, guild_id: int) -> tuple[AskGuild, int, int]:
+        """The guild's switches, its questions today (UTC), and the items still waiting to be indexed."""
+        config = await self.repo.guild(guild_id)
+        return config, await self.repo.questions_on(guild_id), await self.repo.pending_count()
+
+    async def stored_answer(self, answer_id: int) -> tuple[int | None, Answer] | None:
+        """A stored answer by id (for "Post to channel"), with the guild it was asked in."""
+        return await stored_answer(self.repo, answer_id)
 
     async def maintain(self) -> int:
         """Background upkeep: rebuild queued passages; hourly, merge the index and forget old answers.

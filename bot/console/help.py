@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import discord
 from discord import app_commands
 
+from bot.command_types import SlashCommand
 from bot.render.text import truncate
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,7 @@ def _group_of(root: str) -> str:
     return OTHER_GROUP
 
 
-def may_use(
-    command: app_commands.Command | app_commands.Group, permissions: discord.Permissions | None
-) -> bool:
+def may_use(command: SlashCommand | app_commands.Group, permissions: discord.Permissions | None) -> bool:
     """Whether someone with `permissions` sees the command (its root's default permissions)."""
     root = command.root_parent or command
     required = root.default_permissions
@@ -80,7 +79,7 @@ def may_use(
     return permissions.administrator or required.is_subset(permissions)
 
 
-def walk(commands: Iterable[app_commands.Command | app_commands.Group]) -> Iterator[app_commands.Command]:
+def walk(commands: Iterable[SlashCommand | app_commands.Group]) -> Iterator[SlashCommand]:
     """Every leaf command (a Group's subcommands, recursively)."""
     for command in commands:
         if isinstance(command, app_commands.Group):
@@ -89,14 +88,14 @@ def walk(commands: Iterable[app_commands.Command | app_commands.Group]) -> Itera
             yield command
 
 
-def usage(command: app_commands.Command) -> str:
+def usage(command: SlashCommand) -> str:
     parts = [f"/{command.qualified_name}"]
     for parameter in command.parameters:
         parts.append(f"<{parameter.display_name}>" if parameter.required else f"[{parameter.display_name}]")
     return " ".join(parts)
 
 
-def example(command: app_commands.Command) -> str:
+def example(command: SlashCommand) -> str:
     known = EXAMPLES.get(command.qualified_name)
     if known:
         return known
@@ -105,7 +104,7 @@ def example(command: app_commands.Command) -> str:
 
 
 def entries(
-    tree_commands: Iterable[app_commands.Command | app_commands.Group | app_commands.ContextMenu],
+    tree_commands: Iterable[SlashCommand | app_commands.Group | app_commands.ContextMenu],
     permissions: discord.Permissions | None,
     *,
     in_guild: bool = True,
@@ -189,7 +188,7 @@ def command_embed(entry: HelpEntry) -> discord.Embed:
 
 
 async def runnable_names(
-    commands: Iterable[app_commands.Command | app_commands.Group | app_commands.ContextMenu],
+    commands: Iterable[SlashCommand | app_commands.Group | app_commands.ContextMenu],
     interaction: discord.Interaction,
 ) -> set[str]:
     """The leaf commands whose checks (cog, group and command checks) pass for this interaction's user."""

@@ -1,4 +1,4 @@
-"""Episode digests (issue 6): a short read of every episode and newsletter issue.
+"""Episode digests: a short read of every episode and newsletter issue.
 
 The public surface, for the other capabilities:
 

@@ -99,7 +99,7 @@ _ROLE = (
 
 @lru_cache(maxsize=4096)
 def _sound(word: str) -> str:
-    return jellyfish.metaphone(word)
+    return str(jellyfish.metaphone(word))
 
 
 @lru_cache(maxsize=16384)

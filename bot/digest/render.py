@@ -9,10 +9,10 @@ from __future__ import annotations
 import discord
 
 from bot.digest.models import Digest, DigestItem
+from bot.render.limits import EMBED_TOTAL
 from bot.render.text import defang_mentions, truncate
 
 EMBED_COLOUR = discord.Colour(0x2B9C6B)
-EMBED_TOTAL_LIMIT = 6000
 LINE_LIMIT = 300
 SOURCE_LABEL = {
     "transcript": "the transcript",
@@ -79,10 +79,10 @@ def render_digest_embed(digest: Digest, item: DigestItem | None = None) -> disco
 
 def _fit(embed: discord.Embed) -> None:
     """Drop fields from the end, then shorten the description, until the embed is within 6,000."""
-    while len(embed) > EMBED_TOTAL_LIMIT and embed.fields:
+    while len(embed) > EMBED_TOTAL and embed.fields:
         embed.remove_field(len(embed.fields) - 1)
-    if len(embed) > EMBED_TOTAL_LIMIT and embed.description:
-        excess = len(embed) - EMBED_TOTAL_LIMIT
+    if len(embed) > EMBED_TOTAL and embed.description:
+        excess = len(embed) - EMBED_TOTAL
         embed.description = truncate(embed.description, max(1, len(embed.description) - excess))
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.feeds.models import Feed
+
 
 class FetchError(Exception):
     """A source could not be fetched or read. `reason` is one line meant for a moderator."""
@@ -49,3 +54,11 @@ class TooManyRedirects(FetchError):
 
 class NotAFeed(FetchError):
     """The body is not an RSS or Atom feed (an HTML page, an empty body, garbage)."""
+
+
+class FeedExists(Exception):
+    """A feed with that URL is already stored."""
+
+    def __init__(self, feed: Feed) -> None:
+        super().__init__(f"the feed {feed.url} is already added")
+        self.feed = feed

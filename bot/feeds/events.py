@@ -2,16 +2,15 @@
 
 `FeedWorker` calls one `FeedEvents` listener, always after the poll's transaction committed. Several
 consumers (the announcer, the mod-log notifier) subscribe through a `FeedEventHub`, which isolates them:
-one listener raising never keeps the others from hearing the event. `hub_for(bot)` returns the one hub of
-a bot, so cogs can subscribe in any load order.
+one listener raising never keeps the others from hearing the event. The composition root
+(`bot.container`) builds the one hub of a process and hands it to the worker and to the listeners.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from bot.feeds.models import Feed, StoredItem
@@ -87,14 +86,3 @@ class FeedEventHub:
 
     async def on_feed_moved(self, feed: Feed, old_url: str, new_url: str) -> None:
         await self._emit("on_feed_moved", lambda listener: listener.on_feed_moved(feed, old_url, new_url))
-
-
-_HUBS: weakref.WeakKeyDictionary[Any, FeedEventHub] = weakref.WeakKeyDictionary()
-
-
-def hub_for(owner: Any) -> FeedEventHub:
-    """The event hub of a bot (created on first use), so announcer and worker meet in any load order."""
-    hub = _HUBS.get(owner)
-    if hub is None:
-        hub = _HUBS[owner] = FeedEventHub()
-    return hub

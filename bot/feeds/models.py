@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.feeds.boilerplate import clean_notes
+from bot.render.limits import EMBED_TITLE
 
 FeedKind = Literal["podcast", "newsletter", "feed"]
 FeedStatus = Literal["ok", "failing"]
@@ -14,7 +15,7 @@ ItemStatus = Literal["new", "skipped"]
 SkipReason = Literal["first_run", "too_old", "daily_cap", "duplicate"]
 
 # Bounds that keep every stored item within what Discord and the store can carry.
-TITLE_LIMIT = 256  # embed title
+TITLE_LIMIT = EMBED_TITLE  # a title is shown as an embed title
 TEXT_LIMIT = 20_000  # summary text kept for the digest; renderers cut further for embeds
 URL_LIMIT = 2_000
 KEY_LIMIT = 300

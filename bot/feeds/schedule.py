@@ -31,9 +31,13 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.feeds.hints import seconds_text
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 BIN = 300  # seconds per bin; UTC offsets are whole multiples of it, so bins align in every zone
 WEEK = 7 * 86400
@@ -345,3 +349,15 @@ def _runs(days: list[str]) -> str:
     if len(indexes) >= 3 and indexes == list(range(indexes[0], indexes[-1] + 1)):
         return f"{days[0]}–{days[-1]}"
     return ", ".join(days)
+
+
+def schedule_config(settings: Settings) -> ScheduleConfig:
+    """The schedule's knobs from the settings (`FEED_POLL_*`, `FEED_SCHEDULE_*`, `FEED_PUSH_*`)."""
+    return ScheduleConfig(
+        interval=settings.feed_poll_interval,
+        budget=settings.feed_budget,
+        min_interval=min(settings.feed_schedule_min_interval, settings.feed_poll_interval),
+        max_interval=max(settings.feed_schedule_max_interval, settings.feed_poll_interval),
+        push_interval=settings.feed_push_poll_interval,
+        learn=settings.feed_schedule_learn,
+    )

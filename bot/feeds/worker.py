@@ -109,7 +109,7 @@ class FeedWorker:
         delay *= random.uniform(1 - self.jitter, 1 + self.jitter)
         if retry_after is not None:
             delay = max(delay, retry_after)
-        return delay
+        return float(delay)
 
     async def poll_due(self) -> list[PollResult]:
         """Poll every active feed whose time has come, at most `max_concurrency` at once."""

@@ -12,12 +12,15 @@ import math
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.feeds.worker import FeedWorker
+import discord
+
 from bot.metrics import METRICS
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.feeds.worker import FeedWorker
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -26,34 +29,29 @@ CYCLE_STALE_AFTER = timedelta(minutes=5)
 DB_TIMEOUT = 2.0
 
 
-def gateway_connected(bot: CommunityBot) -> bool:
+def gateway_connected(client: discord.Client) -> bool:
     """Whether the bot is logged in to the gateway with an open websocket."""
-    ws = bot.ws
-    return bool(bot.is_ready() and not bot.is_closed() and ws is not None and ws.open)
+    ws = client.ws
+    return bool(client.is_ready() and not client.is_closed() and ws is not None and ws.open)
 
 
 def feed_worker(bot: CommunityBot) -> FeedWorker | None:
-    """The running feed worker (held by the feeds capability's cog), if any."""
-    for cog in bot.cogs.values():
-        worker = getattr(cog, "worker", None)
-        if isinstance(worker, FeedWorker):
-            return worker
-    return None
+    """The bot's feed worker, when this process polls feeds."""
+    return bot.services.feed_worker
 
 
-async def readiness_problems(bot: CommunityBot) -> list[str]:
+async def readiness_problems(client: discord.Client, store: Store, worker: FeedWorker | None) -> list[str]:
     """Why the bot is not ready to serve (empty when it is)."""
     problems: list[str] = []
-    if not gateway_connected(bot):
+    if not gateway_connected(client):
         problems.append("the Discord gateway is not connected")
     try:
         async with asyncio.timeout(DB_TIMEOUT):
-            if not await bot.store.ops.ping():
+            if not await store.ops.ping():
                 problems.append("the database gave a wrong answer")
     except Exception as exc:
         log.warning("readiness: the database did not answer: %r", exc)
         problems.append("the database is not reachable")
-    worker = feed_worker(bot)
     if worker is None:
         problems.append("the feed worker is not running")
     elif worker.last_cycle_at is None:
@@ -65,18 +63,18 @@ async def readiness_problems(bot: CommunityBot) -> list[str]:
     return problems
 
 
-async def refresh_gauges(bot: CommunityBot) -> None:
+async def refresh_gauges(client: discord.Client, store: Store) -> None:
     """Set the state gauges from the client and the store, just before a scrape."""
-    latency = bot.latency
+    latency = client.latency
     METRICS.gateway_latency_seconds.set(latency if math.isfinite(latency) else math.nan)
-    METRICS.gateway_connected.set(1 if gateway_connected(bot) else 0)
+    METRICS.gateway_connected.set(1 if gateway_connected(client) else 0)
     try:
         async with asyncio.timeout(DB_TIMEOUT):
-            for stage, count in (await bot.store.ops.outbox_depth()).items():
+            for stage, count in (await store.ops.outbox_depth()).items():
                 METRICS.outbox_depth.labels(stage=stage).set(count)
-            for status, count in (await bot.store.ops.feed_health()).items():
+            for status, count in (await store.ops.feed_health()).items():
                 METRICS.feeds.labels(status=status).set(count)
-            states = await bot.store.websub.count_by_state()
+            states = await store.websub.count_by_state()
             for state in ("new", "pending", "active", "unsubscribing", "inactive"):
                 METRICS.websub_subscriptions.labels(state=state).set(states.get(state, 0))
     except Exception as exc:

@@ -27,7 +27,11 @@ from bot.websub.signature import BodySigner
 from bot.websub.subscriber import CALLBACK_PATH
 
 if TYPE_CHECKING:
-    from bot.client import CommunityBot
+    import discord
+
+    from bot.feeds.worker import FeedWorker
+    from bot.settings import Settings
+    from bot.store import Store
     from bot.websub.subscriber import WebSubService
 
 log = logging.getLogger(__name__)
@@ -42,17 +46,27 @@ class HTTPServerError(Exception):
 
 
 class OpsServer:
-    """The HTTP server. `websub` is set by the WebSub cog when push is on; without it callbacks are 404."""
+    """The HTTP server. `websub` is the push subscriber when push is on; without it callbacks are 404."""
 
-    def __init__(self, bot: CommunityBot) -> None:
-        self.bot = bot
-        self.websub: WebSubService | None = None
+    def __init__(
+        self,
+        client: discord.Client,
+        settings: Settings,
+        store: Store,
+        worker: FeedWorker | None,
+        websub: WebSubService | None = None,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.store = store
+        self.worker = worker
+        self.websub = websub
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
 
     @property
     def max_body(self) -> int:
-        return self.bot.settings.feed_max_bytes
+        return self.settings.feed_max_bytes
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=SMALL_BODY)
@@ -66,7 +80,7 @@ class OpsServer:
 
     async def start(self) -> None:
         """Listen on HTTP_HOST:HTTP_PORT (a no-op when HTTP_PORT is unset); raises when the port is taken."""
-        settings = self.bot.settings
+        settings = self.settings
         if settings.http_port is None or self._runner is not None:
             return
         runner = web.AppRunner(self.app(), access_log=None, handle_signals=False, shutdown_timeout=1.0)
@@ -93,13 +107,13 @@ class OpsServer:
         return web.json_response({"status": "ok"})
 
     async def _readyz(self, request: web.Request) -> web.Response:
-        problems = await readiness_problems(self.bot)
+        problems = await readiness_problems(self.client, self.store, self.worker)
         if problems:
             return web.json_response({"status": "not ready", "problems": problems}, status=503)
         return web.json_response({"status": "ready"})
 
     async def _metrics(self, request: web.Request) -> web.Response:
-        await refresh_gauges(self.bot)
+        await refresh_gauges(self.client, self.store)
         response = web.Response(body=METRICS.render())
         response.headers["Content-Type"] = CONTENT_TYPE_LATEST
         return response

@@ -1,1 +1,1 @@
-"""Community polls: open versus closed AI, one vote per episode (issue 7)."""
+"""Community polls: open versus closed AI, one vote per episode."""

@@ -17,6 +17,7 @@ import discord
 
 from bot.polls import publish
 from bot.polls.ballots import BallotKey
+from bot.polls.buttons import vote_view
 from bot.polls.models import (
     AnswerResult,
     GuildPollSettings,
@@ -69,7 +70,7 @@ class PollService:
         self.store = store
         self.repo = store.polls
         self.key = key
-        self.view_factory: publish.ViewFactory = view_factory or _plain_view
+        self.view_factory: publish.ViewFactory = view_factory or vote_view
         self.clock = clock
 
     async def check_key(self) -> bool:
@@ -288,6 +289,10 @@ class PollService:
         )
         return Tally(poll=poll, answers=results, voters=voters, final=final)
 
+    async def get(self, poll_id: int, *, guild_id: int | None) -> Poll | None:
+        """A poll of this guild (never another's), or None."""
+        return await self.repo.get(poll_id, guild_id=guild_id)
+
     async def results_for(self, guild_id: int, poll_id: int | None) -> Tally:
         """The tally a member may see: refused for an open anonymous poll (tallies hidden until it closes)."""
         finished = (PollStatus.CLOSED, PollStatus.DONE)
@@ -323,15 +328,3 @@ class PollService:
         """Polls of this guild (never another's) for autocomplete."""
         statuses = (PollStatus.OPEN,) if only_open else (PollStatus.OPEN, PollStatus.CLOSED, PollStatus.DONE)
         return await self.repo.search(guild_id, text.strip(), statuses=statuses)
-
-
-def _plain_view(poll: Poll) -> discord.ui.View:
-    raise RuntimeError("anonymous polls need the view factory of the polls cog")
-
-
-def find_service(bot: discord.Client) -> PollService | None:
-    """The running bot's `PollService` (None when the polls cog is not loaded)."""
-    get_cog = getattr(bot, "get_cog", None)
-    cog = get_cog("Polls") if get_cog else None
-    service = getattr(cog, "service", None)
-    return service if isinstance(service, PollService) else None

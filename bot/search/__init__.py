@@ -8,11 +8,10 @@ turns member text into a safe FTS5 expression; `bot.search.titles` answers title
 from __future__ import annotations
 
 from bot.search.query import ParsedQuery, QueryError, parse_query
-from bot.search.service import AUTOCOMPLETE_LIMIT, PAGE_SIZE, SearchPage, SearchService
+from bot.search.service import PAGE_SIZE, SearchPage, SearchService
 from bot.search.titles import TitleChoice, TitleIndex
 
 __all__ = [
-    "AUTOCOMPLETE_LIMIT",
     "PAGE_SIZE",
     "ParsedQuery",
     "QueryError",

@@ -7,7 +7,7 @@ import discord
 from bot.feeds.boilerplate import clean_link, clean_notes
 from bot.feeds.models import episode_label
 from bot.render.text import defang_mentions, truncate
-from bot.store.search_cards import EpisodeCard
+from bot.search.models import EpisodeCard
 from bot.timeutil import discord_timestamp
 
 EMBED_COLOUR = discord.Colour(0x5B5BD6)

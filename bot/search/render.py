@@ -7,6 +7,7 @@ import re
 import discord
 
 from bot.feeds.boilerplate import clean_link
+from bot.render.limits import CHOICE_NAME, EMBED_FIELD_VALUE
 from bot.render.text import defang_mentions, truncate
 from bot.search.service import SearchPage
 from bot.search.titles import TitleChoice
@@ -14,8 +15,6 @@ from bot.store.search import HIT_END, HIT_START, SearchHit
 from bot.timeutil import discord_timestamp
 
 EMBED_COLOUR = discord.Colour(0x5B5BD6)
-CHOICE_NAME_LIMIT = 100  # Discord's cap on an autocomplete choice name
-FIELD_VALUE_LIMIT = 1024
 _HIT = re.compile(re.escape(HIT_START) + "(.*?)" + re.escape(HIT_END), re.S)
 _SPACE = re.compile(r"\s+")
 
@@ -65,7 +64,7 @@ def hit_field_value(hit: SearchHit) -> str:
         meta.append(f"[Open]({clean_link(hit.link)})")
     meta.append(f"`/episode {hit.item_id}`")
     lines.append(" · ".join(meta))
-    return truncate("\n".join(lines), FIELD_VALUE_LIMIT)
+    return truncate("\n".join(lines), EMBED_FIELD_VALUE)
 
 
 def search_embed(page: SearchPage) -> discord.Embed:
@@ -100,4 +99,4 @@ def search_embed(page: SearchPage) -> discord.Embed:
 def choice_name(choice: TitleChoice) -> str:
     """An autocomplete label: the title, then the date, within 100 characters."""
     suffix = f" · {choice.published_at:%Y-%m-%d}" if choice.published_at else ""
-    return truncate(_SPACE.sub(" ", choice.title), CHOICE_NAME_LIMIT - len(suffix)) + suffix
+    return truncate(_SPACE.sub(" ", choice.title), CHOICE_NAME - len(suffix)) + suffix

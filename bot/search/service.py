@@ -7,6 +7,7 @@ import math
 import sqlite3
 from dataclasses import dataclass
 
+from bot.render.limits import AUTOCOMPLETE_CHOICES
 from bot.search.query import ParsedQuery, QueryError, parse_query
 from bot.search.titles import TitleChoice, TitleIndex
 from bot.store.search import SearchHit, SearchRepo
@@ -14,7 +15,6 @@ from bot.store.search import SearchHit, SearchRepo
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
-AUTOCOMPLETE_LIMIT = 25  # Discord's cap on choices
 MAX_PAGES = 40
 
 
@@ -77,10 +77,10 @@ class SearchService:
         """Up to 25 items whose title fits what was typed so far (`bot.search.titles` says how they rank);
         the newest items when nothing word-like was typed."""
         try:
-            return await self.titles.choices(guild_id, typed, AUTOCOMPLETE_LIMIT)
+            return await self.titles.choices(guild_id, typed, AUTOCOMPLETE_CHOICES)
         except sqlite3.OperationalError as exc:  # a locked or damaged store: no suggestions, not an error
             log.warning("title autocomplete for %r failed: %s", typed, exc)
             return []
 
 
-__all__ = ["AUTOCOMPLETE_LIMIT", "PAGE_SIZE", "QueryError", "SearchPage", "SearchService"]
+__all__ = ["AUTOCOMPLETE_CHOICES", "PAGE_SIZE", "QueryError", "SearchPage", "SearchService"]

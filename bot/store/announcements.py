@@ -1,4 +1,4 @@
-"""Which guild follows which feed where, and the announcement outbox (issue 5).
+"""Which guild follows which feed where, and the announcement outbox.
 
 Tables `subscriptions` and `deliveries` (migration 0003). A delivery row is written before anything is
 sent (the intent), updated with the message id after, and carries the state of every later step.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 from bot.announce.models import (
     ChannelKind,
@@ -17,6 +17,7 @@ from bot.announce.models import (
     DigestState,
     PollState,
     Subscription,
+    SubscriptionSettings,
     announcement_nonce,
 )
 from bot.store.base import Repo
@@ -44,7 +45,7 @@ _SELECT_D = "SELECT {} FROM deliveries d".format(  # noqa: S608 (constants)
     ", ".join("d." + column.strip() for column in _DELIVERY_COLUMNS.split(","))
 )
 #: Settings a moderator may change on a subscription (column names, checked before building SQL).
-SETTABLE = frozenset({"ping_role_id", "threads_enabled", "auto_archive_minutes", "daily_cap", "forum_tag_id"})
+SETTABLE = frozenset(SubscriptionSettings.__annotations__)
 ERROR_LIMIT = 500
 
 
@@ -177,7 +178,9 @@ class AnnouncementRepo(Repo):
             )
         return removed > 0
 
-    async def update_subscription(self, guild_id: int, feed_id: int, **values: Any) -> Subscription | None:
+    async def update_subscription(
+        self, guild_id: int, feed_id: int, **values: Unpack[SubscriptionSettings]
+    ) -> Subscription | None:
         """Change settings (`ping_role_id`, `threads_enabled`, `auto_archive_minutes`, `daily_cap`,
         `forum_tag_id`) of a subscription; None when the guild does not follow the feed."""
         unknown = set(values) - SETTABLE
@@ -237,6 +240,33 @@ class AnnouncementRepo(Repo):
             (guild_id, key, int(builtin_ok)),
         )
         return feed_from_row(row) if row else None
+
+    async def visible_feeds(self, guild_id: int | None) -> list[tuple[Feed, bool]]:
+        """The feeds a guild may name: those it follows (oldest subscription first, `True`), then the
+        built-in feeds it does not follow (`False`). One query; no guild (a DM) sees the built-ins only."""
+        rows = await self.db.fetchall(
+            "SELECT f.*, s.id AS subscription_id FROM feeds f"
+            " LEFT JOIN subscriptions s ON s.feed_id = f.id AND s.guild_id = ?"
+            " WHERE s.id IS NOT NULL OR f.name IS NOT NULL"
+            " ORDER BY s.id IS NULL, s.id, f.id",
+            (guild_id,),
+        )
+        return [(feed_from_row(row), row["subscription_id"] is not None) for row in rows]
+
+    async def find_visible_items(
+        self, guild_id: int | None, text: str, *, limit: int = 25
+    ) -> list[StoredItem]:
+        """Items of the feeds a guild may name (followed, or built-in) whose title contains `text`
+        (case-insensitive) or whose key is `text`, newest first. One query."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await self.db.fetchall(
+            "SELECT i.* FROM items i JOIN feeds f ON f.id = i.feed_id"
+            " LEFT JOIN subscriptions s ON s.feed_id = f.id AND s.guild_id = ?"
+            " WHERE (s.id IS NOT NULL OR f.name IS NOT NULL) AND (i.title LIKE ? ESCAPE '\\' OR i.key = ?)"
+            " ORDER BY COALESCE(i.published_at, i.first_seen_at) DESC, i.id DESC LIMIT ?",
+            (guild_id, pattern, text, limit),
+        )
+        return [item_from_row(row) for row in rows]
 
     async def followed_titles(self, guild_id: int | None) -> list[str]:
         """Titles (or names, or URLs) of the feeds this guild follows, for /about."""

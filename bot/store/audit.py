@@ -1,4 +1,4 @@
-"""The moderators' audit log (issue 9): who ran which admin command, when, with what, and how it ended.
+"""The moderators' audit log: who ran which admin command, when, with what, and how it ended.
 
 Full-text search lives beside it in `bot.store.search`.
 """
@@ -8,47 +8,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
 
+from bot.audit_entries import OUTCOMES, AuditEntry, NewAuditEntry, Outcome, RefusalSummary
 from bot.store.base import Repo
 from bot.timeutil import from_db, to_db, utcnow
-
-Outcome = Literal["ok", "refused", "failed"]
-OUTCOMES: tuple[Outcome, ...] = ("ok", "refused", "failed")
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One recorded action. `arguments` maps option names to their values rendered as text."""
-
-    id: int
-    guild_id: int
-    user_id: int
-    user_name: str
-    command: str
-    arguments: dict[str, str]
-    outcome: Outcome
-    detail: str | None
-    channel_id: int | None
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class NewAuditEntry:
-    """What the recorder knows about an action before it is stored."""
-
-    guild_id: int
-    user_id: int
-    user_name: str
-    command: str
-    arguments: dict[str, str] = field(default_factory=dict)
-    outcome: Outcome = "ok"
-    detail: str | None = None
-    channel_id: int | None = None
-    created_at: datetime = field(default_factory=utcnow)
-
 
 _COLUMNS = "id, guild_id, user_id, user_name, command, arguments, outcome, detail, channel_id, created_at"
 
@@ -90,15 +54,6 @@ def _filters(
         where.append(f"outcome IN ({', '.join('?' for _ in wanted) or 'NULL'})")
         params.extend(wanted)
     return " AND ".join(where), params
-
-
-@dataclass(frozen=True, slots=True)
-class RefusalSummary:
-    """Refused attempts matching a filter, collapsed: how many, by how many people, the latest when."""
-
-    count: int
-    people: int
-    latest: datetime | None
 
 
 class AuditRepo(Repo):

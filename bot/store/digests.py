@@ -1,4 +1,4 @@
-"""Digests, their cache keys, and LLM token use per UTC day (issue 6)."""
+"""Digests, their cache keys, and LLM token use per UTC day."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Feeds, their fetch state, and the items (episodes, issues) seen in them (issue 4).
+"""Feeds, their fetch state, and the items (episodes, issues) seen in them.
 
 Feeds are global: one row (and one fetch) per URL, shared by every guild. Items carry their announcement
 state: `status` 'new' (eligible) or 'skipped' with a `skip_reason`; `dispatched_at` is set by the announcer
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.feeds.errors import FeedExists
 from bot.feeds.models import Feed, FeedKind, ItemExplanation, ParsedItem, SkipReason, StoredItem, Transcript
 from bot.store.base import Repo
 from bot.store.db import StoreError
@@ -39,14 +40,6 @@ _SKIP_TEXT = {
     "daily_cap": "the feed went over its daily cap of new items (a runaway feed guard)",
     "duplicate": "it has the same link or title as an item already seen (a re-published or re-keyed item)",
 }
-
-
-class FeedExists(Exception):
-    """A feed with that URL is already stored."""
-
-    def __init__(self, feed: Feed) -> None:
-        super().__init__(f"the feed {feed.url} is already added")
-        self.feed = feed
 
 
 @dataclass(frozen=True, slots=True)

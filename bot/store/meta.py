@@ -9,7 +9,8 @@ from bot.timeutil import to_db, utcnow
 class MetaRepo(Repo):
     async def get(self, key: str) -> str | None:
         """The stored value of `key`, or None."""
-        return await self.db.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
+        value = await self.db.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if value is None else str(value)
 
     async def set(self, key: str, value: str) -> None:
         """Store `value` under `key`, replacing any earlier value."""

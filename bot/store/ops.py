@@ -10,7 +10,7 @@ class OpsRepo(Repo):
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query."""
-        return await self.db.fetchval("SELECT 1") == 1
+        return bool(await self.db.fetchval("SELECT 1") == 1)
 
     async def outbox_depth(self) -> dict[str, int]:
         """Work waiting in the outbox: announcements not yet sent, sent ones with follow-ups left (thread,

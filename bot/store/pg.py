@@ -4,6 +4,7 @@ Repositories write their SQL once, with `?` placeholders, in the subset both eng
 makes that SQL run on PostgreSQL without the repositories knowing:
 
 - `?` becomes `$1, $2, …` (outside string literals, quoted names and comments), once per statement text;
+- `LIKE` becomes `ILIKE`: SQLite's LIKE ignores case (of ASCII letters), PostgreSQL's does not;
 - `INSERT OR IGNORE INTO …` becomes `INSERT INTO … ON CONFLICT DO NOTHING`;
 - `insert()` returns the new row's `id` through `RETURNING id` (SQLite's `lastrowid`);
 - `execute()` returns the number of rows changed, read from the command tag;
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 DIALECT = "postgresql"
 #: Any constant works; it names "the bot's migration" among the advisory locks of the database.
 MIGRATION_LOCK = 0x41494442  # "AIDB"
-_SCANNER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\?", re.S)
+_SCANNER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\?|\bLIKE\b", re.S | re.I)
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.I)
 _RETURNING = re.compile(r"\bRETURNING\b", re.I)
 
@@ -61,6 +62,8 @@ def translate(sql: str) -> str:
 
     def number(match: re.Match[str]) -> str:
         nonlocal counter
+        if match.group(0).upper() == "LIKE":
+            return "ILIKE"
         if match.group(0) != "?":
             return match.group(0)
         counter += 1

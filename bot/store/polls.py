@@ -1,4 +1,4 @@
-"""Community polls, their answers and ballots (issue 7). Every SQL statement of the polls lives here."""
+"""Community polls, their answers and ballots. Every SQL statement of the polls lives here."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""Full-text search and title autocomplete over episodes and issues (issue 9).
+"""Full-text search and title autocomplete over episodes and issues.
 
 The index is `search_fts` (FTS5, one row per item, rowid = `items.id`, columns title, notes, transcript,
 digest), kept in sync with `items` and the digests by triggers in migration 0007, so nothing here writes it
 except `rebuild()`, the repair path. Title autocomplete is answered in memory (`bot.search.titles`); what it
 reads here are the titles of a feed and the per-feed versions migration 0008 keeps.
 
-Every query is scoped to a guild: only items of the feeds it follows (`subscriptions`, issue 5) are seen,
+Every query is scoped to a guild: only items of the feeds it follows (`subscriptions`) are seen,
 so one guild never sees the items of a feed only another guild follows.
 """
 
@@ -33,7 +33,7 @@ SNIPPET_TOKENS = 24
 # bm25 weights for title, notes, transcript, digest: a match in a title says most about an item.
 _BM25 = "bm25(search_fts, 8.0, 2.0, 1.0, 3.0)"
 
-# The items a guild may see: those of the feeds it follows (issue 5), without duplicates of other items.
+# The items a guild may see: those of the feeds it follows, without duplicates of other items.
 _IN_GUILD = "i.duplicate_of IS NULL AND i.feed_id IN (SELECT feed_id FROM subscriptions WHERE guild_id = ?)"
 
 # Which column each snippet comes from: the first that matched, in this order of interest.

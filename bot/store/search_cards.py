@@ -1,18 +1,17 @@
-"""What `/latest` and `/episode` show about one item, read across the capabilities' tables (issue 9).
+"""What `/latest` and `/episode` show about one item, read across the capabilities' tables.
 
-Reads items and feeds (issue 4), the guild's subscription and delivery of the item (issue 5) and the newest
-digest (issue 6). Every query is scoped to a guild through `subscriptions`: an item of a feed the guild does
-not follow is not found, whatever its id.
+Reads items and feeds, the guild's subscription and delivery of the item and the newest digest. Every
+query is scoped to a guild through `subscriptions`: an item of a feed the guild does not follow is not
+found, whatever its id.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+from bot.search.models import EpisodeCard, FollowedFeed
 from bot.store.base import Repo
 from bot.timeutil import from_db
 
@@ -28,39 +27,6 @@ JOIN feeds f ON f.id = i.feed_id
 JOIN subscriptions s ON s.feed_id = i.feed_id AND s.guild_id = ?
 LEFT JOIN deliveries d ON d.item_id = i.id AND d.guild_id = s.guild_id
 """
-
-
-@dataclass(frozen=True, slots=True)
-class EpisodeCard:
-    """An episode or issue as one guild sees it: the item, its digest, and where it was announced."""
-
-    item_id: int
-    feed_id: int
-    feed_title: str
-    feed_kind: str
-    title: str
-    link: str | None
-    published_at: datetime | None
-    summary_text: str
-    duration_seconds: int | None
-    image_url: str | None
-    transcript_urls: list[str] = field(default_factory=list)
-    tldr: str | None = None
-    key_points: list[str] = field(default_factory=list)
-    summary_line: str | None = None
-    channel_id: int | None = None
-    message_id: int | None = None
-    thread_id: int | None = None
-    season: int | None = None
-    episode_number: int | None = None
-    episode_display: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FollowedFeed:
-    feed_id: int
-    title: str
-    kind: str
 
 
 def _json(text: str | None) -> Any:

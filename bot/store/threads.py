@@ -1,4 +1,4 @@
-"""Tracked discussion threads and their activity counters (issue 8).
+"""Tracked discussion threads and their activity counters.
 
 Tables (migration 0006): `tracked_parents`, `threads`, `thread_participants` (personal data: pruned with
 the thread, see `prune`), `thread_activity` (messages per thread per UTC hour), `thread_weekly`.

@@ -1,4 +1,4 @@
-"""Discussion-thread tracking (issue 8): which threads are alive, how busy, and for which episode.
+"""Discussion-thread tracking: which threads are alive, how busy, and for which episode.
 
 - `models`: the rows and value objects (dataclasses).
 - `tracker`: `ThreadTracker`, counting message events in memory and writing them in one transaction per flush.

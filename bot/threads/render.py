@@ -11,6 +11,7 @@ from datetime import datetime
 
 import discord
 
+from bot.render.limits import EMBED_DESCRIPTION
 from bot.render.text import defang_mentions, truncate
 from bot.threads.models import ThreadActivity, TrackedThread
 from bot.threads.weekly import WeeklyDigest, WeeklyPollResult
@@ -19,7 +20,6 @@ from bot.timeutil import discord_timestamp
 COLOUR = discord.Colour(0xE8833A)
 MAX_LISTED = 10
 NAME_LIMIT = 80
-EMBED_DESCRIPTION_LIMIT = 4096
 
 
 def safe_name(text: str, limit: int = NAME_LIMIT) -> str:
@@ -121,8 +121,8 @@ def _fit(parts: Sequence[str], *, separator: str = "\n") -> str:
     out = ""
     for part in parts:
         candidate = f"{out}{separator}{part}" if out else part
-        if len(candidate) > EMBED_DESCRIPTION_LIMIT - 2:
-            return out + separator + "…" if out else truncate(part, EMBED_DESCRIPTION_LIMIT)
+        if len(candidate) > EMBED_DESCRIPTION - 2:
+            return out + separator + "…" if out else truncate(part, EMBED_DESCRIPTION)
         out = candidate
     return out
 

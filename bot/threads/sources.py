@@ -1,4 +1,4 @@
-"""Adapters giving the weekly post the week's episodes (feeds, issue 4) and poll results (polls, issue 7).
+"""Adapters giving the weekly post the week's episodes (feeds) and poll results (polls).
 
 The weekly post depends only on the small protocols in `bot.threads.weekly`; these adapters implement them
 over the other capabilities' public APIs, so a change there touches this file only.

@@ -1,4 +1,4 @@
-"""Announcements (issue 5): the outbox loops, `/admin feed …`, `/admin modlog`, and member ping opt-in."""
+"""Announcements: the outbox loops, `/admin feed …`, `/admin modlog`, and member ping opt-in."""
 
 from __future__ import annotations
 
@@ -17,15 +17,15 @@ __all__ = ["Announcements"]
 
 
 async def setup(bot: CommunityBot) -> None:
-    cog = Announcements(bot)
+    cog = Announcements(bot, bot.services)
     await bot.add_cog(cog)
-    await bot.add_cog(Subscriptions(bot))
-    await bot.add_cog(AutoResume(bot, cog))
+    await bot.add_cog(Subscriptions(bot, bot.services.feed_directory))
+    await bot.add_cog(AutoResume(bot, cog, bot.services.feed_directory))
     bot.add_dynamic_items(NotifyToggle)
-    mount(bot, FeedAdmin(bot, cog))
+    mount(bot, FeedAdmin(bot, cog, bot.services.feed_directory))
     admin = get_admin_group(bot)
     admin.remove_command("modlog")
-    admin.add_command(modlog_command(bot))
+    admin.add_command(modlog_command(bot.services.feed_directory))
 
 
 async def teardown(bot: CommunityBot) -> None:

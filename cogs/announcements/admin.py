@@ -7,7 +7,6 @@ acts on this guild's subscriptions only.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -16,12 +15,14 @@ from discord import app_commands
 from bot.announce.models import AUTO_ARCHIVE_CHOICES, ChannelKind, Subscription
 from bot.announce.outbox import MAX_BACKFILL
 from bot.announce.roles import role_problem
-from bot.announce.why import explain
-from bot.errors import NO_MENTIONS, UserFacingError
+from bot.errors import UserFacingError
+from bot.interactions import answer, guild_of
 from bot.render.text import defang_mentions, truncate
-from cogs.announcements.feeds import FeedLookup, channel_problems, worker_of
+from cogs.announcements.feeds import FeedLookup, channel_problems
 
 if TYPE_CHECKING:
+    from bot.announce.directory import FeedDirectory
+    from bot.announce.models import SubscriptionSettings
     from bot.client import CommunityBot
     from cogs.announcements.cog import Announcements
 
@@ -32,26 +33,6 @@ ARCHIVE_CHOICES = [
     for m in AUTO_ARCHIVE_CHOICES
 ]
 AnnounceChannel = discord.TextChannel | discord.ForumChannel
-
-
-async def _say(interaction: discord.Interaction, text: str, *, embed: discord.Embed | None = None) -> None:
-    """Answer ephemerally (whether or not the interaction was deferred); never mentions anyone."""
-    embeds = [embed] if embed is not None else []
-    content = truncate(text, 2000) or None
-    if interaction.response.is_done():
-        await interaction.followup.send(
-            content or "", embeds=embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
-    else:
-        await interaction.response.send_message(
-            content, embeds=embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
-
-
-def _guild(interaction: discord.Interaction) -> discord.Guild:
-    if interaction.guild is None:
-        raise UserFacingError("This command only works inside a server.")
-    return interaction.guild
 
 
 #: Short on purpose: all of `/admin` shares Discord's 4,000-character budget per command.
@@ -74,11 +55,12 @@ def describe_subscription(sub: Subscription, title: str, waiting: int) -> str:
 class FeedAdmin(app_commands.Group):
     """`/admin feed …`."""
 
-    def __init__(self, bot: CommunityBot, cog: Announcements) -> None:
+    def __init__(self, bot: CommunityBot, cog: Announcements, directory: FeedDirectory) -> None:
         super().__init__(name="feed", description="Announcements: feeds, channels, ping roles, pause, why.")
         self.bot = bot
         self.cog = cog
-        self.lookup = FeedLookup(bot)
+        self.directory = directory
+        self.lookup = FeedLookup(directory)
 
     # -- where announcements go ------------------------------------------------------------------------
 
@@ -87,16 +69,15 @@ class FeedAdmin(app_commands.Group):
     )
     @app_commands.describe(feed="podcast, newsletter, or a feed you added", channel="A text or forum channel")
     async def channel(self, interaction: discord.Interaction, feed: str, channel: AnnounceChannel) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed, must_follow=False)
         kind = ChannelKind.FORUM if isinstance(channel, discord.ForumChannel) else ChannelKind.TEXT
-        before = await self.bot.store.announcements.get_subscription(guild.id, target.id)
-        sub = await self.bot.store.announcements.subscribe(guild.id, target.id, channel.id, kind)
+        pointed = await self.directory.point(guild.id, target, channel.id, kind)
+        sub, before = pointed.subscription, pointed.before
         lines = [f"✅ **{truncate(target.display_name, 100)}** will be announced in {channel.mention}."]
-        if before is not None and before.paused and before.paused_by == "auto":
-            waiting = await self.bot.store.announcements.resume(guild.id, target.id)
+        if before is not None and pointed.resumed is not None:
             lines.append(
-                f"Delivery was paused ({before.pause_reason}); it is resumed ({waiting or 0} waiting)."
+                f"Delivery was paused ({before.pause_reason}); it is resumed ({pointed.resumed} waiting)."
             )
         problems = channel_problems(channel, sub)
         if problems:
@@ -108,7 +89,7 @@ class FeedAdmin(app_commands.Group):
                 "New items are announced from now on; `/admin feed backfill` announces the latest now."
             )
         self.cog.wake()
-        await _say(interaction, "\n".join(lines))
+        await answer(interaction, "\n".join(lines))
 
     @app_commands.command(name="add", description="Follow another RSS/Atom feed in this server.")
     @app_commands.describe(
@@ -117,14 +98,14 @@ class FeedAdmin(app_commands.Group):
     async def add(
         self, interaction: discord.Interaction, url: str, channel: AnnounceChannel | None = None
     ) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         target = channel or interaction.channel
         if not isinstance(target, discord.TextChannel | discord.ForumChannel):
             raise UserFacingError("Pick a text or forum channel for its announcements with `channel:`.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         feed, preview = await self.lookup.add(url)
         kind = ChannelKind.FORUM if isinstance(target, discord.ForumChannel) else ChannelKind.TEXT
-        sub = await self.bot.store.announcements.subscribe(guild.id, feed.id, target.id, kind)
+        sub = await self.directory.follow(guild.id, feed, target.id, kind)
         lines = [
             f"✅ Following **{truncate(defang_mentions(feed.display_name), 200)}** (id {feed.id}) in "
             f"{target.mention}: items that appear from now on are announced."
@@ -137,36 +118,36 @@ class FeedAdmin(app_commands.Group):
         problems = channel_problems(target, sub)
         if problems:
             lines.append(f"⚠️ I am missing {problems} in {target.mention}.")
-        await _say(interaction, "\n".join(lines))
+        await answer(interaction, "\n".join(lines))
 
     @app_commands.command(name="remove", description="Stop announcing a feed in this server.")
     @app_commands.describe(feed=FEED_OPTION)
     async def remove(self, interaction: discord.Interaction, feed: str) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed)
-        await self.bot.store.announcements.unsubscribe(guild.id, target.id)
-        await self.lookup.forget_if_unused(target)
-        await _say(interaction, f"✅ This server no longer follows **{truncate(target.display_name, 100)}**.")
+        await self.directory.unfollow(guild.id, target)
+        await answer(
+            interaction, f"✅ This server no longer follows **{truncate(target.display_name, 100)}**."
+        )
 
     @app_commands.command(name="list", description="The feeds this server follows, where, and their health.")
     async def list_(self, interaction: discord.Interaction) -> None:
-        guild = _guild(interaction)
-        subs = await self.bot.store.announcements.list_subscriptions(guild.id)
-        if not subs:
-            await _say(
+        guild = guild_of(interaction)
+        followed = await self.directory.followed(guild.id)
+        if not followed:
+            await answer(
                 interaction, "This server follows no feed yet: `/admin feed channel feed:podcast channel:#…`."
             )
             return
         lines = []
-        for sub in subs:
-            feed = await self.bot.store.feeds.get_feed(sub.feed_id)
+        for entry in followed:
+            sub, feed = entry.subscription, entry.feed
             title = feed.display_name if feed else f"feed {sub.feed_id}"
-            waiting = await self.bot.store.announcements.waiting_count(guild.id, sub.feed_id)
-            line = describe_subscription(sub, title, waiting)
+            line = describe_subscription(sub, title, entry.waiting)
             if feed is not None and feed.status == "failing":
                 line += f" · ❗ feed failing: {truncate(feed.last_error or '', 150)}"
             lines.append(f"• {line}")
-        await _say(interaction, "\n".join(lines))
+        await answer(interaction, "\n".join(lines))
 
     # -- how ---------------------------------------------------------------------------------------------
 
@@ -179,13 +160,11 @@ class FeedAdmin(app_commands.Group):
     async def role(
         self, interaction: discord.Interaction, feed: str, role: discord.Role | None = None
     ) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed)
-        await self.bot.store.announcements.update_subscription(
-            guild.id, target.id, ping_role_id=role.id if role else None
-        )
+        await self.directory.configure(guild.id, target.id, ping_role_id=role.id if role else None)
         if role is None:
-            await _say(interaction, f"✅ Announcements of **{target.display_name}** ping nobody now.")
+            await answer(interaction, f"✅ Announcements of **{target.display_name}** ping nobody now.")
             return
         text = (
             f"✅ Announcements of **{target.display_name}** ping {role.mention} (members opt in themselves)."
@@ -199,7 +178,7 @@ class FeedAdmin(app_commands.Group):
                 f"\n⚠️ {role.mention} is not mentionable, so Discord would not notify anyone: turn on "
                 '"Allow anyone to @mention this role" in its settings.'
             )
-        await _say(interaction, text)
+        await answer(interaction, text)
 
     @app_commands.command(
         name="settings", description="Threads, auto-archive, daily cap and forum tag of a feed."
@@ -221,9 +200,9 @@ class FeedAdmin(app_commands.Group):
         cap: app_commands.Range[int, 0, 50] | None = None,
         tag: str | None = None,
     ) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed)
-        values: dict[str, object] = {}
+        values: SubscriptionSettings = {}
         if threads is not None:
             values["threads_enabled"] = threads
         if archive is not None:
@@ -232,14 +211,14 @@ class FeedAdmin(app_commands.Group):
             values["daily_cap"] = cap
         if tag is not None:
             values["forum_tag_id"] = await self._tag_id(guild, target.id, tag)
-        sub = await self.bot.store.announcements.update_subscription(guild.id, target.id, **values)
+        sub = await self.directory.configure(guild.id, target.id, **values)
         assert sub is not None  # noqa: S101 (resolve checked the guild follows it)
-        await _say(interaction, "✅ " + describe_subscription(sub, target.display_name, 0))
+        await answer(interaction, "✅ " + describe_subscription(sub, target.display_name, 0))
 
     async def _tag_id(self, guild: discord.Guild, feed_id: int, name: str) -> int | None:
         if not name.strip() or name.strip().lower() == "none":
             return None
-        sub = await self.bot.store.announcements.get_subscription(guild.id, feed_id)
+        sub = await self.directory.subscription(guild.id, feed_id)
         forum = guild.get_channel(sub.channel_id) if sub else None
         if not isinstance(forum, discord.ForumChannel):
             raise UserFacingError(
@@ -259,12 +238,12 @@ class FeedAdmin(app_commands.Group):
     )
     @app_commands.describe(feed=FEED_OPTION)
     async def pause(self, interaction: discord.Interaction, feed: str) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed)
-        await self.bot.store.announcements.pause(
-            guild.id, target.id, f"paused by {interaction.user} with /admin feed pause", by="moderator"
+        await self.directory.pause(
+            guild.id, target.id, f"paused by {interaction.user} with /admin feed pause"
         )
-        await _say(
+        await answer(
             interaction,
             f"⏸️ **{target.display_name}** is paused here; `/admin feed resume` delivers what waits.",
         )
@@ -274,62 +253,58 @@ class FeedAdmin(app_commands.Group):
     )
     @app_commands.describe(feed=FEED_OPTION)
     async def resume(self, interaction: discord.Interaction, feed: str) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed)
-        waiting = await self.bot.store.announcements.resume(guild.id, target.id)
+        waiting = await self.directory.resume(guild.id, target.id)
         self.cog.wake()
-        await _say(
-            interaction, f"▶️ **{target.display_name}** resumed: {waiting or 0} announcement(s) go out now."
+        await answer(
+            interaction, f"▶️ **{target.display_name}** resumed: {waiting} announcement(s) go out now."
         )
 
     @app_commands.command(name="check", description="Fetch a feed now and report what was found.")
     @app_commands.describe(feed=FEED_OPTION)
     async def check(self, interaction: discord.Interaction, feed: str) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        worker = worker_of(self.bot)
+        worker = self.lookup.worker()
         result = await worker.poll_feed(target.id, force=True)
         self.cog.wake()
         text = f"🔄 Checked **{target.display_name}**: {result.outcome}"
         text += f", {len(result.new_items)} new item(s), {len(result.edited_items)} edited."
         if result.error:
             text += f"\n❗ {truncate(result.error, 1000)}"
-        await _say(interaction, text)
+        await answer(interaction, text)
 
     @app_commands.command(name="backfill", description="Announce a feed's newest items here now (no ping).")
     @app_commands.describe(feed=FEED_OPTION, count=f"How many of its newest items (1-{MAX_BACKFILL})")
     async def backfill(
         self, interaction: discord.Interaction, feed: str, count: app_commands.Range[int, 1, MAX_BACKFILL] = 1
     ) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         target = await self.lookup.resolve(guild.id, feed)
-        sub = await self.bot.store.announcements.get_subscription(guild.id, target.id)
+        sub = await self.directory.subscription(guild.id, target.id)
         assert sub is not None  # noqa: S101 (resolve checked)
         queued = await self.cog.outbox.backfill(sub, count)
         self.cog.wake()
         if not queued:
-            await _say(interaction, "Nothing to backfill: the newest items were already announced here.")
+            await answer(interaction, "Nothing to backfill: the newest items were already announced here.")
             return
         titles = "\n".join(f"• {truncate(defang_mentions(i.title), 150)}" for i in queued)
-        await _say(interaction, f"📬 Announcing {len(queued)} item(s) in <#{sub.channel_id}>:\n{titles}")
+        await answer(interaction, f"📬 Announcing {len(queued)} item(s) in <#{sub.channel_id}>:\n{titles}")
 
     @app_commands.command(name="why", description="Why an episode or issue was or was not announced here.")
     @app_commands.describe(episode="Start typing its title")
     async def why(self, interaction: discord.Interaction, episode: str) -> None:
-        guild = _guild(interaction)
+        guild = guild_of(interaction)
         item = await self.lookup.item(guild.id, episode)
-        feed = await self.bot.store.feeds.get_feed(item.feed_id)
-        if feed is None:
-            raise UserFacingError("That item's feed no longer exists.")
-        window = timedelta(days=self.bot.settings.announce_window_days)
-        explanation = await explain(self.bot.store, guild.id, item, feed, window=window)
+        _, explanation = await self.directory.why(guild.id, item)
         embed = discord.Embed(
             title=truncate(defang_mentions(item.title), 256),
             description=truncate(explanation.text(), 4000),
             colour=discord.Colour.green() if explanation.announced else discord.Colour.orange(),
         )
-        await _say(interaction, "", embed=embed)
+        await answer(interaction, "", embed=embed)
 
     # -- autocomplete ---------------------------------------------------------------------------------
 
@@ -358,21 +333,21 @@ class FeedAdmin(app_commands.Group):
         return await self.lookup.item_choices(interaction.guild_id, current)
 
 
-def modlog_command(bot: CommunityBot) -> app_commands.Command[FeedAdmin, ..., None]:
+def modlog_command(directory: FeedDirectory) -> app_commands.Command[FeedAdmin, ..., None]:
     """`/admin modlog channel:#x`: where health alerts go (empty: clear, alerts then DM the owner)."""
 
     @app_commands.command(name="modlog", description="Set the channel for health alerts (empty to clear).")
     @app_commands.describe(channel="A text channel for alerts; leave empty to send them to the owner by DM")
     async def modlog(interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
-        guild = _guild(interaction)
-        await bot.store.guilds.set_mod_log(guild.id, channel.id if channel else None)
+        guild = guild_of(interaction)
+        await directory.set_mod_log(guild.id, channel.id if channel else None)
         if channel is None:
-            await _say(interaction, "✅ Mod-log cleared: alerts now go to the server owner by DM.")
+            await answer(interaction, "✅ Mod-log cleared: alerts now go to the server owner by DM.")
             return
         problems = channel_problems(channel, None)
         text = f"✅ Health alerts go to {channel.mention}."
         if problems:
             text += f"\n⚠️ I am missing {problems} there, so alerts would fall back to the owner's DMs."
-        await _say(interaction, text)
+        await answer(interaction, text)
 
     return modlog

@@ -24,6 +24,7 @@ from bot.render.text import defang_mentions, truncate
 from cogs.announcements.feeds import channel_problems
 
 if TYPE_CHECKING:
+    from bot.announce.directory import FeedDirectory
     from bot.client import CommunityBot
     from cogs.announcements.cog import Announcements
 
@@ -37,9 +38,10 @@ RECHECK_EVERY = timedelta(minutes=10)
 class AutoResume(commands.Cog, name="AutoResume"):
     """Watches permission changes and resumes what a missing permission paused."""
 
-    def __init__(self, bot: CommunityBot, announcements: Announcements) -> None:
+    def __init__(self, bot: CommunityBot, announcements: Announcements, directory: FeedDirectory) -> None:
         self.bot = bot
         self.announcements = announcements
+        self.directory = directory
         self._lock = asyncio.Lock()
         self.resumed = 0  # subscriptions resumed since start (for tests and logs)
         self.recheck.change_interval(seconds=RECHECK_EVERY.total_seconds())
@@ -89,26 +91,19 @@ class AutoResume(commands.Cog, name="AutoResume"):
 
     async def check_guild(self, guild: discord.Guild) -> int:
         """Resume every subscription of `guild` paused for a missing permission that can post again."""
-        store = self.bot.store
         resumed = 0
         async with self._lock:  # a burst of updates resumes (and tells) once
-            for sub in await store.announcements.list_subscriptions(guild.id):
-                if not (
-                    sub.paused
-                    and sub.paused_by == "auto"
-                    and (sub.pause_reason or "").startswith(MISSING_PERMISSIONS)
-                ):
-                    continue
+            for entry in await self.directory.paused_by_bot(guild.id, MISSING_PERMISSIONS):
+                sub, feed = entry.subscription, entry.feed
                 channel = guild.get_channel(sub.channel_id)
                 if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
                     continue
                 if channel_problems(channel, sub):
                     continue  # still missing something: the pause stands
-                waiting = await store.announcements.resume(guild.id, sub.feed_id)
+                waiting = await self.directory.resume_paused(guild.id, sub.feed_id)
                 if waiting is None:
                     continue
                 resumed += 1
-                feed = await store.feeds.get_feed(sub.feed_id)
                 name = truncate(defang_mentions(feed.display_name if feed else "a feed"), 100)
                 log.info("resumed feed %s in guild %s: the permissions are back", sub.feed_id, guild.id)
                 await self.announcements.alerts.notify(

@@ -12,25 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands, tasks
 
-from bot.announce.alerts import Alerts
-from bot.announce.delivery import Announcer, Outcome, backoff
+from bot.announce.delivery import Outcome, backoff
 from bot.announce.fanout import FanOut
-from bot.announce.listener import AnnouncementEvents
-from bot.announce.outbox import Outbox
-from bot.announce.pipeline import Pipeline, ReadyDigest, refresh_stale
-from bot.digest.render import render_digest_embed, render_digest_line
-from bot.feeds.events import hub_for
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
     from bot.announce.models import Delivery
     from bot.client import CommunityBot
-    from bot.feeds.models import StoredItem
+    from bot.container import Services
 
 log = logging.getLogger(__name__)
 
@@ -41,39 +35,32 @@ BATCH = 50
 
 
 class Announcements(commands.Cog, name="Announcements"):
-    """Owns the outbox machinery; commands live in `admin.py` and `members.py`."""
+    """Runs the outbox loops over the services the container built; commands live in `admin.py` and
+    `members.py`."""
 
-    def __init__(self, bot: CommunityBot, *, interval: float = DEFAULT_INTERVAL) -> None:
+    def __init__(self, bot: CommunityBot, services: Services, *, interval: float = DEFAULT_INTERVAL) -> None:
         self.bot = bot
         self.interval = interval
-        settings = bot.settings
-        self.alerts = Alerts(bot, bot.store)
-        self.outbox = Outbox(bot.store)
-        self.announcer = Announcer(
-            bot,
-            bot.store,
-            self.outbox.items,
-            self.alerts,
-            retry_base=settings.announce_retry_base,
-            retry_max=settings.announce_retry_max,
-        )
-        self.pipeline = Pipeline(
-            bot, bot.store, self.outbox.items, self.alerts, retry_base=settings.announce_retry_base
-        )
+        self.alerts = services.alerts
+        self.outbox = services.outbox
+        self.announcer = services.announcer
+        self.pipeline = services.pipeline
+        self.hub = services.feed_events
         # One task per server with due announcements: a slow or failing server never holds up another.
+        settings = services.settings
         self.fanout = FanOut(self._send_one, concurrency=settings.announce_concurrency, on_done=self.wake)
-        self.events = AnnouncementEvents(bot.store, self.alerts, self.wake)
+        self.events = services.outbox.listener(self.alerts, self.wake)
         self._send_wake = asyncio.Event()
         self._followup_wake = asyncio.Event()
         self.cycles = 0
 
     async def cog_load(self) -> None:
-        hub_for(self.bot).subscribe(self.events)
+        self.hub.subscribe(self.events)
         self.delivery_loop.start()
         self.followup_loop.start()
 
     async def cog_unload(self) -> None:
-        hub_for(self.bot).unsubscribe(self.events)
+        self.hub.unsubscribe(self.events)
         self.delivery_loop.cancel()
         self.followup_loop.cancel()
         await self.fanout.close()
@@ -103,16 +90,15 @@ class Announcements(commands.Cog, name="Announcements"):
     async def send_cycle(self) -> None:
         """Dispatch pending items, send what is due, edit what the feed changed, retry alerts. Each step
         isolated."""
-        repo = self.bot.store.announcements
         try:
             await self.outbox.dispatch_pending()
         except Exception:
             log.exception("dispatch failed")
-        due = await repo.due_sends(utcnow(), limit=BATCH, exclude_guilds=self.fanout.busy)
+        due = await self.outbox.due_sends(BATCH, exclude_guilds=self.fanout.busy)
         if self.fanout.start(due) and len(due) == BATCH:
             self._send_wake.set()  # more are waiting: go again at once rather than after the interval
         try:
-            await refresh_stale(self.bot, self.bot.store, self.outbox.items)
+            await self.pipeline.refresh_stale()
         except Exception:
             log.exception("editing changed announcements failed")
         try:
@@ -123,7 +109,6 @@ class Announcements(commands.Cog, name="Announcements"):
 
     async def _send_one(self, delivery: Delivery) -> None:
         """Send one delivery (in its guild's fan-out task); failures are recorded, never raised."""
-        repo = self.bot.store.announcements
         try:
             outcome = await self.announcer.deliver(delivery)
         except Exception as exc:
@@ -131,7 +116,7 @@ class Announcements(commands.Cog, name="Announcements"):
             retry_at = utcnow() + backoff(
                 delivery.attempts + 1, self.announcer.retry_base, self.announcer.retry_max
             )
-            await repo.record_failure(delivery.id, f"internal error: {exc!r}", retry_at=retry_at)
+            await self.outbox.record_failure(delivery.id, f"internal error: {exc!r}", retry_at=retry_at)
             return
         if outcome is Outcome.SENT:
             self._followup_wake.set()
@@ -139,15 +124,12 @@ class Announcements(commands.Cog, name="Announcements"):
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """Removed from a server: hold its announcements (they resume if the bot is added back)."""
-        for sub in await self.bot.store.announcements.list_subscriptions(guild.id):
-            await self.bot.store.announcements.pause(guild.id, sub.feed_id, LEFT_GUILD, by="auto")
+        await self.outbox.hold_guild(guild.id, LEFT_GUILD)
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """Added back to a server: resume what was held because the bot had left."""
-        for sub in await self.bot.store.announcements.list_subscriptions(guild.id):
-            if sub.paused and sub.pause_reason == LEFT_GUILD:
-                await self.bot.store.announcements.resume(guild.id, sub.feed_id)
+        await self.outbox.release_guild(guild.id, LEFT_GUILD)
         self.wake()
 
     # -- the follow-up loop ---------------------------------------------------------------------------
@@ -169,10 +151,7 @@ class Announcements(commands.Cog, name="Announcements"):
         await self.bot.wait_until_ready()
 
     async def followup_cycle(self) -> None:
-        self.pipeline.digests = self._digest_provider()
-        self.pipeline.polls = self._poll_provider()
-        self.pipeline.tracker = self._tracker()
-        due = await self.bot.store.announcements.due_followups(utcnow(), limit=BATCH)
+        due = await self.outbox.due_followups(BATCH)
         if len(due) == BATCH:
             self._followup_wake.set()
         for delivery in due:
@@ -182,7 +161,7 @@ class Announcements(commands.Cog, name="Announcements"):
         """Until woken, the next retry is due, or `interval` passed, whichever comes first."""
         timeout = self.interval
         try:
-            due = await self.bot.store.announcements.next_due_at(utcnow())
+            due = await self.outbox.next_due_at()
         except Exception:
             log.exception("could not read the next retry time")
             due = None
@@ -190,56 +169,3 @@ class Announcements(commands.Cog, name="Announcements"):
             timeout = min(timeout, max(0.01, (due - utcnow()).total_seconds()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout=timeout)
-
-    # -- collaborators, found at use time (cogs load in any order, and may be absent) -----------------
-
-    def _tracker(self) -> TrackerAdapter | None:
-        cog = self.bot.get_cog("Threads")
-        tracker = getattr(cog, "tracker", None)
-        return TrackerAdapter(tracker) if tracker is not None else None
-
-    def _poll_provider(self) -> Any | None:
-        cog = self.bot.get_cog("Polls")
-        service = getattr(cog, "service", None)
-        return service if service is not None and hasattr(service, "create_episode_poll") else None
-
-    def _digest_provider(self) -> DigestAdapter | None:
-        cog = self.bot.get_cog("Digests")
-        service = getattr(cog, "service", None)
-        return DigestAdapter(service) if service is not None and hasattr(service, "ensure_digest") else None
-
-
-class TrackerAdapter:
-    """The thread-tracking capability's `ThreadTracker.track_thread`, as the pipeline calls it."""
-
-    def __init__(self, tracker: Any) -> None:
-        self.tracker = tracker
-
-    async def track(
-        self,
-        *,
-        thread_id: int,
-        guild_id: int,
-        parent_id: int | None,
-        name: str,
-        item_id: int,
-        tags: list[str],
-    ) -> None:
-        await self.tracker.track_thread(
-            thread_id, guild_id, parent_id, name=name, created_at=utcnow(), item_id=item_id, tags=tags
-        )
-
-
-class DigestAdapter:
-    """The digest capability's `DigestService.ensure_digest` and renderers, as the pipeline needs them."""
-
-    def __init__(self, service: Any) -> None:
-        self.service = service
-
-    async def digest(self, item: StoredItem) -> ReadyDigest | None:
-        digest = await self.service.ensure_digest(item)
-        if digest is None:
-            return None
-        return ReadyDigest(
-            embed=render_digest_embed(digest, item), line=render_digest_line(digest), poll=digest.poll
-        )

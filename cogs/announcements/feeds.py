@@ -1,47 +1,19 @@
-"""Finding the feed or item a moderator means, per guild, and the checks shared by the commands."""
+"""`/admin feed`'s feed and item options as Discord choices, and the permission check its commands share."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
 from bot.announce.models import ChannelKind, Subscription
-from bot.errors import UserFacingError
-from bot.feeds.errors import FetchError
-from bot.render.text import truncate
-from bot.store.feeds import FeedExists
 
 if TYPE_CHECKING:
-    from bot.client import CommunityBot
-    from bot.feeds.models import Feed, StoredItem
-    from bot.feeds.worker import FeedWorker
+    from bot.announce.directory import FeedDirectory
 
 log = logging.getLogger(__name__)
-
-BUILTIN_KINDS: dict[str, Any] = {"podcast": "podcast", "newsletter": "newsletter"}
-PREVIEW_ITEMS = 5
-
-
-def _is_id(text: str) -> bool:
-    """A row id as autocomplete sends it: ASCII digits ("²" passes isdigit() but not int()), < 2**63."""
-    return text.isascii() and text.isdigit() and int(text) < 2**63
-
-
-def worker_of(bot: CommunityBot) -> FeedWorker:
-    """The running feed worker (owned by the feeds capability's cog), or a clear refusal.
-
-    The most recently added cog holding one wins, so a worker added over the default one replaces it.
-    """
-    from bot.feeds.worker import FeedWorker
-
-    for cog in reversed(list(bot.cogs.values())):
-        worker = getattr(cog, "worker", None)
-        if isinstance(worker, FeedWorker):
-            return worker
-    raise UserFacingError("The feed poller is not running right now; try again in a minute.")
 
 
 def channel_problems(channel: discord.abc.GuildChannel, sub: Subscription | None) -> str:
@@ -59,120 +31,27 @@ def channel_problems(channel: discord.abc.GuildChannel, sub: Subscription | None
     return ", ".join(name.replace("_", " ").title() for name in missing)
 
 
-def unknown_feed(text: str) -> str:
-    """The one refusal for a feed this server cannot act on, whether it exists elsewhere or not at all."""
-    return (
-        f"This server follows no feed {truncate(text, 100)!r}. Pick one of the suggestions in `feed:`, "
-        "use `podcast` or `newsletter`, or follow a new feed with `/admin feed add url:<its address>`."
-    )
-
-
 class FeedLookup:
-    """Resolves what a moderator typed (podcast, newsletter, an id, a URL) within one guild."""
+    """`/admin feed`'s options in Discord's terms, over the announcements' `FeedDirectory`."""
 
-    def __init__(self, bot: CommunityBot) -> None:
-        self.bot = bot
-
-    async def resolve(self, guild_id: int, text: str, *, must_follow: bool = True) -> Feed:
-        """The feed a moderator of `guild_id` named: a built-in by name, or an id or URL it follows.
-
-        `must_follow=False` (setting a channel) also accepts a built-in the guild does not follow yet. A
-        feed only other servers follow gets exactly the answer an unknown one gets, after the same single
-        lookup: feed ids are small sequential numbers, so anything else would list other servers' feeds.
-        """
-        text = text.strip()
-        store = self.bot.store
-        name = text.lower()
-        if name in BUILTIN_KINDS:
-            feed = await store.feeds.ensure_builtin(
-                name, self.bot.settings.feed_urls[name], BUILTIN_KINDS[name]
-            )
-            if must_follow and await store.announcements.get_subscription(guild_id, feed.id) is None:
-                raise UserFacingError(
-                    f"This server does not announce the {name} yet: "
-                    f"`/admin feed channel feed:{name} channel:#…` sets it up."
-                )
-            return feed
-        key: int | str = int(text) if _is_id(text) else text
-        found = await store.announcements.feed_for_guild(guild_id, key, builtin_ok=not must_follow)
-        if found is None:
-            raise UserFacingError(unknown_feed(text))
-        return found
-
-    async def add(self, url: str) -> tuple[Feed, list[str]]:
-        """Validate `url` by fetching it through the worker's guarded fetcher, then store the feed."""
-        worker = worker_of(self.bot)
-        try:
-            preview = await worker.preview_url(url.strip(), PREVIEW_ITEMS)
-        except FetchError as exc:
-            raise UserFacingError(f"I couldn't read that feed: {exc.reason}") from None
-        try:
-            feed = await self.bot.store.feeds.add_feed(url.strip())
-        except FeedExists as exists:
-            feed = exists.feed
-            if not feed.active:
-                await self.bot.store.feeds.set_active(feed.id, True)
-        return feed, [item.title for item in preview.items]
-
-    async def forget_if_unused(self, feed: Feed) -> None:
-        """Stop polling a moderator-added feed that no server follows any more (its history is kept)."""
-        if feed.name is None and await self.bot.store.announcements.count_subscribers(feed.id) == 0:
-            await self.bot.store.feeds.set_active(feed.id, False)
+    def __init__(self, directory: FeedDirectory) -> None:
+        self.directory = directory
+        self.resolve = directory.resolve
+        self.add = directory.add
+        self.forget_if_unused = directory.forget_if_unused
+        self.item = directory.item
+        self.worker = directory.worker
 
     async def choices(
         self, guild_id: int | None, current: str, *, followed_only: bool
     ) -> list[app_commands.Choice[str]]:
         if guild_id is None:
             return []
-        found: list[app_commands.Choice[str]] = []
-        seen: set[int] = set()
-        for sub in await self.bot.store.announcements.list_subscriptions(guild_id):
-            feed = await self.bot.store.feeds.get_feed(sub.feed_id)
-            if feed is None:
-                continue
-            seen.add(feed.id)
-            value = feed.name or str(feed.id)
-            found.append(app_commands.Choice(name=truncate(feed.display_name, 100), value=value))
-        if not followed_only:
-            for name in BUILTIN_KINDS:
-                feed = await self.bot.store.feeds.get_feed_by_name(name)
-                if feed is None or feed.id not in seen:
-                    found.append(app_commands.Choice(name=name, value=name))
-        needle = current.strip().lower()
-        return [c for c in found if needle in c.name.lower() or needle in str(c.value)][:25]
-
-    async def _feed_ids(self, guild_id: int) -> list[int]:
-        ids = [sub.feed_id for sub in await self.bot.store.announcements.list_subscriptions(guild_id)]
-        for name in BUILTIN_KINDS:
-            feed = await self.bot.store.feeds.get_feed_by_name(name)
-            if feed is not None and feed.id not in ids:
-                ids.append(feed.id)
-        return ids
-
-    async def item(self, guild_id: int, text: str) -> StoredItem:
-        """The item a moderator picked (an id from autocomplete, or a title fragment)."""
-        ids = await self._feed_ids(guild_id)
-        text = text.strip()
-        if _is_id(text):
-            item = await self.bot.store.feeds.get_item(int(text))
-            if item is not None and item.feed_id in ids:
-                return item
-        for feed_id in ids:
-            matches = await self.bot.store.feeds.find_items(text, feed_id=feed_id, limit=1)
-            if matches:
-                return matches[0]
-        raise UserFacingError(
-            f"No episode or issue matching {truncate(text, 100)!r} in the feeds of this server: start "
-            "typing its title in `episode:` and pick one of the suggestions."
-        )
+        options = await self.directory.feed_options(guild_id, current, followed_only=followed_only)
+        return [app_commands.Choice(name=o.label, value=o.value) for o in options]
 
     async def item_choices(self, guild_id: int | None, current: str) -> list[app_commands.Choice[str]]:
         if guild_id is None:
             return []
-        items: list[StoredItem] = []
-        for feed_id in await self._feed_ids(guild_id):
-            items += await self.bot.store.feeds.find_items(current.strip(), feed_id=feed_id, limit=25)
-        items.sort(key=lambda i: i.published_at or i.first_seen_at, reverse=True)
-        return [
-            app_commands.Choice(name=truncate(i.title, 100) or str(i.id), value=str(i.id)) for i in items[:25]
-        ]
+        options = await self.directory.item_options(guild_id, current)
+        return [app_commands.Choice(name=o.label, value=o.value) for o in options]

@@ -13,23 +13,25 @@ from discord.ext import commands
 from bot.announce.render import NOTIFY_LABEL, NOTIFY_PREFIX
 from bot.announce.roles import role_problem, toggle
 from bot.errors import NO_MENTIONS, UserFacingError, reply
+from bot.interactions import services_of
 from bot.render.text import defang_mentions, truncate
 
 if TYPE_CHECKING:
+    from bot.announce.directory import FeedDirectory
     from bot.client import CommunityBot
 
 log = logging.getLogger(__name__)
 
 
-async def set_ping(bot: CommunityBot, member: discord.Member, feed_id: int, want: bool | None) -> str:
+async def set_ping(directory: FeedDirectory, member: discord.Member, feed_id: int, want: bool | None) -> str:
     """Give or take (or flip) the ping role of one feed; returns the sentence to show the member."""
     guild = member.guild
-    sub = await bot.store.announcements.get_subscription(guild.id, feed_id)
-    if sub is None or sub.ping_role_id is None:  # never name a feed this server does not follow
+    found = await directory.ping_role(guild.id, feed_id)
+    if found is None:  # never name a feed this server does not follow
         return "This feed has no notification role here any more."
-    feed = await bot.store.feeds.get_feed(feed_id)
-    name = truncate(defang_mentions(feed.display_name if feed else "this feed"), 100)
-    role = guild.get_role(sub.ping_role_id)
+    role_id, title = found
+    name = truncate(defang_mentions(title), 100)
+    role = guild.get_role(role_id)
     if role is None:
         return f"The notification role of **{name}** was deleted; a moderator can set a new one."
     problem = role_problem(guild, role)
@@ -74,25 +76,19 @@ class NotifyToggle(
         if not isinstance(member, discord.Member):
             await reply(interaction, "This button only works inside the server.")
             return
-        bot: CommunityBot = interaction.client  # type: ignore[assignment]
-        text = await set_ping(bot, member, self.feed_id, None)
+        text = await set_ping(services_of(interaction).feed_directory, member, self.feed_id, None)
         await reply(interaction, text)
 
 
 class Subscriptions(commands.Cog, name="AnnouncementPings"):
     """`/subscribe` and `/unsubscribe`."""
 
-    def __init__(self, bot: CommunityBot) -> None:
+    def __init__(self, bot: CommunityBot, directory: FeedDirectory) -> None:
         self.bot = bot
+        self.directory = directory
 
     async def _feeds_with_roles(self, guild_id: int) -> list[tuple[int, str]]:
-        found = []
-        for sub in await self.bot.store.announcements.list_subscriptions(guild_id):
-            if sub.ping_role_id is None:
-                continue
-            feed = await self.bot.store.feeds.get_feed(sub.feed_id)
-            found.append((sub.feed_id, feed.display_name if feed else str(sub.feed_id)))
-        return found
+        return await self.directory.feeds_with_roles(guild_id)
 
     async def _apply(self, interaction: discord.Interaction, feed: str | None, want: bool) -> None:
         member = interaction.user
@@ -107,7 +103,7 @@ class Subscriptions(commands.Cog, name="AnnouncementPings"):
                 raise UserFacingError(f"No feed with a ping role matches {truncate(feed, 100)!r} here.")
         else:
             picked = choices
-        lines = [await set_ping(self.bot, member, feed_id, want) for feed_id, _ in picked]
+        lines = [await set_ping(self.directory, member, feed_id, want) for feed_id, _ in picked]
         await interaction.response.send_message(
             "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
         )

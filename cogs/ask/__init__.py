@@ -15,7 +15,7 @@ __all__ = ["Ask"]
 
 
 async def setup(bot: CommunityBot) -> None:
-    cog = Ask(bot)
+    cog = Ask(bot, bot.services.ask, bot.services.cards)
     await bot.add_cog(cog)
     bot.add_dynamic_items(PostAnswerButton)
     admin = get_admin_group(bot)

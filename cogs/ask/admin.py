@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.errors import NO_MENTIONS, UserFacingError
+from bot.errors import NO_MENTIONS
+from bot.interactions import guild_id_of
 
 if TYPE_CHECKING:
-    from cogs.ask.cog import Ask
+    from bot.ask.service import AskService
 
 
 class AskAdmin:
@@ -18,8 +19,9 @@ class AskAdmin:
     one command's names and descriptions. Manage Server: hidden by the group, enforced by the tree and
     here."""
 
-    def __init__(self, cog: Ask) -> None:
-        self.cog = cog
+    def __init__(self, service: AskService, model: str) -> None:
+        self.service = service
+        self.model = model
         self.command = self._build()
 
     def _build(self) -> app_commands.Command[Any, Any, None]:
@@ -56,25 +58,20 @@ class AskAdmin:
         block: discord.TextChannel | None,
         anywhere: bool,
     ) -> None:
-        guild_id = _guild(interaction)
-        repo = self.cog.bot.store.ask
-        if turn is not None:
-            await repo.set_enabled(guild_id, bool(turn.value))
-        if anywhere or allow is not None or block is not None:
-            channels = set() if anywhere else set((await repo.guild(guild_id)).channels)
-            if allow is not None:
-                channels.add(allow.id)
-            if block is not None:
-                channels.discard(block.id)
-            await repo.set_channels(guild_id, sorted(channels))
+        guild_id = guild_id_of(interaction)
+        await self.service.configure(
+            guild_id,
+            enabled=bool(turn.value) if turn is not None else None,
+            allow=allow.id if allow is not None else None,
+            block=block.id if block is not None else None,
+            anywhere=anywhere,
+        )
         await _reply(interaction, await self.status(guild_id))
 
     async def status(self, guild_id: int) -> str:
-        service = self.cog.service
-        config = await service.repo.guild(guild_id)
-        asked = await service.repo.questions_on(guild_id)
-        pending = await service.repo.pending_count()
-        backend = f"the LLM ({self.cog.bot.settings.openai_model})" if service.llm else "offline quotes"
+        service = self.service
+        config, asked, pending = await service.activity(guild_id)
+        backend = f"the LLM ({self.model})" if service.llm else "offline quotes"
         where = ", ".join(f"<#{channel}>" for channel in config.channels[:20]) or "every channel"
         lines = [
             f"`/ask` is **{'on' if config.enabled else 'off'}**, in {where}.",
@@ -85,12 +82,6 @@ class AskAdmin:
         if pending:
             lines.append(f"Episodes and issues still being indexed for /ask: {pending}.")
         return "\n".join(lines)
-
-
-def _guild(interaction: discord.Interaction) -> int:
-    if interaction.guild_id is None:
-        raise UserFacingError("This command only works inside a server.")
-    return interaction.guild_id
 
 
 async def _reply(interaction: discord.Interaction, text: str) -> None:

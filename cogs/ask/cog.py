@@ -22,15 +22,15 @@ from discord.ext import commands, tasks
 
 from bot.ask.render import answer_embed
 from bot.ask.retrieve import EmptyQuestion
-from bot.ask.service import AskRefused, AskService
+from bot.ask.service import AskRefused, AskService, Filters
 from bot.ask.words import content_words
 from bot.errors import NO_MENTIONS, UserFacingError
-from bot.store.ask import Filters
 from cogs.ask.admin import AskAdmin
 from cogs.ask.views import post_view
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.search.episodes import EpisodeCards
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +112,11 @@ class Ask(commands.Cog):
     #: Seconds before progress is shown (tests set 0 to see every step).
     progress_delay: float = PROGRESS_DELAY
 
-    def __init__(self, bot: CommunityBot) -> None:
+    def __init__(self, bot: CommunityBot, service: AskService, cards: EpisodeCards) -> None:
         self.bot = bot
-        self.service = AskService.from_settings(bot.settings, bot.store.ask, bot.store.digests, bot.llm)
-        self.admin = AskAdmin(self)
+        self.service = service
+        self.cards = cards
+        self.admin = AskAdmin(service, bot.settings.openai_model)
 
     async def cog_load(self) -> None:
         self.upkeep.start()
@@ -169,7 +170,7 @@ class Ask(commands.Cog):
         )
         if filters.since and filters.until and filters.since >= filters.until:
             raise UserFacingError("`since` must come before `until`.")
-        if not await self.bot.store.cards.followed_feeds(guild_id):
+        if not await self.cards.followed_feeds(guild_id):
             raise UserFacingError(NOT_FOLLOWING)
         try:
             await self.service.admit(guild_id, interaction.user.id, interaction.channel_id)
@@ -198,12 +199,12 @@ class Ask(commands.Cog):
         if interaction.guild_id is None:
             return []
         typed = current.casefold().strip()
-        feeds = await self.bot.store.cards.followed_feeds(interaction.guild_id)
+        feeds = await self.cards.followed_feeds(interaction.guild_id)
         matching = [f for f in feeds if typed in f.title.casefold() or typed == f.kind]
         return [app_commands.Choice(name=f.title[:100], value=str(f.feed_id)) for f in matching[:25]]
 
     async def _feed_id(self, guild_id: int, typed: str) -> int:
-        feeds = await self.bot.store.cards.followed_feeds(guild_id)
+        feeds = await self.cards.followed_feeds(guild_id)
         text = typed.strip()
         for feed in feeds:
             if text == str(feed.feed_id) or text.casefold() in (feed.title.casefold(), feed.kind):

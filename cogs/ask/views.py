@@ -8,17 +8,14 @@ where `/ask` is allowed; the post pings nobody.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
 from bot.ask.render import answer_embed
-from bot.ask.service import stored_answer
 from bot.errors import NO_MENTIONS
+from bot.interactions import services_of
 from bot.render.text import defang_mentions, truncate
-
-if TYPE_CHECKING:
-    from bot.client import CommunityBot
 
 NOT_YOURS = "Only the member who asked can post this answer; ask `/ask` for your own."
 GONE = "That answer is no longer stored; ask again with `/ask`."
@@ -50,18 +47,18 @@ class PostAnswerButton(
         if interaction.user.id != self.user_id:
             await interaction.response.send_message(NOT_YOURS, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
-        bot: CommunityBot = interaction.client  # type: ignore[assignment]
-        found = await stored_answer(bot.store.ask, self.answer_id)
+        services = services_of(interaction)
+        found = await services.ask.stored_answer(self.answer_id)
         if found is None or found[0] != interaction.guild_id or interaction.guild_id is None:
             await interaction.response.send_message(GONE, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
-        config = await bot.store.ask.guild(interaction.guild_id)
+        config = await services.ask.guild_config(interaction.guild_id)
         if not config.enabled or (config.channels and interaction.channel_id not in config.channels):
             await interaction.response.send_message(
                 "`/ask` answers can't be posted here.", ephemeral=True, allowed_mentions=NO_MENTIONS
             )
             return
-        embed = answer_embed(found[1], model=bot.settings.openai_model)
+        embed = answer_embed(found[1], model=services.settings.openai_model)
         name = defang_mentions(truncate(interaction.user.display_name, 80))
         embed.set_author(name=f"{name} asked")
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)

@@ -11,4 +11,4 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: CommunityBot) -> None:
-    await bot.add_cog(Console(bot))
+    await bot.add_cog(Console(bot, bot.services.setup, bot.services.audit))

@@ -13,13 +13,15 @@ import discord
 from discord import app_commands
 
 from bot.audit import audit_line
-from bot.errors import NO_MENTIONS, UserFacingError
+from bot.audit_entries import Outcome
+from bot.command_types import SlashCommand
+from bot.errors import NO_MENTIONS
+from bot.interactions import guild_id_of
 from bot.render.text import truncate
-from bot.store.audit import Outcome
 from bot.timeutil import discord_timestamp
 
 if TYPE_CHECKING:
-    from bot.client import CommunityBot
+    from bot.console.audit_log import AuditService
 
 AUDIT_PAGE = 10
 #: What each `show:` choice lists; "" (no choice) is the default view with refusals collapsed.
@@ -47,7 +49,7 @@ def command_filter(command: str | None) -> str | None:
     return name if name.startswith("admin") or name.startswith("poll") else f"admin {name}"
 
 
-def audit_command(bot: CommunityBot) -> app_commands.Command:
+def audit_command(service: AuditService) -> SlashCommand:
     @app_commands.command(name="audit", description="Recent moderator actions in this server, newest first.")
     @app_commands.describe(
         show="Default: actions and failures, refusals collapsed",
@@ -63,36 +65,31 @@ def audit_command(bot: CommunityBot) -> app_commands.Command:
         command: str | None = None,
         page: app_commands.Range[int, 1, 1000] = 1,
     ) -> None:
-        if interaction.guild_id is None:
-            raise UserFacingError("This command only works inside a server.")
-        guild_id = interaction.guild_id
+        guild_id = guild_id_of(interaction)
         name = command_filter(command)
         user_id = member.id if member else None
         kind = show.value if show else ""
         outcomes = SHOWN.get(kind, SHOWN[""])
-        repo = bot.store.audit
-        total = await repo.count(guild_id, user_id=user_id, command=name, outcomes=outcomes)
-        pages = max(1, -(-total // AUDIT_PAGE))
-        page = min(page, pages)
-        entries = await repo.recent(
+        found = await service.page(
             guild_id,
-            limit=AUDIT_PAGE,
-            offset=(page - 1) * AUDIT_PAGE,
             user_id=user_id,
             command=name,
             outcomes=outcomes,
+            page=page,
+            page_size=AUDIT_PAGE,
+            with_refusals=not kind,
         )
-        lines = [audit_line(entry) for entry in entries]
-        if not kind:
-            refused = await repo.refusals(guild_id, user_id=user_id, command=name)
-            if refused.count:
-                people = f"{refused.people} {'person' if refused.people == 1 else 'people'}"
-                when = f", latest {discord_timestamp(refused.latest, 'R')}" if refused.latest else ""
-                lines.insert(
-                    0,
-                    f"⛔ {refused.count} refused attempt{'s' if refused.count != 1 else ''} by {people}"
-                    f"{when}, not listed: `show: Refusals` lists them.",
-                )
+        page, pages, total = found.page, found.pages, found.total
+        lines = [audit_line(entry) for entry in found.entries]
+        refused = found.refusals
+        if refused is not None and refused.count:
+            people = f"{refused.people} {'person' if refused.people == 1 else 'people'}"
+            when = f", latest {discord_timestamp(refused.latest, 'R')}" if refused.latest else ""
+            lines.insert(
+                0,
+                f"⛔ {refused.count} refused attempt{'s' if refused.count != 1 else ''} by {people}"
+                f"{when}, not listed: `show: Refusals` lists them.",
+            )
         title = "Moderator actions" if not kind else f"Moderator log: {kind}"
         embed = discord.Embed(title=title, colour=discord.Colour(0x5B5BD6))
         if not lines:
@@ -107,7 +104,7 @@ def audit_command(bot: CommunityBot) -> app_commands.Command:
     async def _commands(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        names = await bot.store.audit.commands(interaction.guild_id, current.strip().lstrip("/"))
+        names = await service.commands(interaction.guild_id, current.strip().lstrip("/"))
         return [app_commands.Choice(name=f"/{n}"[:100], value=n[:100]) for n in names[:25]]
 
     return audit

@@ -11,14 +11,17 @@ from discord.ext import commands
 
 from bot.admin_group import get_admin_group
 from bot.audit import audit_line, entry_for, is_audited
+from bot.audit_entries import NewAuditEntry, Outcome
+from bot.command_types import SlashCommand
 from bot.console.status import gather, status_embed
 from bot.errors import NO_MENTIONS, UserFacingError, root_name
-from bot.store.audit import NewAuditEntry, Outcome
 from cogs.console.audit import audit_command
 from cogs.console.setup import setup_command
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.console.audit_log import AuditService
+    from bot.console.setup import SetupService
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +33,18 @@ QUIET = frozenset({"admin status", "admin audit", "admin feed list", "admin feed
 class Console(commands.Cog):
     """Owns `/admin status|audit|setup` and records every moderator action."""
 
-    def __init__(self, bot: CommunityBot) -> None:
+    def __init__(self, bot: CommunityBot, setup: SetupService, audit: AuditService) -> None:
         self.bot = bot
+        self.setup = setup
+        self.audit = audit
 
     async def cog_load(self) -> None:
         admin = get_admin_group(self.bot)
         for name in COMMANDS:
             admin.remove_command(name)
         admin.add_command(status_command(self.bot))
-        admin.add_command(audit_command(self.bot))
-        admin.add_command(setup_command(self.bot))
+        admin.add_command(audit_command(self.audit))
+        admin.add_command(setup_command(self.setup))
 
     async def cog_unload(self) -> None:
         admin = get_admin_group(self.bot)
@@ -50,7 +55,7 @@ class Console(commands.Cog):
 
     @commands.Cog.listener()
     async def on_app_command_completion(
-        self, interaction: discord.Interaction, command: app_commands.Command | app_commands.ContextMenu
+        self, interaction: discord.Interaction, command: SlashCommand | app_commands.ContextMenu
     ) -> None:
         if isinstance(command, app_commands.Command) and is_audited(command.qualified_name):
             await self.record(interaction, command.qualified_name, "ok")
@@ -86,7 +91,7 @@ class Console(commands.Cog):
         if entry is None:
             return
         try:
-            await self.bot.store.audit.record(entry)
+            await self.audit.record(entry)
         except Exception:
             log.exception("could not record /%s by %s in guild %s", command, entry.user_id, entry.guild_id)
             return
@@ -95,10 +100,10 @@ class Console(commands.Cog):
     async def echo(self, entry: NewAuditEntry) -> None:
         if entry.command in QUIET and entry.outcome == "ok":
             return
-        settings = await self.bot.store.guilds.get(entry.guild_id)
-        if settings.mod_log_channel_id is None:
+        channel_id = await self.audit.mod_log_channel(entry.guild_id)
+        if channel_id is None:
             return
-        channel = self.bot.get_channel(settings.mod_log_channel_id)
+        channel = self.bot.get_channel(channel_id)
         if not isinstance(channel, discord.abc.Messageable) or getattr(channel, "guild", None) is None:
             return
         if channel.guild.id != entry.guild_id:
@@ -109,7 +114,7 @@ class Console(commands.Cog):
             log.warning("could not echo an audit entry to the mod-log of guild %s: %s", entry.guild_id, exc)
 
 
-def status_command(bot: CommunityBot) -> app_commands.Command:
+def status_command(bot: CommunityBot) -> SlashCommand:
     @app_commands.command(
         name="status", description="Feeds, outbox, LLM budget, threads, my permissions, uptime."
     )

@@ -1,31 +1,50 @@
 """`/admin setup`: the channels and roles in one go, then a check of my permissions in each channel.
 
-Configuration is stored through the owners' repositories (subscriptions: announcements; mod-log: guilds),
-exactly as `/admin feed channel`, `/admin feed role` and `/admin modlog` would; the reply is edited as
-each step completes.
+The choices are stored by the console's `SetupService` (bot/console/setup.py), exactly as `/admin feed
+channel`, `/admin feed role` and `/admin modlog` would; the reply is edited as each step completes.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
 from bot.announce.models import ChannelKind
-from bot.console.permissions import channel_uses, check_guild
-from bot.errors import NO_MENTIONS, UserFacingError
-from bot.feeds.models import FeedKind
+from bot.command_types import SlashCommand
+from bot.console.permissions import check_guild
+from bot.console.setup import FeedChoice, SetupChange, SetupService
+from bot.errors import NO_MENTIONS
+from bot.interactions import guild_of
 from bot.render.text import truncate
-
-if TYPE_CHECKING:
-    from bot.client import CommunityBot
 
 log = logging.getLogger(__name__)
 
 AnnounceChannel = discord.TextChannel | discord.ForumChannel
-BUILTINS: dict[str, FeedKind] = {"podcast": "podcast", "newsletter": "newsletter"}
+
+
+def _choice(channel: AnnounceChannel | None, role: discord.Role | None) -> FeedChoice:
+    kind = ChannelKind.FORUM if isinstance(channel, discord.ForumChannel) else ChannelKind.TEXT
+    return FeedChoice(channel.id if channel else None, kind, role.id if role else None)
+
+
+def _change_line(
+    change: SetupChange,
+    mentions: dict[str, tuple[AnnounceChannel | None, discord.Role | None]],
+    mod_log: discord.TextChannel | None,
+) -> str:
+    if change.what == "mod_log":
+        return f"✅ Health alerts and the audit log go to {mod_log.mention if mod_log else 'the mod-log'}."
+    name = change.feed or ""
+    channel, role = mentions[name]
+    if change.what == "channel":
+        return f"✅ {name.title()} announcements go to {channel.mention if channel else 'its channel'}."
+    if change.what == "role":
+        return (
+            f"✅ {name.title()} announcements ping {role.mention if role else 'its role'} (members opt in)."
+        )
+    return f"⚠️ {name.title()} has no channel yet, so its role was not set: add `{name}_channel`."
 
 
 async def _progress(interaction: discord.Interaction, lines: list[str]) -> None:
@@ -34,7 +53,7 @@ async def _progress(interaction: discord.Interaction, lines: list[str]) -> None:
     )
 
 
-def setup_command(bot: CommunityBot) -> app_commands.Command:
+def setup_command(service: SetupService) -> SlashCommand:
     @app_commands.command(
         name="setup", description="Set channels and ping roles in one go, then check my permissions."
     )
@@ -53,49 +72,26 @@ def setup_command(bot: CommunityBot) -> app_commands.Command:
         podcast_role: discord.Role | None = None,
         newsletter_role: discord.Role | None = None,
     ) -> None:
-        guild = interaction.guild
-        if guild is None:
-            raise UserFacingError("This command only works inside a server.")
+        guild = guild_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        store = bot.store
-        lines: list[str] = []
-        wanted = {
+        choices = {
+            "podcast": _choice(podcast_channel, podcast_role),
+            "newsletter": _choice(newsletter_channel, newsletter_role),
+        }
+        changes = await service.apply(guild.id, choices, mod_log.id if mod_log else None)
+        mentions = {
             "podcast": (podcast_channel, podcast_role),
             "newsletter": (newsletter_channel, newsletter_role),
         }
-        for name, (channel, role) in wanted.items():
-            if channel is None and role is None:
-                continue
-            feed = await store.feeds.ensure_builtin(name, bot.settings.feed_urls[name], BUILTINS[name])
-            if channel is not None:
-                kind = ChannelKind.FORUM if isinstance(channel, discord.ForumChannel) else ChannelKind.TEXT
-                await store.announcements.subscribe(guild.id, feed.id, channel.id, kind)
-                lines.append(f"✅ {name.title()} announcements go to {channel.mention}.")
-            if role is not None:
-                if await store.announcements.get_subscription(guild.id, feed.id) is None:
-                    lines.append(
-                        f"⚠️ {name.title()} has no channel yet, so its role was not set: add `{name}_channel`."
-                    )
-                else:
-                    await store.announcements.update_subscription(guild.id, feed.id, ping_role_id=role.id)
-                    lines.append(f"✅ {name.title()} announcements ping {role.mention} (members opt in).")
-        if mod_log is not None:
-            await store.guilds.set_mod_log(guild.id, mod_log.id)
-            lines.append(f"✅ Health alerts and the audit log go to {mod_log.mention}.")
+        lines = [_change_line(change, mentions, mod_log) for change in changes]
         if not lines:
             lines.append("Nothing changed; checking what is configured already.")
         lines.append("⏳ Checking my permissions…")
         await _progress(interaction, lines)
 
-        subscriptions = await store.announcements.list_subscriptions(guild.id)
-        settings = await store.guilds.get(guild.id)
-        parents = await store.threads.parents(guild.id)
-        uses = channel_uses(
-            announce={s.channel_id: s.channel_kind is ChannelKind.FORUM for s in subscriptions},
-            modlog=settings.mod_log_channel_id,
-            threads={p.channel_id for p in parents},
-        )
-        report = check_guild(guild, uses, [s.ping_role_id for s in subscriptions if s.ping_role_id])
+        current = await service.current(guild.id)
+        uses = current.uses
+        report = check_guild(guild, uses, current.ping_roles)
         lines.pop()
         lines.append("")
         if not uses:
@@ -103,7 +99,7 @@ def setup_command(bot: CommunityBot) -> app_commands.Command:
         else:
             lines.append("**My permissions**" + (": all set." if report.ok else ": something is missing."))
             lines += report.lines()
-        if settings.mod_log_channel_id is None:
+        if current.mod_log_channel_id is None:
             lines.append("ℹ️ No mod-log channel: alerts go to the server owner by DM (set `mod_log`).")
         if not report.ok:
             lines.append(

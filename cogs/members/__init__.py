@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 async def setup(bot: CommunityBot) -> None:
     bot.add_dynamic_items(SearchPageButton)
-    await bot.add_cog(Members(bot))
+    await bot.add_cog(Members(bot, bot.services.search, bot.services.cards))
 
 
 async def teardown(bot: CommunityBot) -> None:

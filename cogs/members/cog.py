@@ -11,14 +11,16 @@ from discord.ext import commands
 
 from bot.console.help import HelpEntry, command_embed, entries, help_embeds, runnable_names
 from bot.errors import NO_MENTIONS, UserFacingError
+from bot.interactions import autocomplete_id, guild_id_of
 from bot.search import QueryError, SearchService
 from bot.search.cards import card_embed
+from bot.search.models import EpisodeCard
 from bot.search.render import choice_name, search_embed
-from bot.store.search_cards import EpisodeCard
 from cogs.members.views import QUERY_MAX_CHARS, results_view
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.search.episodes import EpisodeCards
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +30,10 @@ NOT_FOLLOWING = "This server doesn't follow any feed yet; a moderator can set on
 class Members(commands.Cog):
     """`/latest`, `/episode`, `/search`, `/help`."""
 
-    def __init__(self, bot: CommunityBot) -> None:
+    def __init__(self, bot: CommunityBot, search: SearchService, cards: EpisodeCards) -> None:
         self.bot = bot
-        self.search_service = SearchService(bot.store.search)
-        self.cards = bot.store.cards
+        self.search_service = search
+        self.cards = cards
 
     # -- /latest ------------------------------------------------------------------------------------
 
@@ -46,7 +48,7 @@ class Members(commands.Cog):
     async def latest(
         self, interaction: discord.Interaction, feed: str | None = None, share: bool = False
     ) -> None:
-        guild_id = _guild(interaction)
+        guild_id = guild_id_of(interaction)
         feed_id = await self._resolve_feed(guild_id, feed) if feed else None
         card = await self.cards.latest(guild_id, feed_id)
         if card is None:
@@ -93,12 +95,11 @@ class Members(commands.Cog):
     async def episode(
         self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 100], share: bool = False
     ) -> None:
-        guild_id = _guild(interaction)
+        guild_id = guild_id_of(interaction)
         card: EpisodeCard | None = None
-        typed = query.strip()
-        # An id from autocomplete: ASCII digits ("²" passes isdigit() but not int()) within SQLite's INTEGER.
-        if typed.isascii() and typed.isdigit() and int(typed) < 2**63:
-            card = await self.cards.card(guild_id, int(typed))
+        item_id = autocomplete_id(query)
+        if item_id is not None:
+            card = await self.cards.card(guild_id, item_id)
         if card is None:
             choices = await self.search_service.title_choices(guild_id, query)
             if choices:
@@ -120,8 +121,8 @@ class Members(commands.Cog):
         return [app_commands.Choice(name=choice_name(c), value=str(c.item_id)) for c in found[:25]]
 
     async def _send_card(self, interaction: discord.Interaction, card: EpisodeCard, *, share: bool) -> None:
-        guild_id = _guild(interaction)
-        thread = await self.bot.store.threads.thread_for_item(guild_id, card.item_id)
+        guild_id = guild_id_of(interaction)
+        thread = await self.cards.thread(guild_id, card.item_id)
         embed = card_embed(
             card,
             guild_id=guild_id,
@@ -142,7 +143,7 @@ class Members(commands.Cog):
     async def search(
         self, interaction: discord.Interaction, query: app_commands.Range[str, 1, QUERY_MAX_CHARS]
     ) -> None:
-        guild_id = _guild(interaction)
+        guild_id = guild_id_of(interaction)
         try:
             page = await self.search_service.search(guild_id, query)
         except QueryError as exc:
@@ -189,9 +190,3 @@ class Members(commands.Cog):
             in_guild=in_guild,
             runnable=await runnable_names(commands_, interaction),
         )
-
-
-def _guild(interaction: discord.Interaction) -> int:
-    if interaction.guild_id is None:
-        raise UserFacingError("This command only works inside a server.")
-    return interaction.guild_id

@@ -7,26 +7,24 @@ restart without anything stored; only the member who searched may page.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
 from bot.errors import NO_MENTIONS
-from bot.search import QueryError, SearchPage, SearchService
+from bot.interactions import services_of
+from bot.render.limits import CUSTOM_ID
+from bot.search import QueryError, SearchPage
 from bot.search.render import search_embed
 
-if TYPE_CHECKING:
-    from bot.client import CommunityBot
-
 PREFIX = "search"
-CUSTOM_ID_LIMIT = 100
 # Room left for the query in a custom_id: "search:" + a 20-digit user id + ":" + page + ":".
-QUERY_MAX_CHARS = CUSTOM_ID_LIMIT - len(PREFIX) - 1 - 20 - 1 - 3 - 1
+QUERY_MAX_CHARS = CUSTOM_ID - len(PREFIX) - 1 - 20 - 1 - 3 - 1
 NOT_YOURS = "These results belong to whoever searched; run `/search` to get your own."
 
 
 def page_custom_id(user_id: int, page: int, query: str) -> str:
-    return f"{PREFIX}:{user_id}:{page}:{query}"[:CUSTOM_ID_LIMIT]
+    return f"{PREFIX}:{user_id}:{page}:{query}"[:CUSTOM_ID]
 
 
 class SearchPageButton(
@@ -61,8 +59,7 @@ class SearchPageButton(
             return
         if interaction.guild_id is None:
             return
-        bot: CommunityBot = interaction.client  # type: ignore[assignment]
-        service = SearchService(bot.store.search)
+        service = services_of(interaction).search
         try:
             page = await service.search(interaction.guild_id, self.query, self.page)
         except QueryError as exc:

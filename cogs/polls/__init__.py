@@ -1,4 +1,4 @@
-"""Community polls (issue 7): the `/poll` commands, native vote mirroring, anonymous vote buttons."""
+"""Community polls: the `/poll` commands, native vote mirroring, anonymous vote buttons."""
 
 from __future__ import annotations
 
@@ -11,4 +11,4 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: CommunityBot) -> None:
-    await bot.add_cog(Polls(bot))
+    await bot.add_cog(Polls(bot, bot.services.polls, bot.services.poll_closer))

@@ -12,15 +12,15 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.errors import NO_MENTIONS, UserFacingError
+from bot.interactions import guild_id_of
 from bot.polls import charts, publish, render
-from bot.polls.ballots import load_ballot_key
 from bot.polls.closing import PollCloser
 from bot.polls.models import PollMode
 from bot.polls.service import PollService
 from bot.polls.spec import build_spec, parse_indices, split_answers
 from bot.render.text import truncate
 from bot.timeutil import discord_timestamp
-from cogs.polls.views import DYNAMIC_ITEMS, vote_view
+from cogs.polls.views import DYNAMIC_ITEMS
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
@@ -34,27 +34,21 @@ SETTLE_SECONDS = 2.0
 moderator_only = app_commands.checks.has_permissions(manage_guild=True)
 
 
-def _guild_id(interaction: discord.Interaction) -> int:
-    if interaction.guild_id is None:
-        raise UserFacingError("Polls only work inside a server.")
-    return interaction.guild_id
-
-
 def _jump(guild_id: int, channel_id: int, message_id: int | None) -> str:
     return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
 
 
 class Polls(commands.Cog):
-    """Open-versus-closed community polls (issue 7)."""
+    """Open-versus-closed community polls."""
 
     poll = app_commands.Group(
         name="poll", description="Community polls: open versus closed AI, and more.", guild_only=True
     )
 
-    def __init__(self, bot: CommunityBot) -> None:
+    def __init__(self, bot: CommunityBot, service: PollService, closer: PollCloser) -> None:
         self.bot = bot
-        self.service = PollService(bot.store, load_ballot_key(bot.settings), view_factory=vote_view)
-        self.closer = PollCloser(self.service, bot)
+        self.service = service
+        self.closer = closer
         # Native votes being mirrored right now: `/poll results` waits for them, so a member who just
         # voted sees their own vote in the next answer (the vote event reaches the bot before the command).
         self._mirroring = 0
@@ -170,7 +164,7 @@ class Polls(commands.Cog):
         open_answers: str | None = None,
         closed_answers: str | None = None,
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         if interaction.channel is None or interaction.channel_id is None:
             raise UserFacingError("I can't post in this channel.")
         settings = await self.service.settings(guild_id)
@@ -210,8 +204,8 @@ class Polls(commands.Cog):
     @app_commands.describe(poll="The open poll to end (pick from the list)")
     @moderator_only
     async def close(self, interaction: discord.Interaction, poll: int) -> None:
-        guild_id = _guild_id(interaction)
-        found = await self.service.repo.get(poll, guild_id=guild_id)
+        guild_id = guild_id_of(interaction)
+        found = await self.service.get(poll, guild_id=guild_id)
         if found is None:
             raise UserFacingError(f"There is no poll #{poll} in this server.")
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -228,7 +222,7 @@ class Polls(commands.Cog):
     )
     @app_commands.describe(poll="The poll (pick from the list); leave empty for the latest closed poll")
     async def results(self, interaction: discord.Interaction, poll: int | None = None) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.votes_settled()  # a vote made just before asking is counted in this answer
         tally = await self.service.results_for(guild_id, poll)
@@ -242,7 +236,7 @@ class Polls(commands.Cog):
 
     @poll.command(name="trend", description="Open versus closed sentiment across episodes, as a chart.")
     async def trend(self, interaction: discord.Interaction) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         points = await self.service.trend(guild_id)
         if not points:
             raise UserFacingError(
@@ -273,7 +267,7 @@ class Polls(commands.Cog):
         mode: Literal["native", "anonymous"] | None = None,
         duration_hours: app_commands.Range[int, 1, 768] | None = None,
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         if auto is None and mode is None and duration_hours is None:
             text = render.settings_text(await self.service.settings(guild_id))
         else:

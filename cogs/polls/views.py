@@ -1,44 +1,35 @@
 """The anonymous poll's buttons: dynamic items, so every poll message keeps working after a restart.
 
-Each button's custom_id names the poll (`polls:vote:<poll_id>:<answer>`, `polls:mine:<poll_id>`,
-`polls:withdraw:<poll_id>`); the state is read from the store on every click, so nothing has to be
-re-registered per poll at start-up: `bot.add_dynamic_items(...)` once is enough.
+The buttons are sent by `bot.polls.buttons.vote_view` (their custom_ids name the poll); these items match
+those ids and answer the clicks through the bot's `PollService`. The state is read from the store on every
+click, so nothing has to be re-registered per poll at start-up: `bot.add_dynamic_items(...)` once is enough.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import discord
 
-from bot.errors import NO_MENTIONS, UserFacingError, error_code
-from bot.polls import render
-from bot.polls.models import Poll
-from bot.render.text import truncate
+from bot.errors import UserFacingError, error_code
+from bot.interactions import answer, services_of
+from bot.polls import buttons, render
+from bot.polls.buttons import vote_view
 
 if TYPE_CHECKING:
     from bot.polls.service import PollService
 
 log = logging.getLogger(__name__)
 
-BUTTON_LABEL_MAX = 80
+__all__ = ["DYNAMIC_ITEMS", "vote_view"]
+
+PollButton: TypeAlias = discord.ui.Button[discord.ui.View]
 
 
 def _service(interaction: discord.Interaction) -> PollService:
-    cog = interaction.client.get_cog("Polls")  # type: ignore[attr-defined]
-    service = getattr(cog, "service", None)
-    if service is None:
-        raise UserFacingError("Polls are not available right now; try again in a minute.")
-    return service
-
-
-async def _answer(interaction: discord.Interaction, text: str) -> None:
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    else:
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    return services_of(interaction).polls
 
 
 async def _run(interaction: discord.Interaction, action: Any) -> None:
@@ -52,24 +43,19 @@ async def _run(interaction: discord.Interaction, action: Any) -> None:
         log.exception("error %s handling a poll button for guild %s", code, interaction.guild_id)
         text = f"Something went wrong on my side (error `{code}`). Your vote may not have been counted."
     try:
-        await _answer(interaction, text)
+        await answer(interaction, text)
     except discord.HTTPException as exc:
         log.warning("could not answer a poll button click: %s", exc)
 
 
 class VoteButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"polls:vote:(?P<poll>\d+):(?P<answer>\d+)"
+    discord.ui.DynamicItem[PollButton],
+    template=r"polls:vote:(?P<poll>\d+):(?P<answer>\d+)",
 ):
     """One answer of an anonymous poll."""
 
     def __init__(self, poll_id: int, position: int, label: str | None = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                style=discord.ButtonStyle.primary,
-                label=truncate(label or str(position), BUTTON_LABEL_MAX),
-                custom_id=f"polls:vote:{poll_id}:{position}",
-            )
-        )
+        super().__init__(buttons.vote_button(poll_id, position, label))
         self.poll_id = poll_id
         self.position = position
 
@@ -92,15 +78,11 @@ class VoteButton(
         await _run(interaction, act)
 
 
-class MyVoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"polls:mine:(?P<poll>\d+)"):
+class MyVoteButton(discord.ui.DynamicItem[PollButton], template=r"polls:mine:(?P<poll>\d+)"):
     """Shows the member (only them) what they voted."""
 
     def __init__(self, poll_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                style=discord.ButtonStyle.secondary, label="My vote", custom_id=f"polls:mine:{poll_id}"
-            )
-        )
+        super().__init__(buttons.mine_button(poll_id))
         self.poll_id = poll_id
 
     @classmethod
@@ -119,17 +101,11 @@ class MyVoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"polls:m
         await _run(interaction, act)
 
 
-class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button], template=r"polls:withdraw:(?P<poll>\d+)"):
+class WithdrawButton(discord.ui.DynamicItem[PollButton], template=r"polls:withdraw:(?P<poll>\d+)"):
     """Removes the member's vote while the poll is open."""
 
     def __init__(self, poll_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                style=discord.ButtonStyle.danger,
-                label="Withdraw my vote",
-                custom_id=f"polls:withdraw:{poll_id}",
-            )
-        )
+        super().__init__(buttons.withdraw_button(poll_id))
         self.poll_id = poll_id
 
     @classmethod
@@ -149,16 +125,3 @@ class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button], template=r"polls
 
 
 DYNAMIC_ITEMS = (VoteButton, MyVoteButton, WithdrawButton)
-
-
-def vote_view(poll: Poll) -> discord.ui.View:
-    """The persistent view sent with an anonymous poll: one button per answer, then My vote / Withdraw."""
-    view = discord.ui.View(timeout=None)
-    for answer in poll.answers:
-        button = VoteButton(poll.id, answer.position, f"{answer.position}. {answer.text}")
-        button.item.row = (answer.position - 1) // 5
-        view.add_item(button)
-    for control in (MyVoteButton(poll.id), WithdrawButton(poll.id)):
-        control.item.row = 2
-        view.add_item(control)
-    return view

@@ -1,4 +1,4 @@
-"""Thread tracking (issue 8): `/threads`, `/admin threads …`, counting, reconciliation, the weekly post."""
+"""Thread tracking: `/threads`, `/admin threads …`, counting, reconciliation, the weekly post."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ __all__ = ["ThreadsCog"]
 
 
 async def setup(bot: CommunityBot) -> None:
-    cog = ThreadsCog(bot)
+    services = bot.services
+    cog = ThreadsCog(
+        bot,
+        services.tracker,
+        services.threads,
+        episodes=services.episodes,
+        polls=services.poll_results,
+        alerts=services.alerts,
+    )
     await bot.add_cog(cog)
     mount(bot, cog.admin)
 

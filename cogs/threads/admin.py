@@ -4,20 +4,26 @@ weekly post (schedule, preview, post now, status)."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import discord
 from discord import app_commands
 
 from bot.errors import NO_MENTIONS, UserFacingError
+from bot.interactions import guild_of
 from bot.threads.render import next_post_text, weekly_embed
 from bot.threads.weekly import WEEKDAY_NAMES, next_slot, week_key
 from bot.timeutil import utcnow
-from cogs.threads.commands import guild_of
 from cogs.threads.weekly_post import NOT_SET_UP, already_posted, slot_after_this_week
 
 if TYPE_CHECKING:
-    from cogs.threads.cog import ThreadsCog
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from bot.client import CommunityBot
+    from bot.threads.service import ThreadsService
+    from bot.threads.tracker import ThreadTracker
+    from cogs.threads.weekly_post import WeeklyPoster
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +36,26 @@ def _weekly_text(weekday: int, hour: int, channel_id: int) -> str:
     )
 
 
+class ThreadsRuntime(Protocol):
+    """What the moderators' commands use of the threads cog (its tracker, weekly poster and clock)."""
+
+    bot: CommunityBot
+    tracker: ThreadTracker
+    threads_service: ThreadsService
+    poster: WeeklyPoster
+    clock: Callable[[], datetime]
+
+    def should_auto_track(self, thread: discord.Thread) -> bool: ...
+
+    async def track(
+        self, thread: discord.Thread, *, item_id: int | None = None, source: str | None = None
+    ) -> bool: ...
+
+
 class ThreadsAdmin(app_commands.Group):
     """`/admin threads …`: tracked channels and the weekly post (Manage Server, enforced by the tree)."""
 
-    def __init__(self, cog: ThreadsCog) -> None:
+    def __init__(self, cog: ThreadsRuntime) -> None:
         super().__init__(name="threads", description="Track discussion threads and schedule the weekly post.")
         self.cog = cog
 
@@ -135,7 +157,7 @@ class ThreadsAdmin(app_commands.Group):
         ]
         if missing:
             raise UserFacingError(f"I can't post in {channel.mention}: I need {', '.join(missing)} there.")
-        await self.cog.bot.store.threads.set_weekly(
+        await self.cog.threads_service.set_weekly(
             guild.id, channel_id=channel.id, weekday=day.value, hour=hour, configured_by=interaction.user.id
         )
         text = "The weekly hot-discussions post goes out " + _weekly_text(day.value, hour, channel.id) + "."
@@ -144,7 +166,7 @@ class ThreadsAdmin(app_commands.Group):
     @app_commands.command(name="weekly-off", description="Stop the weekly hot-discussions post.")
     async def weekly_off(self, interaction: discord.Interaction) -> None:
         guild = guild_of(interaction)
-        was_on = await self.cog.bot.store.threads.clear_weekly(guild.id)
+        was_on = await self.cog.threads_service.clear_weekly(guild.id)
         text = "The weekly post is off." if was_on else "The weekly post was not set up."
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -195,9 +217,8 @@ class ThreadsAdmin(app_commands.Group):
     )
     async def status(self, interaction: discord.Interaction) -> None:
         guild = guild_of(interaction)
-        repo = self.cog.bot.store.threads
-        parents = await repo.parents(guild.id)
-        weekly = await repo.weekly(guild.id)
+        parents = await self.cog.threads_service.parents(guild.id)
+        weekly = await self.cog.threads_service.weekly(guild.id)
         stats = self.cog.tracker.stats
         lines = [
             f"**Tracked channels:** {', '.join(f'<#{p.channel_id}>' for p in parents) or 'none'}",

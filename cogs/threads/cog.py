@@ -1,6 +1,6 @@
 """The thread-tracking cog: Discord events in, tracker calls out; the flush, reconcile and weekly loops.
 
-Other capabilities reach the tracker as `bot.get_cog("Threads").tracker` (see docs/threads.md).
+The tracker is built once by `bot.container`; the announcement pipeline reaches it there, not here.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import discord
 from discord.ext import commands, tasks
 
 from bot.threads.models import ThreadStatus
-from bot.threads.sources import AnnouncedEpisodes
-from bot.threads.tracker import ThreadTracker
 from bot.threads.weekly import EpisodeSource, PollResultsSource
 from bot.timeutil import utcnow
 from cogs.threads.admin import ThreadsAdmin
@@ -24,7 +22,10 @@ from cogs.threads.commands import ThreadsCommands
 from cogs.threads.weekly_post import WeeklyPoster
 
 if TYPE_CHECKING:
+    from bot.announce.alerts import Alerts
     from bot.client import CommunityBot
+    from bot.threads.service import ThreadsService
+    from bot.threads.tracker import ThreadTracker
 
 log = logging.getLogger(__name__)
 
@@ -80,22 +81,24 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
     def __init__(
         self,
         bot: CommunityBot,
+        tracker: ThreadTracker,
+        threads: ThreadsService,
         *,
-        episodes: EpisodeSource | None = None,
-        polls: PollResultsSource | None = None,
+        episodes: EpisodeSource,
+        polls: PollResultsSource | None,
+        alerts: Alerts,
         weekly_check_seconds: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.bot = bot
-        self.tracker = ThreadTracker(bot.store.threads)
+        self.tracker = tracker
+        self.threads_service = threads
         self.clock = clock
         self.reconcile_pace = RECONCILE_PACE
         self.max_fetches = MAX_FETCHES_PER_GUILD
         self.reconcile_runs = 0  # completed reconciliation runs since start (tests wait on it)
         self.admin = ThreadsAdmin(self)
-        self.poster = WeeklyPoster(
-            bot, episodes=episodes or AnnouncedEpisodes(bot.store.announcements), polls=polls
-        )
+        self.poster = WeeklyPoster(bot, threads, episodes=episodes, polls=polls, alerts=alerts)
         self.flush_loop.change_interval(seconds=bot.settings.tracker_flush_interval)
         self.weekly_loop.change_interval(seconds=weekly_check_seconds)
         self.reconcile_loop.change_interval(seconds=RECONCILE_EVERY.total_seconds())
@@ -133,7 +136,7 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
                 log.exception("reconciling the threads of guild %s failed", guild.id)
         try:
             now = self.clock()
-            await self.bot.store.threads.prune(
+            await self.threads_service.prune(
                 activity_before=now - ACTIVITY_RETENTION, dormant_before=now - PARTICIPANT_RETENTION
             )
         except Exception:
@@ -165,9 +168,8 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
         for thread in active.values():
             if not self.tracker.is_tracked(thread.id) and self.should_auto_track(thread):
                 await self.track(thread)
-        repo = self.bot.store.threads
         to_fetch: list[int] = []
-        for row in await repo.in_guild(guild.id):
+        for row in await self.threads_service.in_guild(guild.id):
             live = active.get(row.thread_id)
             if live is not None:
                 status = status_of(live)
@@ -182,7 +184,7 @@ class ThreadsCog(ThreadsCommands, name="Threads"):
         to_fetch = to_fetch[: self.max_fetches]
         room = self.max_fetches - len(to_fetch)
         if room > 0:
-            archived = await repo.archived_least_checked(guild.id, room)
+            archived = await self.threads_service.archived_least_checked(guild.id, room)
             to_fetch += [row.thread_id for row in archived if row.thread_id not in active]
         for n, thread_id in enumerate(to_fetch):
             if n and self.reconcile_pace:

@@ -11,14 +11,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import NO_MENTIONS, UserFacingError
+from bot.interactions import autocomplete_id, guild_of
 from bot.render.text import truncate
-from bot.threads.hot import WINDOW, rank_hot
 from bot.threads.models import TrackedThread
 from bot.threads.render import MAX_LISTED, threads_embed
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.threads.service import ThreadsService
     from bot.threads.tracker import ThreadTracker
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,6 @@ VIEWS = [
     app_commands.Choice(name="Latest messages", value="recent"),
     app_commands.Choice(name="For an episode", value="episode"),
 ]
-
-
-def guild_of(interaction: discord.Interaction) -> discord.Guild:
-    if interaction.guild is None:
-        raise UserFacingError("This command only works inside a server.")
-    return interaction.guild
 
 
 def can_see(guild: discord.Guild, member: discord.abc.User, thread: TrackedThread) -> bool:
@@ -59,6 +54,7 @@ class ThreadsCommands(commands.Cog):
 
     bot: CommunityBot
     tracker: ThreadTracker
+    threads_service: ThreadsService
 
     @app_commands.command(
         name="threads", description="The liveliest discussions: hot now, latest, or an episode's."
@@ -79,23 +75,23 @@ class ThreadsCommands(commands.Cog):
     ) -> None:
         guild = guild_of(interaction)
         chosen = view.value if view else ("episode" if episode else "hot")
-        repo = self.bot.store.threads
         now = utcnow()
         footer = ""
         if chosen == "episode":
             item_id = await self._episode_id(guild.id, episode)
-            rows = await repo.threads_for_item(guild.id, item_id)
+            rows = await self.threads_service.listing(
+                guild.id, "episode", now=now, limit=CANDIDATES, item_id=item_id
+            )
             title = f"Discussion of {truncate(rows[0].name, 200)}" if rows else "Discussion of this episode"
             empty = "This episode has no tracked discussion thread here."
         elif chosen == "recent":
-            rows = await repo.recent(guild.id, CANDIDATES)
+            rows = await self.threads_service.listing(guild.id, "recent", now=now, limit=CANDIDATES)
             title = "Latest discussions"
             empty = (
                 "No tracked discussion yet. Moderators choose what is tracked with `/admin threads track`."
             )
         else:
-            hot = rank_hot(await repo.activity_since(guild.id, now - WINDOW), now, CANDIDATES)
-            rows = [entry.thread for entry in hot]
+            rows = await self.threads_service.listing(guild.id, "hot", now=now, limit=CANDIDATES)
             title = "Hot discussions now"
             empty = "Nothing is buzzing right now: no tracked thread had messages in the last two days."
             footer = "Ranked by recent messages (halving every 6 h) and the number of people taking part."
@@ -111,7 +107,7 @@ class ThreadsCommands(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        choices = await self.bot.store.threads.episode_choices(interaction.guild_id, current.strip()[:100])
+        choices = await self.threads_service.episode_choices(interaction.guild_id, current.strip())
         return [
             app_commands.Choice(name=truncate(name, 100), value=str(item_id)) for item_id, name in choices
         ]
@@ -121,11 +117,10 @@ class ThreadsCommands(commands.Cog):
         if not episode or not episode.strip():
             raise UserFacingError("Choose an episode: start typing its title in the `episode` option.")
         text = episode.strip()
-        # An id from autocomplete: ASCII digits ("²" passes isdigit() but not int()) within SQLite's INTEGER.
-        is_id = text.isascii() and text.isdigit() and int(text) < 2**63
-        if is_id and await self.bot.store.threads.threads_for_item(guild_id, int(text)):
-            return int(text)
-        matches = await self.bot.store.threads.episode_choices(guild_id, text[:100], limit=1)
+        item_id = autocomplete_id(text)
+        if item_id is not None and await self.threads_service.has_threads(guild_id, item_id):
+            return item_id
+        matches = await self.threads_service.episode_choices(guild_id, text, limit=1)
         if not matches:
             raise UserFacingError(f"No episode with a tracked thread matches {truncate(text, 80)!r}.")
         return matches[0][0]

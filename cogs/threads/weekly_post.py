@@ -22,12 +22,10 @@ from bot.announce.alerts import Alerts
 from bot.errors import NO_MENTIONS, UserFacingError
 from bot.threads.models import WeeklyConfig
 from bot.threads.render import next_post_text, weekly_embed
-from bot.threads.sources import PollResults
 from bot.threads.weekly import (
     EpisodeSource,
     PollResultsSource,
     WeeklyDigest,
-    build_weekly,
     due_slot,
     next_slot,
     week_key,
@@ -36,6 +34,7 @@ from bot.threads.weekly import (
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.threads.service import ThreadsService
 
 log = logging.getLogger(__name__)
 
@@ -82,26 +81,26 @@ def publicly_visible(guild: discord.Guild, parent_id: int | None) -> bool:
 
 class WeeklyPoster:
     def __init__(
-        self, bot: CommunityBot, *, episodes: EpisodeSource | None, polls: PollResultsSource | None
+        self,
+        bot: CommunityBot,
+        threads: ThreadsService,
+        *,
+        episodes: EpisodeSource | None,
+        polls: PollResultsSource | None,
+        alerts: Alerts,
     ) -> None:
         self.bot = bot
+        self.threads_service = threads
         self.episodes = episodes
         self.polls = polls
         self.problems: dict[int, WeeklyProblem] = {}
-        self.alerts = Alerts(bot, bot.store)
+        self.alerts = alerts
         self._locks: dict[int, asyncio.Lock] = {}
-
-    def poll_results(self) -> PollResultsSource | None:
-        """The polls capability's results, when its cog is loaded (looked up late: load order is free)."""
-        if self.polls is not None:
-            return self.polls
-        service = getattr(self.bot.get_cog("Polls"), "service", None)
-        return PollResults(service) if service is not None else None
 
     async def check(self, now: datetime) -> int:
         """Post every weekly message that is due at `now`; returns how many were posted."""
         try:
-            configs = await self.bot.store.threads.weekly()
+            configs = await self.threads_service.weekly()
         except Exception:
             log.exception("reading the weekly-post settings failed")
             return 0
@@ -126,17 +125,16 @@ class WeeklyPoster:
 
     async def compose(self, guild: discord.Guild, end: datetime) -> WeeklyDigest:
         """The post covering the 7 days before `end`, with only threads everyone in the guild can see."""
-        return await build_weekly(
-            self.bot.store.threads,
+        return await self.threads_service.compose_weekly(
             guild.id,
             end,
             episodes=self.episodes,
-            polls=self.poll_results(),
+            polls=self.polls,
             visible=lambda thread: publicly_visible(guild, thread.parent_id),
         )
 
     async def config_of(self, guild: discord.Guild) -> WeeklyConfig | None:
-        configs = await self.bot.store.threads.weekly(guild.id)
+        configs = await self.threads_service.weekly(guild.id)
         return configs[0] if configs else None
 
     async def post_now(self, guild: discord.Guild, now: datetime) -> discord.Message:
@@ -192,7 +190,7 @@ class WeeklyPoster:
                 )
                 return None
             self.problems.pop(guild.id, None)
-            await self.bot.store.threads.mark_weekly_posted(guild.id, digest.week, message.id, now)
+            await self.threads_service.mark_weekly_posted(guild.id, digest.week, message.id, now)
         log.info("posted the weekly hot discussions of %s in guild %s", digest.week, guild.id)
         return message
 

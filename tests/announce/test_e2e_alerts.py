@@ -7,7 +7,7 @@ import pytest
 
 from bot.store import Store
 from tests.announce.conftest import AnnounceRunner, World
-from tests.announce.test_e2e_announce import configure, new_episode
+from tests.announce.flows import configure, new_episode
 from tests.harness import eventually
 
 PAUSE_ALERT = "are paused: I may not post in"

@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.announce.models import DeliveryState
-from bot.feeds.events import hub_for
-from bot.feeds.models import Feed, StoredItem
 from bot.store import Store
 from tests.announce.conftest import AnnounceRunner, World
-from tests.announce.helpers import TRANSCRIPTS, add_item, edit_item, podcast
+from tests.announce.flows import bot_messages, configure, delivery_state, new_episode
+from tests.announce.helpers import TRANSCRIPTS, add_item, edit_item
 from tests.doubles.discord import Message, P
-from tests.harness import eventually
-
-
-async def configure(runner: AnnounceRunner, world: World, channel: Any, **extra: Any) -> None:
-    """A moderator points the podcast at `channel` (and sets the mod-log) with the real commands."""
-    double, guild, mod = world.double, world.guild, world.mod
-    record = await (
-        await double.invoke(guild, mod, "admin feed channel", {"feed": "podcast", "channel": channel.id})
-    ).wait_response()
-    assert "will be announced" in record.content, record.content
-    await (await double.invoke(guild, mod, "admin modlog", {"channel": world.modlog.id})).wait_response()
-    for name, value in extra.items():
-        await (
-            await double.invoke(guild, mod, f"admin feed {name}", {"feed": "podcast", **value})
-        ).wait_response()
-
-
-async def new_episode(
-    runner: AnnounceRunner, store: Store, key: str, title: str, **fields: Any
-) -> tuple[Feed, StoredItem]:
-    """The feed worker found a new episode: stored, then announced to listeners (as the worker does)."""
-    assert runner.bot is not None
-    feed = await podcast(store, runner.bot.settings.podcast_feed_url)
-    item = await add_item(store, feed, key, title, **fields)
-    await hub_for(runner.bot).on_new_items(feed, [item])
-    return feed, item
-
-
-def bot_messages(world: World, channel: Any) -> list[Message]:
-    return [m for m in world.double.messages_in(channel) if m.author.id == world.double.world.bot.id]
-
-
-async def delivery_state(store: Store, guild_id: int, item_id: int, *states: DeliveryState) -> bool:
-    delivery = await store.announcements.delivery_for(guild_id, item_id)
-    return delivery is not None and delivery.state in states
+from tests.harness import eventually, hub_for
 
 
 async def test_announcement_with_thread_buttons_and_role_ping(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.announce.models import DeliveryState
 from bot.store import Store
 from tests.announce.conftest import AnnounceRunner, World
-from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state, new_episode
+from tests.announce.flows import bot_messages, configure, delivery_state, new_episode
 from tests.doubles.discord import P
 from tests.harness import eventually
 

@@ -12,7 +12,6 @@ from datetime import timedelta
 import aiohttp
 
 from bot.announce.models import DeliveryState
-from bot.feeds.events import hub_for
 from bot.feeds.fetch import Fetcher
 from bot.feeds.worker import FeedWorker
 from bot.search import SearchService
@@ -20,11 +19,11 @@ from bot.store import Store
 from bot.store.search import SearchRepo
 from bot.timeutil import utcnow
 from tests.announce.conftest import AnnounceRunner, World
-from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state
+from tests.announce.flows import bot_messages, configure, delivery_state
 from tests.doubles.feed_server import FeedServer
 from tests.feeds.builders import Item, rss
 from tests.feeds.footers import ANCHOR, ANCHOR_PLAIN, ANCHOR_PLAY_URL
-from tests.harness import eventually
+from tests.harness import eventually, hub_for
 
 TRACKED_LINK = "https://podcasters.spotify.com/pod/show/aidailybrief/episodes/Open-weights-e2u1v3k?utm_source=rss&ref=feed"
 

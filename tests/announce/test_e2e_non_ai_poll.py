@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.announce.followups import DigestAdapter
 from bot.announce.models import DeliveryState, DigestState, PollState
 from bot.digest.service import DigestService
 from bot.store import Store
-from cogs.announcements.cog import DigestAdapter
 from tests.announce.conftest import AnnounceRunner, World
-from tests.announce.test_e2e_announce import configure, delivery_state, new_episode
+from tests.announce.flows import configure, delivery_state, new_episode
 from tests.digest.realistic import GARDEN
 from tests.harness import eventually
 
@@ -19,7 +19,7 @@ async def test_a_non_ai_episode_gets_no_open_vs_closed_poll_and_moderators_see_w
 ) -> None:
     await runner.start()
     service = DigestService(store.digests)  # the real service, offline backend
-    runner.cog._digest_provider = lambda: DigestAdapter(service)
+    runner.cog.pipeline.digests = DigestAdapter(service)
     await configure(runner, world, world.episodes)
 
     _, item = await new_episode(

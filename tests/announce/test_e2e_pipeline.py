@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.announce.followups import DigestAdapter
 from bot.announce.models import DeliveryState, DigestState, PollState, digest_nonce
 from bot.announce.pipeline import ReadyDigest
 from bot.announce.render import build_embed
@@ -12,10 +13,9 @@ from bot.digest.service import DigestService
 from bot.errors import NO_MENTIONS
 from bot.feeds.models import StoredItem
 from bot.store import Store
-from cogs.announcements.cog import DigestAdapter
 from tests.announce.conftest import AnnounceRunner, World
+from tests.announce.flows import bot_messages, configure, delivery_state, new_episode
 from tests.announce.helpers import add_item, podcast
-from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state, new_episode
 from tests.harness import eventually
 
 NOTES = (
@@ -32,7 +32,7 @@ async def test_digest_line_and_poll_follow_the_announcement(
 ) -> None:
     await runner.start()
     service = DigestService(store.digests)  # the real service, offline backend (no LLM configured)
-    runner.cog._digest_provider = lambda: DigestAdapter(service)
+    runner.cog.pipeline.digests = DigestAdapter(service)
     await configure(runner, world, world.episodes)
 
     feed, item = await new_episode(runner, store, "ep-10", "Open weights catch up", text=NOTES)
@@ -72,7 +72,7 @@ async def test_a_failing_digest_never_blocks_the_announcement(
 ) -> None:
     await runner.start()
     broken = BrokenDigests()
-    runner.cog._digest_provider = lambda: broken
+    runner.cog.pipeline.digests = broken
     runner.cog.pipeline.max_attempts = 2
     await configure(runner, world, world.episodes)
 
@@ -103,7 +103,7 @@ async def test_a_digest_posted_before_a_crash_is_not_posted_again(
     double = world.double
     bot = await runner.start()
     service = DigestService(store.digests)
-    runner.cog._digest_provider = lambda: DigestAdapter(service)
+    runner.cog.pipeline.digests = DigestAdapter(service)
     await configure(runner, world, world.episodes)
     feed = await podcast(store, bot.settings.podcast_feed_url)
     await store.announcements.pause(world.guild.id, feed.id, "held by the test", by="moderator")

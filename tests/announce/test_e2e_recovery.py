@@ -7,8 +7,8 @@ import json
 from bot.announce.models import ChannelKind, DeliveryState
 from bot.store import Store
 from tests.announce.conftest import AnnounceRunner, World
+from tests.announce.flows import bot_messages, configure, delivery_state
 from tests.announce.helpers import add_item, podcast
-from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state
 from tests.harness import eventually
 
 

@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import aiohttp
-from discord.ext import commands
 
 from bot.announce.models import DeliveryState
-from bot.feeds.events import hub_for
 from bot.feeds.fetch import Fetcher
 from bot.feeds.worker import FeedWorker
 from bot.store import Store
-from bot.timeutil import utcnow
 from tests.announce.conftest import AnnounceRunner, World
-from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state
+from tests.announce.flows import bot_messages, configure, delivery_state, episode
 from tests.doubles.feed_server import FeedServer
-from tests.feeds.builders import Item, rss
-from tests.harness import eventually
-
-
-def episode(n: int, title: str | None = None) -> Item:
-    return Item(
-        guid=f"guid-{n}",
-        title=title or f"Episode {n}",
-        link=f"https://example.com/ep/{n}",
-        published=utcnow() - timedelta(hours=10 - n),
-        description=f"<p>Notes of episode {n}.</p>",
-        audio_url=f"https://cdn.example.com/{n}.mp3",
-        duration="00:42:10",
-    )
+from tests.feeds.builders import rss
+from tests.harness import eventually, hub_for
 
 
 async def test_new_edited_and_failing_feed_reach_the_guild(
@@ -80,28 +63,22 @@ async def test_new_edited_and_failing_feed_reach_the_guild(
         assert "The AI Daily Brief" in alert.content and alert.allowed_mentions == {"parse": []}
 
 
-class HoldsWorker(commands.Cog):
-    """Stands in for the feeds capability's cog, which owns the running worker (found by `worker`)."""
-
-    def __init__(self, worker: FeedWorker) -> None:
-        self.worker = worker
-
-
 async def test_add_previews_follows_and_check_polls(
     runner: AnnounceRunner, world: World, store: Store
 ) -> None:
     double, guild, mod = world.double, world.guild, world.mod
-    async with FeedServer() as server, aiohttp.ClientSession() as session:
+    async with FeedServer() as server:
         server.set_feed(
             "/other.xml", rss([episode(2, "Other show 2"), episode(1, "Other show 1")], title="Other")
         )
-        bot = await runner.start()
+        await runner.start()
         record = await (
             await double.invoke(guild, mod, "admin feed add", {"url": server.url("/other.xml")})
         ).wait_final()
         assert "not running" in record.content  # no worker yet: a clear refusal, nothing stored
 
-        await bot.add_cog(HoldsWorker(FeedWorker(store, Fetcher(session, allow_private=True), jitter=0)))
+        await runner.stop()  # start again, this time with the feed poller
+        await runner.start(extensions=(*AnnounceRunner.extensions, "cogs.feed_worker"))
         record = await (
             await double.invoke(
                 guild, mod, "admin feed add", {"url": server.url("/other.xml"), "channel": world.episodes.id}

@@ -14,7 +14,8 @@ import aiohttp
 import pytest
 from discord import app_commands
 
-from bot.client import CommunityBot, extension_names
+from bot.client import CommunityBot
+from bot.runner import create_bot, extension_names
 from bot.settings import Settings
 from bot.store import Store
 from tests.doubles.discord.commands import validate_commands
@@ -28,12 +29,7 @@ OWN_ADMIN = {"setup", "status", "audit"}
 @pytest.fixture
 async def loaded(store: Store, make_settings: Callable[..., Settings]) -> AsyncIterator[CommunityBot]:
     async with aiohttp.ClientSession() as session:
-        bot = CommunityBot(
-            settings=make_settings(discord_token="x" * 40),
-            store=store,
-            http_session=session,
-            sync_commands=False,
-        )
+        bot = create_bot(make_settings(discord_token="x" * 40), store, session, sync_commands=False)
         async with bot:  # initialised without logging in: loops wait for a readiness that never comes
             await bot.setup_hook()
             yield bot

@@ -15,6 +15,7 @@ from openai import AsyncOpenAI
 
 from bot.client import CommunityBot, apply_discord_endpoints
 from bot.errors import NO_MENTIONS
+from bot.runner import create_bot
 from bot.settings import Settings
 from bot.store import Store
 from cogs.digests import Digests
@@ -55,9 +56,7 @@ class Harness:
     async def start(self) -> CommunityBot:
         apply_discord_endpoints(self.settings)
         self.session = aiohttp.ClientSession()
-        self.bot = bot = CommunityBot(
-            settings=self.settings, store=self.store, http_session=self.session, llm=self.llm
-        )
+        self.bot = bot = create_bot(self.settings, self.store, self.session, llm=self.llm)
         self.task = asyncio.create_task(bot.start(self.double.token), name="bot-under-test")
 
         async def ready() -> bool:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.client import CommunityBot
-from bot.feeds.events import hub_for
 from bot.http import create_http_session
+from bot.runner import create_bot
 from bot.settings import Settings
 from bot.store import Store
 from cogs.feed_worker import FeedWorkerCog, tick_seconds
+from tests.harness import hub_for
 from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 
@@ -25,7 +25,7 @@ async def test_loading_the_cog_registers_builtins_and_starts_polling(
         announce_window_days=2,
     )
     async with create_http_session(settings) as session:
-        bot = CommunityBot(settings=settings, store=store, http_session=session, sync_commands=False)
+        bot = create_bot(settings, store, session, extensions=["cogs.feed_worker"], sync_commands=False)
         await bot.__aenter__()  # what `async with bot` does: the loop that tasks wait on is set up
         await bot.load_extension("cogs.feed_worker")
         try:

@@ -5,29 +5,19 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.feeds.errors import NotAFeed
 from bot.feeds.models import KEY_LIMIT, TEXT_LIMIT, TITLE_LIMIT, ParsedItem
 from bot.feeds.parse import parse_document, parse_regions, split_document
-from tests.conftest import ROOT
+from tests.feeds.corpus import CORPUS, corpus_files
 
-CORPUS = ROOT.parent / "shared" / "corpora" / "feedparser"
 RAW_HTML = re.compile(
     r"<(p|div|span|script|style|br|img|a|table|iframe|b|i|em|strong|ul|li)(\s[^>]*)?/?>", re.I
 )
 CODE_SPAN = re.compile(r"`[^`]*`")  # escaped markup shown as code is text, not HTML
 MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>")
-
-
-def corpus_files() -> list[Path]:
-    return sorted(
-        path
-        for path in CORPUS.rglob("*")
-        if path.is_file() and path.suffix != ".md" and path.name != "LICENSE"
-    )
 
 
 def check_item(item: ParsedItem, where: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from bot.feeds.errors import NotAFeed
 from bot.feeds.parse import parse_bytes, sniff
 from tests.feeds.builders import Item, rss
-from tests.feeds.test_corpus import CORPUS, corpus_files
+from tests.feeds.corpus import CORPUS, corpus_files
 
 
 def test_a_large_html_page_is_refused_as_a_page() -> None:

@@ -16,8 +16,7 @@ from bot.ops.server import HTTPServerError
 from bot.store import Store
 from bot.timeutil import utcnow
 from tests.announce.conftest import World
-from tests.announce.test_e2e_announce import bot_messages, configure, delivery_state
-from tests.announce.test_e2e_worker import episode
+from tests.announce.flows import bot_messages, configure, delivery_state, episode
 from tests.doubles.feed_server import FeedServer
 from tests.feeds.builders import rss
 from tests.harness import eventually

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.client import CommunityBot
-from bot.polls.service import PollService, find_service
+from bot.polls.service import PollService
 from bot.store import Store
 from bot.timeutil import from_db, to_db, utcnow
 from tests.doubles.discord import Channel, DiscordDouble, Guild, Member, P
@@ -43,9 +43,7 @@ class PollsRunner(BotRunner):
     @property
     def service(self) -> PollService:
         assert self.bot is not None
-        service = find_service(self.bot)
-        assert service is not None, "the polls cog is not loaded"
-        return service
+        return self.bot.services.polls
 
     async def pass_time_while_stopped(self, poll_id: int, *, hours: float) -> None:
         """While the bot is down, move a poll's times back as if `hours` had passed."""

@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 
 from bot.client import CommunityBot
+from bot.runner import create_bot
 from bot.settings import Settings
 from bot.store import Store
 
@@ -15,7 +16,7 @@ from bot.store import Store
 @pytest.fixture
 async def offline_bot(make_settings: Callable[..., Settings], store: Store) -> AsyncIterator[CommunityBot]:
     async with aiohttp.ClientSession() as session:
-        bot = CommunityBot(settings=make_settings(), store=store, http_session=session, sync_commands=False)
+        bot = create_bot(make_settings(), store, session, extensions=["cogs.polls"], sync_commands=False)
         await bot.load_extension("cogs.polls")
         try:
             yield bot

@@ -16,12 +16,11 @@ from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
-from discord.ext import commands
 
 from bot.client import CommunityBot, apply_discord_endpoints
 from bot.feeds.fetch import Fetcher, build_session
-from bot.feeds.worker import FeedWorker
 from bot.http import USER_AGENT
+from bot.runner import create_bot
 from bot.settings import Settings
 from bot.store import Store
 from tests.doubles.discord import DiscordDouble
@@ -111,13 +110,6 @@ def traced_session(
     return session
 
 
-class HoldsWorker(commands.Cog):
-    """Runs a feed worker inside the bot the way the feeds capability's cog does (found by `worker`)."""
-
-    def __init__(self, worker: FeedWorker) -> None:
-        self.worker = worker
-
-
 # -- the real bot, in-process ------------------------------------------------------------------------------
 
 
@@ -147,12 +139,15 @@ class LiveBot:
         values.update(self.overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
-    async def start(self, session: aiohttp.ClientSession | None = None) -> CommunityBot:
+    async def start(
+        self, session: aiohttp.ClientSession | None = None, *, fetcher: Fetcher | None = None
+    ) -> CommunityBot:
+        """Start the bot; `fetcher` replaces the feed fetcher the settings describe."""
         config = self.settings()
         apply_discord_endpoints(config)
         self.store = await Store.open(self.database)
         self.session = session or aiohttp.ClientSession()
-        self.bot = bot = CommunityBot(settings=config, store=self.store, http_session=self.session)
+        self.bot = bot = create_bot(config, self.store, self.session, fetcher=fetcher)
         self._task = asyncio.create_task(bot.start(self.double.token), name="reliability-bot")
 
         async def ready() -> bool:
@@ -175,9 +170,9 @@ class LiveBot:
         self.bot = self._task = self.session = self.store = None
 
 
-def plain_worker(store: Store, session: aiohttp.ClientSession, **fetcher: Any) -> FeedWorker:
-    """A feed worker over `session` with the production defaults (private addresses refused)."""
-    return FeedWorker(store, Fetcher(session, allow_private=False, timeout=5, **fetcher), jitter=0)
+def plain_fetcher(session: aiohttp.ClientSession, **options: Any) -> Fetcher:
+    """A feed fetcher over `session` with the production defaults (private addresses refused)."""
+    return Fetcher(session, allow_private=False, timeout=5, **options)
 
 
 # -- the synced command tree ------------------------------------------------------------------------------

@@ -20,12 +20,11 @@ from tests.doubles.discord import DiscordDouble, Guild, Member, P
 from tests.doubles.feed_server import FeedServer
 from tests.feeds.builders import Item, rss
 from tests.reliability.harness import (
-    HoldsWorker,
     LiveBot,
     RecordingResolver,
     Traffic,
     figure,
-    plain_worker,
+    plain_fetcher,
     traced_session,
 )
 
@@ -136,10 +135,8 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
             guild = double.add_guild("AI Daily Brief")
             double.add_text_channel(guild, "episodes")
             mod = double.add_member(guild, "mod", permissions=P.MANAGE_GUILD)
-            bot = await live.start(session)
-            assert live.store is not None
-            await bot.add_cog(
-                HoldsWorker(plain_worker(live.store, session, resolver=resolver, allowed_hosts=(REDIRECTOR,)))
+            await live.start(
+                session, fetcher=plain_fetcher(session, resolver=resolver, allowed_hosts=(REDIRECTOR,))
             )
             try:
                 yield Setup(double, server, live, traffic, resolver, guild, mod)

@@ -23,7 +23,10 @@ GUILD = 1_234_567_890_123_456_789  # a real snowflake: wider than 32 bits
 def test_placeholders_are_numbered_outside_literals_names_and_comments() -> None:
     sql = "SELECT '?', \"a?\" FROM t -- what?\nWHERE a = ? AND b LIKE ? ESCAPE '\\' /* ? */ AND c = ?"
     assert translate(sql) == (
-        "SELECT '?', \"a?\" FROM t -- what?\nWHERE a = $1 AND b LIKE $2 ESCAPE '\\' /* ? */ AND c = $3"
+        "SELECT '?', \"a?\" FROM t -- what?\nWHERE a = $1 AND b ILIKE $2 ESCAPE '\\' /* ? */ AND c = $3"
+    )
+    assert translate("SELECT 1 WHERE a LIKE ? AND b NOT like 'LIKE'") == (
+        "SELECT 1 WHERE a ILIKE $1 AND b NOT ILIKE 'LIKE'"
     )
     assert translate("INSERT OR IGNORE INTO t (a) VALUES (?)") == (
         "INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING"
@@ -69,7 +72,7 @@ async def test_cards_and_item_lookups_with_optional_filters(store: Store) -> Non
     titles = [f.title for f in await store.cards.followed_feeds(GUILD)]
     assert titles == sorted(titles, key=str.lower) and "alpha notes" in titles
 
-    assert [i.id for i in await store.feeds.find_items("weights")] == [new.id, old.id]
+    assert [i.id for i in await store.feeds.find_items("WEIGHTS")] == [new.id, old.id]
     assert [i.id for i in await store.feeds.find_items("weights", feed_id=feed.id)] == [old.id]
 
 

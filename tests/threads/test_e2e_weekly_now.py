@@ -10,7 +10,7 @@ from bot.store.feeds import NewItem
 from bot.threads.weekly import latest_slot, week_key
 from bot.timeutil import utcnow
 from tests.threads.conftest import ThreadsRunner, World
-from tests.threads.test_sources_and_commands import _announce
+from tests.threads.helpers import record_announced
 
 WEDNESDAY, FRIDAY = 2, 4
 
@@ -48,7 +48,7 @@ async def test_preview_shows_only_announced_episodes_and_post_now_posts_once_a_w
     feed = await store.feeds.ensure_builtin("podcast", "https://example.com/podcast.xml", "podcast")
     announced = await _item(store, feed.id, "e1", "Announced on Monday", wednesday - timedelta(days=2), "new")
     await _item(store, feed.id, "e0", "Seen at the first read", wednesday - timedelta(days=3), "skipped")
-    await _announce(store, guild.id, feed.id, announced, 4242)
+    await record_announced(store, guild.id, feed.id, announced, 4242)
     await (
         await double.invoke(
             guild, mod, "admin threads weekly", {"day": FRIDAY, "hour": 9, "channel": general.id}

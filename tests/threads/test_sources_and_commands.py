@@ -8,52 +8,30 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from bot.announce.models import ChannelKind
 from bot.client import CommunityBot
-from bot.feeds.models import ParsedItem
+from bot.runner import create_bot
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.feeds import NewItem
 from bot.threads.sources import AnnouncedEpisodes
 from bot.threads.tracker import ThreadTracker
 from bot.threads.weekly import build_weekly
 from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
+from tests.threads.helpers import add_episode, record_announced
 
 GUILD = 100
 SLOT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-async def _episode(store: Store, feed_id: int, key: str, title: str, published: datetime) -> int:
-    item = ParsedItem(key=key, title=title, link=f"https://example.com/{key}", published=published)
-    item.content_hash = key
-    inserted, _ = await store.feeds.save_poll(
-        feed_id, now=published, feed_fields={}, new=[NewItem(item, "new")]
-    )
-    return inserted[0].id
-
-
-async def _announce(store: Store, guild_id: int, feed_id: int, item_id: int, message_id: int) -> None:
-    """The announcer delivered the item in the guild (its message exists)."""
-    sub = await store.announcements.subscribe(guild_id, feed_id, 1, ChannelKind.TEXT)
-    async with store.db.transaction() as tx:
-        await store.announcements.create_deliveries(
-            tx, item_id=item_id, feed_id=feed_id, subscriptions=[sub], backfill=True
-        )
-    delivery = await store.announcements.delivery_for(guild_id, item_id)
-    assert delivery is not None
-    await store.announcements.record_sent(delivery.id, message_id, 1, thread_id=None)
-
-
 async def test_the_weeks_episodes_are_the_podcast_items_announced_in_that_server(store: Store) -> None:
     feed = await store.feeds.ensure_builtin("podcast", "https://example.com/podcast.xml", "podcast")
-    old = await _episode(store, feed.id, "e1", "Last week's episode", SLOT - timedelta(days=8))
-    monday = await _episode(store, feed.id, "e2", "Monday: open weights", SLOT - timedelta(days=6))
-    friday = await _episode(store, feed.id, "e3", "Friday: agents", SLOT - timedelta(days=2))
+    old = await add_episode(store, feed.id, "e1", "Last week's episode", SLOT - timedelta(days=8))
+    monday = await add_episode(store, feed.id, "e2", "Monday: open weights", SLOT - timedelta(days=6))
+    friday = await add_episode(store, feed.id, "e3", "Friday: agents", SLOT - timedelta(days=2))
     # present at the feed's first read (or capped): remembered, never announced here
-    silent = await _episode(store, feed.id, "e4", "Remembered, not announced", SLOT - timedelta(days=3))
+    silent = await add_episode(store, feed.id, "e4", "Remembered, not announced", SLOT - timedelta(days=3))
     for n, item_id in enumerate((old, monday, friday), start=1):
-        await _announce(store, GUILD, feed.id, item_id, 900 + n)
-    await _announce(store, GUILD + 1, feed.id, silent, 999)  # announced in ANOTHER server only
+        await record_announced(store, GUILD, feed.id, item_id, 900 + n)
+    await record_announced(store, GUILD + 1, feed.id, silent, 999)  # announced in ANOTHER server only
     tracker = ThreadTracker(store.threads)
     await tracker.track_thread(
         7, GUILD, 1, name="Monday: open weights", created_at=SLOT - timedelta(days=6), item_id=monday
@@ -84,7 +62,7 @@ async def test_without_a_podcast_feed_the_episode_threads_stand_in(store: Store)
 @pytest.fixture
 async def offline_bot(make_settings: Callable[..., Settings], store: Store) -> AsyncIterator[CommunityBot]:
     async with aiohttp.ClientSession() as session:
-        bot = CommunityBot(settings=make_settings(), store=store, http_session=session, sync_commands=False)
+        bot = create_bot(make_settings(), store, session, extensions=["cogs.threads"], sync_commands=False)
         async with bot:  # initialises the client (no login), so the loops can wait for readiness
             await bot.load_extension("cogs.threads")
             yield bot

@@ -10,8 +10,7 @@ from bot.store import Store
 from bot.store.websub import WebSubSubscription
 from bot.websub.subscriber import WebSubService
 from tests.announce.conftest import World
-from tests.announce.test_e2e_announce import configure
-from tests.announce.test_e2e_worker import episode
+from tests.announce.flows import configure, episode
 from tests.doubles.feed_server import FeedServer
 from tests.doubles.websub_hub import WebSubHub
 from tests.feeds.builders import Item, rss

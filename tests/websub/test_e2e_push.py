@@ -13,8 +13,7 @@ from bot.metrics import METRICS
 from bot.store import Store
 from bot.timeutil import utcnow
 from tests.announce.conftest import World
-from tests.announce.test_e2e_announce import bot_messages, configure
-from tests.announce.test_e2e_worker import episode
+from tests.announce.flows import bot_messages, configure, episode
 from tests.doubles.feed_server import FeedServer
 from tests.doubles.websub_hub import WebSubHub
 from tests.feeds.builders import rss

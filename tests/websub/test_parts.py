@@ -17,7 +17,7 @@ from bot.store import Store
 from bot.timeutil import utcnow
 from bot.websub.signature import BodySigner, sign
 from bot.websub.subscriber import WebSubService
-from tests.announce.test_e2e_worker import episode
+from tests.announce.flows import episode
 from tests.doubles.feed_server import FeedServer
 from tests.doubles.websub_hub import WebSubHub
 from tests.feeds.builders import rss
