@@ -20,10 +20,17 @@ class TopologyError(Exception):
 
 
 def check_topology(settings: Settings) -> None:
-    """Refuse a sharded fleet on SQLite: processes cannot share one SQLite file."""
+    """Refuse a process that runs only some shards: on SQLite processes cannot share the file, and on
+    PostgreSQL the fleet's coordination (leader polling, claimed deliveries) is not built yet."""
     shards = settings.shards
-    if settings.database_is_postgresql or shards is None or settings.shard_count is None:
+    if shards is None or settings.shard_count is None or len(shards) >= settings.shard_count:
         return
+    if settings.database_is_postgresql:
+        raise TopologyError(
+            f"SHARD_IDS {settings.shard_ids} runs {len(shards)} of SHARD_COUNT {settings.shard_count} "
+            "shards, but the coordination several processes need (one poller, each delivery once) is not "
+            "built yet: run one process with every shard (leave SHARD_IDS unset) (docs/scaling.md)"
+        )
     if len(shards) < settings.shard_count:
         raise TopologyError(
             f"SHARD_IDS {settings.shard_ids} runs {len(shards)} of SHARD_COUNT {settings.shard_count} "
