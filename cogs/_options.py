@@ -1,0 +1,103 @@
+"""The autocompleted options, one `app_commands.Transformer` per kind of argument.
+
+Each transformer suggests choices while the member types (autocomplete) and turns what was sent, a
+choice's id or text typed by hand, into the domain object the command works on; malformed or unknown
+input is refused with a `UserFacingError` that says what to do. The services come from the interaction
+(`bot.interactions.services_of`), so a command declares `feed: app_commands.Transform[Feed, FollowedFeed]`
+and receives the `Feed`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserFacingError
+from bot.interactions import autocomplete_id, guild_id_of, services_of
+from bot.render.text import truncate
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from bot.announce.directory import FeedDirectory, FeedOption
+    from bot.feeds.models import Feed, StoredItem
+
+Choices = list[app_commands.Choice[str | int | float]]
+
+
+def _choices(options: Iterable[FeedOption]) -> Choices:
+    return [app_commands.Choice(name=o.label, value=o.value) for o in options]
+
+
+class FollowedFeed(app_commands.Transformer[discord.Client]):
+    """A feed this server announces: a suggestion (its id or built-in name) or its name typed."""
+
+    must_follow = True
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> Feed:
+        directory = services_of(interaction).feed_directory
+        return await directory.resolve(guild_id_of(interaction), value, must_follow=self.must_follow)
+
+    async def autocomplete(self, interaction: discord.Interaction, value: str | int | float, /) -> Choices:
+        if interaction.guild_id is None:
+            return []
+        directory = services_of(interaction).feed_directory
+        found = await directory.feed_options(interaction.guild_id, str(value), followed_only=self.must_follow)
+        return _choices(found)
+
+
+class AnyFeed(FollowedFeed):
+    """A feed this server may announce: one it follows, or a built-in it does not follow yet."""
+
+    must_follow = False
+
+
+class FeedItem(app_commands.Transformer[discord.Client]):
+    """An episode or issue of this server's feeds: a suggestion (its id) or a title fragment."""
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> StoredItem:
+        return await services_of(interaction).feed_directory.item(guild_id_of(interaction), value)
+
+    async def autocomplete(self, interaction: discord.Interaction, value: str | int | float, /) -> Choices:
+        if interaction.guild_id is None:
+            return []
+        directory = services_of(interaction).feed_directory
+        return _choices(await directory.item_options(interaction.guild_id, str(value)))
+
+
+class DigestItem(app_commands.Transformer[discord.Client]):
+    """The episode or issue of a digest: a suggestion (`item:<id>`), a key or a title fragment.
+
+    Only items this server may read are offered or accepted (built-in feeds everywhere, others where
+    followed); in a DM, the built-in feeds' items.
+    """
+
+    PREFIX = "item:"  # suggestion values; anything else typed is searched as a title or key
+
+    @classmethod
+    async def find(cls, directory: FeedDirectory, guild_id: int | None, value: str) -> StoredItem:
+        """The item `value` names; the newest readable item when `value` is empty."""
+        text = value.strip()
+        item_id = autocomplete_id(text.removeprefix(cls.PREFIX)) if text.startswith(cls.PREFIX) else None
+        if item_id is not None:
+            item = await directory.visible_item(guild_id, item_id)
+            if item is not None:
+                return item
+        found = await directory.visible_items(guild_id, text, limit=1)
+        if not found:
+            if text:
+                raise UserFacingError(f"No episode or issue matches {truncate(text, 80)!r}.")
+            raise UserFacingError("No episode has been seen yet; digests appear once a feed has items.")
+        return found[0]
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> StoredItem:
+        return await self.find(services_of(interaction).feed_directory, interaction.guild_id, value)
+
+    async def autocomplete(self, interaction: discord.Interaction, value: str | int | float, /) -> Choices:
+        items = await services_of(interaction).feed_directory.visible_items(interaction.guild_id, str(value))
+        return [
+            app_commands.Choice(name=truncate(i.title or i.key, 100), value=f"{self.PREFIX}{i.id}")
+            for i in items
+        ]
