@@ -101,3 +101,31 @@ class DigestItem(app_commands.Transformer[discord.Client]):
             app_commands.Choice(name=truncate(i.title or i.key, 100), value=f"{self.PREFIX}{i.id}")
             for i in items
         ]
+
+
+class ThreadEpisode(app_commands.Transformer[discord.Client]):
+    """An episode with a tracked discussion thread here: a suggestion (its item id) or a thread name typed.
+    Becomes the episode's item id."""
+
+    CHOOSE = "Choose an episode: start typing its title in the `episode` option."
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> int:
+        guild_id = guild_id_of(interaction)
+        threads = services_of(interaction).threads
+        text = value.strip()
+        if not text:
+            raise UserFacingError(self.CHOOSE)
+        item_id = autocomplete_id(text)
+        if item_id is not None and await threads.has_threads(guild_id, item_id):
+            return item_id
+        matches = await threads.episode_choices(guild_id, text, limit=1)
+        if not matches:
+            raise UserFacingError(f"No episode with a tracked thread matches {truncate(text, 80)!r}.")
+        return matches[0][0]
+
+    async def autocomplete(self, interaction: discord.Interaction, value: str | int | float, /) -> Choices:
+        if interaction.guild_id is None:
+            return []
+        threads = services_of(interaction).threads
+        found = await threads.episode_choices(interaction.guild_id, str(value).strip())
+        return [app_commands.Choice(name=truncate(name, 100), value=str(item_id)) for item_id, name in found]
