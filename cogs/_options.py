@@ -17,12 +17,14 @@ from discord import app_commands
 from bot.errors import UserFacingError
 from bot.interactions import autocomplete_id, guild_id_of, services_of
 from bot.render.text import truncate
+from bot.search.render import choice_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from bot.announce.directory import FeedDirectory, FeedOption
     from bot.feeds.models import Feed, StoredItem
+    from bot.search.models import EpisodeCard
 
 Choices = list[app_commands.Choice[str | int | float]]
 
@@ -129,3 +131,40 @@ class ThreadEpisode(app_commands.Transformer[discord.Client]):
         threads = services_of(interaction).threads
         found = await threads.episode_choices(interaction.guild_id, str(value).strip())
         return [app_commands.Choice(name=truncate(name, 100), value=str(item_id)) for item_id, name in found]
+
+
+class EpisodeCardOption(app_commands.Transformer[discord.Client]):
+    """An episode or issue of the feeds followed here, for `/episode`: a suggestion (its item id) or a
+    title typed (the best match). Becomes the episode's card."""
+
+    @property
+    def min_value(self) -> int:
+        return 1
+
+    @property
+    def max_value(self) -> int:
+        return 100
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> EpisodeCard:
+        guild_id = guild_id_of(interaction)
+        services = services_of(interaction)
+        card: EpisodeCard | None = None
+        item_id = autocomplete_id(value)
+        if item_id is not None:
+            card = await services.cards.card(guild_id, item_id)
+        if card is None:
+            choices = await services.search.title_choices(guild_id, value)
+            if choices:
+                card = await services.cards.card(guild_id, choices[0].item_id)
+        if card is None:
+            raise UserFacingError(
+                f"No episode or issue followed here has a title like {value[:80]!r}. "
+                "Pick one of the suggestions while typing, or try `/search`."
+            )
+        return card
+
+    async def autocomplete(self, interaction: discord.Interaction, value: str | int | float, /) -> Choices:
+        if interaction.guild_id is None:
+            return []
+        found = await services_of(interaction).search.title_choices(interaction.guild_id, str(value))
+        return [app_commands.Choice(name=choice_name(c), value=str(c.item_id)) for c in found[:25]]

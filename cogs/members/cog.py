@@ -11,12 +11,15 @@ from discord.ext import commands
 
 from bot.console.help import HelpEntry, command_embed, entries, help_embeds, runnable_names
 from bot.errors import NO_MENTIONS, UserFacingError
-from bot.interactions import autocomplete_id, guild_id_of
+from bot.interactions import guild_id_of
 from bot.search import QueryError, SearchService
 from bot.search.cards import card_embed
 from bot.search.models import EpisodeCard
-from bot.search.render import choice_name, search_embed
+from bot.search.render import search_embed
+from cogs._options import EpisodeCardOption
 from cogs.members.views import QUERY_MAX_CHARS, results_view
+
+CardOption = app_commands.Transform[EpisodeCard, EpisodeCardOption]
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
@@ -92,33 +95,8 @@ class Members(commands.Cog):
         share="Post it in the channel for everyone instead of only to you",
     )
     @app_commands.guild_only()
-    async def episode(
-        self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 100], share: bool = False
-    ) -> None:
-        guild_id = guild_id_of(interaction)
-        card: EpisodeCard | None = None
-        item_id = autocomplete_id(query)
-        if item_id is not None:
-            card = await self.cards.card(guild_id, item_id)
-        if card is None:
-            choices = await self.search_service.title_choices(guild_id, query)
-            if choices:
-                card = await self.cards.card(guild_id, choices[0].item_id)
-        if card is None:
-            raise UserFacingError(
-                f"No episode or issue followed here has a title like {query[:80]!r}. "
-                "Pick one of the suggestions while typing, or try `/search`."
-            )
-        await self._send_card(interaction, card, share=share)
-
-    @episode.autocomplete("query")
-    async def _episode_choices(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        found = await self.search_service.title_choices(interaction.guild_id, current)
-        return [app_commands.Choice(name=choice_name(c), value=str(c.item_id)) for c in found[:25]]
+    async def episode(self, interaction: discord.Interaction, query: CardOption, share: bool = False) -> None:
+        await self._send_card(interaction, query, share=share)
 
     async def _send_card(self, interaction: discord.Interaction, card: EpisodeCard, *, share: bool) -> None:
         guild_id = guild_id_of(interaction)
