@@ -168,3 +168,33 @@ class EpisodeCardOption(app_commands.Transformer[discord.Client]):
             return []
         found = await services_of(interaction).search.title_choices(interaction.guild_id, str(value))
         return [app_commands.Choice(name=choice_name(c), value=str(c.item_id)) for c in found[:25]]
+
+
+NOT_FOLLOWING = "This server doesn't follow any feed yet; a moderator can set one up with `/admin setup`."
+
+
+class MemberFeed(app_commands.Transformer[discord.Client]):
+    """A feed followed here, for members' commands (`/latest`, `/ask`): a suggestion (its id), its kind,
+    or its title typed (whole, or a part that fits one feed only). Becomes the feed's id."""
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> int:
+        feeds = await services_of(interaction).cards.followed_feeds(guild_id_of(interaction))
+        text = value.strip()
+        for feed in feeds:
+            if text == str(feed.feed_id) or text.casefold() in (feed.title.casefold(), feed.kind):
+                return feed.feed_id
+        partial = [feed for feed in feeds if text.casefold() in feed.title.casefold()]
+        if len(partial) == 1:
+            return partial[0].feed_id
+        if not feeds:
+            raise UserFacingError(NOT_FOLLOWING)
+        names = ", ".join(f"`{discord.utils.escape_markdown(feed.title)}`" for feed in feeds[:10])
+        raise UserFacingError(f"This server follows no feed called {text[:80]!r}. Pick one of: {names}.")
+
+    async def autocomplete(self, interaction: discord.Interaction, value: str | int | float, /) -> Choices:
+        if interaction.guild_id is None:
+            return []
+        typed = str(value).casefold().strip()
+        feeds = await services_of(interaction).cards.followed_feeds(interaction.guild_id)
+        matching = [f for f in feeds if typed in f.title.casefold() or typed == f.kind]
+        return [app_commands.Choice(name=f.title[:100], value=str(f.feed_id)) for f in matching[:25]]

@@ -16,18 +16,17 @@ from bot.search import QueryError, SearchService
 from bot.search.cards import card_embed
 from bot.search.models import EpisodeCard
 from bot.search.render import search_embed
-from cogs._options import EpisodeCardOption
+from cogs._options import NOT_FOLLOWING, EpisodeCardOption, MemberFeed
 from cogs.members.views import QUERY_MAX_CHARS, results_view
 
 CardOption = app_commands.Transform[EpisodeCard, EpisodeCardOption]
+MemberFeedOption = app_commands.Transform[int, MemberFeed]
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
     from bot.search.episodes import EpisodeCards
 
 log = logging.getLogger(__name__)
-
-NOT_FOLLOWING = "This server doesn't follow any feed yet; a moderator can set one up with `/admin setup`."
 
 
 class Members(commands.Cog):
@@ -49,11 +48,10 @@ class Members(commands.Cog):
     )
     @app_commands.guild_only()
     async def latest(
-        self, interaction: discord.Interaction, feed: str | None = None, share: bool = False
+        self, interaction: discord.Interaction, feed: MemberFeedOption | None = None, share: bool = False
     ) -> None:
         guild_id = guild_id_of(interaction)
-        feed_id = await self._resolve_feed(guild_id, feed) if feed else None
-        card = await self.cards.latest(guild_id, feed_id)
+        card = await self.cards.latest(guild_id, feed)
         if card is None:
             if not await self.cards.followed_feeds(guild_id):
                 raise UserFacingError(NOT_FOLLOWING)
@@ -61,31 +59,6 @@ class Members(commands.Cog):
                 "Nothing has been published in that feed since the bot started following it."
             )
         await self._send_card(interaction, card, share=share)
-
-    @latest.autocomplete("feed")
-    async def _feed_choices(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        typed = current.casefold().strip()
-        feeds = await self.cards.followed_feeds(interaction.guild_id)
-        matching = [f for f in feeds if typed in f.title.casefold() or typed == f.kind]
-        return [app_commands.Choice(name=f.title[:100], value=str(f.feed_id)) for f in matching[:25]]
-
-    async def _resolve_feed(self, guild_id: int, typed: str) -> int:
-        feeds = await self.cards.followed_feeds(guild_id)
-        text = typed.strip()
-        for feed in feeds:
-            if text == str(feed.feed_id) or text.casefold() in (feed.title.casefold(), feed.kind):
-                return feed.feed_id
-        partial = [feed for feed in feeds if text.casefold() in feed.title.casefold()]
-        if len(partial) == 1:
-            return partial[0].feed_id
-        if not feeds:
-            raise UserFacingError(NOT_FOLLOWING)
-        names = ", ".join(f"`{discord.utils.escape_markdown(feed.title)}`" for feed in feeds[:10])
-        raise UserFacingError(f"This server follows no feed called {text[:80]!r}. Pick one of: {names}.")
 
     # -- /episode -----------------------------------------------------------------------------------
 
