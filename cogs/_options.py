@@ -198,3 +198,33 @@ class MemberFeed(app_commands.Transformer[discord.Client]):
         feeds = await services_of(interaction).cards.followed_feeds(interaction.guild_id)
         matching = [f for f in feeds if typed in f.title.casefold() or typed == f.kind]
         return [app_commands.Choice(name=f.title[:100], value=str(f.feed_id)) for f in matching[:25]]
+
+
+class PollId(app_commands.Transformer[discord.Client]):
+    """A poll of this server, picked from the suggestions (its number). Stays the number: the command
+    says what a number that is not a poll here means."""
+
+    only_open = False
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.integer
+
+    async def transform(self, interaction: discord.Interaction, value: int, /) -> int:
+        return value
+
+    async def autocomplete(self, interaction: discord.Interaction, value: str | int | float, /) -> Choices:
+        if interaction.guild_id is None:
+            return []
+        if self.only_open and not interaction.permissions.manage_guild:
+            return []
+        polls = await services_of(interaction).polls.search(
+            interaction.guild_id, str(value), only_open=self.only_open
+        )
+        return [app_commands.Choice(name=truncate(poll.label, 100), value=poll.id) for poll in polls[:25]]
+
+
+class OpenPoll(PollId):
+    """An open poll of this server (moderators only are offered any), by its number."""
+
+    only_open = True
