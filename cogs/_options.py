@@ -228,3 +228,32 @@ class OpenPoll(PollId):
     """An open poll of this server (moderators only are offered any), by its number."""
 
     only_open = True
+
+
+NO_PING_ROLES = "This server has no announcement ping roles set up."
+
+
+class PingFeed(app_commands.Transformer[discord.Client]):
+    """A feed with a ping role here, for `/subscribe` and `/unsubscribe`: a suggestion (its id) or its
+    name typed. Becomes the feed's id."""
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> int:
+        choices = await services_of(interaction).feed_directory.feeds_with_roles(guild_id_of(interaction))
+        if not choices:
+            raise UserFacingError(NO_PING_ROLES)
+        for feed_id, name in choices:
+            if str(feed_id) == value or name.lower() == value.lower():
+                return feed_id
+        raise UserFacingError(f"No feed with a ping role matches {truncate(value, 100)!r} here.")
+
+    async def autocomplete(self, interaction: discord.Interaction, value: str | int | float, /) -> Choices:
+        if interaction.guild_id is None:
+            return []
+        typed = str(value).lower()
+        choices = await services_of(interaction).feed_directory.feeds_with_roles(interaction.guild_id)
+        found: Choices = [
+            app_commands.Choice(name=truncate(name, 100), value=str(feed_id))
+            for feed_id, name in choices
+            if typed in name.lower()
+        ]
+        return found[:25]
