@@ -316,14 +316,21 @@ class FeedAdmin(app_commands.Group):
         await answer(interaction, "", embed=embed)
 
 
-def modlog_command(directory: FeedDirectory) -> app_commands.Command[FeedAdmin, ..., None]:
-    """`/admin modlog channel:#x`: where health alerts go (empty: clear, alerts then DM the owner)."""
+class ModlogAdmin(app_commands.Group):
+    """`/admin modlog channel:#x`: where health alerts go (empty: clear, alerts then DM the owner). Mounted
+    flat under `/admin` (`bot.admin_group.mount_commands`)."""
+
+    def __init__(self, directory: FeedDirectory) -> None:
+        super().__init__(name="modlog-admin", description="/admin modlog")
+        self.directory = directory
 
     @app_commands.command(name="modlog", description="Set the channel for health alerts (empty to clear).")
     @app_commands.describe(channel="A text channel for alerts; leave empty to send them to the owner by DM")
-    async def modlog(interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+    async def modlog(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
         guild = guild_of(interaction)
-        await directory.set_mod_log(guild.id, channel.id if channel else None)
+        await self.directory.set_mod_log(guild.id, channel.id if channel else None)
         if channel is None:
             await answer(interaction, "✅ Mod-log cleared: alerts now go to the server owner by DM.")
             return
@@ -332,5 +339,3 @@ def modlog_command(directory: FeedDirectory) -> app_commands.Command[FeedAdmin, 
         if problems:
             text += f"\n⚠️ I am missing {problems} there, so alerts would fall back to the owner's DMs."
         await answer(interaction, text)
-
-    return modlog
