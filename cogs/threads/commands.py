@@ -21,9 +21,7 @@ from cogs._options import ThreadEpisode
 ThreadEpisodeOption = app_commands.Transform[int, ThreadEpisode]
 
 if TYPE_CHECKING:
-    from bot.client import CommunityBot
     from bot.threads.service import ThreadsService
-    from bot.threads.tracker import ThreadTracker
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +50,11 @@ def shown_as(guild: discord.Guild, thread: TrackedThread) -> TrackedThread:
     return thread
 
 
-class ThreadsCommands(commands.Cog):
-    """The member-facing command; mixed into `ThreadsCog`."""
+class ThreadsListing(commands.Cog):
+    """`/threads`: the member-facing listings of tracked discussion threads."""
 
-    bot: CommunityBot
-    tracker: ThreadTracker
-    threads_service: ThreadsService
+    def __init__(self, threads_service: ThreadsService) -> None:
+        self.threads_service = threads_service
 
     @app_commands.command(
         name="threads", description="The liveliest discussions: hot now, latest, or an episode's."
