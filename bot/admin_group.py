@@ -45,3 +45,18 @@ def unmount(bot: commands.Bot, name: str) -> None:
     existing = bot.tree.get_command(ADMIN_GROUP_NAME)
     if isinstance(existing, app_commands.Group):
         existing.remove_command(name)
+
+
+def mount_commands(bot: commands.Bot, commands_of: app_commands.Group) -> None:
+    """Add the commands of a capability's `Group` subclass directly under `/admin` (`/admin status`): how
+    a capability declares single moderator commands that need no subgroup of their own."""
+    admin = get_admin_group(bot)
+    for command in commands_of.commands:
+        admin.remove_command(command.name)
+        admin.add_command(command)
+
+
+def unmount_commands(bot: commands.Bot, commands_of: app_commands.Group) -> None:
+    """Remove what `mount_commands` added (on cog unload)."""
+    for command in commands_of.commands:
+        unmount(bot, command.name)

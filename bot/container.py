@@ -5,8 +5,10 @@ client and calls `build_services`; the client keeps the resulting `Services` and
 hands its cog the services it uses, in the cog's constructor. Nothing looks a service up by cog name.
 
 Capabilities hand work to each other through what is wired here: the feed worker reports to the one
-`FeedEventHub` (`Services.feed_events`), which the announcer and any other listener subscribe to; the
-announcement pipeline is given the thread tracker, the poll service and the digest service directly.
+`FeedEventHub` (`Services.feed_events`), which the announcer and any other listener subscribe to; other
+cross-capability events (a discussion thread opened, a poll closed) go through the one typed `EventBus`
+(`Services.events`), whose reactions `_subscribe_reactions` wires; the announcement pipeline is given the
+thread tracker, the poll service and the digest service directly, as steps that must finish.
 `Features` says which optional capabilities this process runs (a deployment, or a test, without the digest
 capability builds a pipeline that skips the digest step).
 """
@@ -28,11 +30,13 @@ from bot.ask.service import AskService
 from bot.console.audit_log import AuditService
 from bot.console.setup import SetupService
 from bot.digest.service import DigestService
+from bot.events import EventBus, PollClosed, ThreadOpened
 from bot.feeds.events import FeedEventHub
 from bot.feeds.schedule import schedule_config
 from bot.feeds.worker import FeedWorker
 from bot.http import create_fetcher
 from bot.maintenance import Maintenance
+from bot.metrics import METRICS
 from bot.ops.server import OpsServer
 from bot.polls.ballots import load_ballot_key
 from bot.polls.closing import PollCloser
@@ -80,6 +84,7 @@ class Services:
     features: Features
     fetcher: Fetcher
     feed_events: FeedEventHub
+    events: EventBus
     feed_worker: FeedWorker | None
     feed_directory: FeedDirectory
     alerts: Alerts
@@ -119,6 +124,7 @@ def build_services(
     features = features or Features()
     fetcher = fetcher or create_fetcher(http_session, settings)
     feed_events = FeedEventHub()
+    events = EventBus()
     worker = _feed_worker(settings, store, fetcher, feed_events) if features.feed_polling else None
     alerts = Alerts(client, store)
     outbox = Outbox(store)
@@ -154,7 +160,9 @@ def build_services(
         digests=DigestAdapter(digests) if features.digests else None,
         polls=polls if features.polls else None,
         tracker=TrackerAdapter(tracker) if features.threads else None,
+        events=events,
     )
+    _subscribe_reactions(events, tracker, features)
     websub = _websub(settings, store, http_session, fetcher, worker)
     return Services(
         settings=settings,
@@ -164,6 +172,7 @@ def build_services(
         features=features,
         fetcher=fetcher,
         feed_events=feed_events,
+        events=events,
         feed_worker=worker,
         feed_directory=FeedDirectory(
             store, settings.feed_urls, worker, window=timedelta(days=settings.announce_window_days)
@@ -174,7 +183,7 @@ def build_services(
         pipeline=pipeline,
         digests=digests,
         polls=polls,
-        poll_closer=PollCloser(polls, client),
+        poll_closer=PollCloser(polls, client, events),
         tracker=tracker,
         threads=ThreadsService(store.threads),
         episodes=AnnouncedEpisodes(store.announcements),
@@ -188,6 +197,18 @@ def build_services(
         websub=websub,
         ops=OpsServer(client, settings, store, worker, websub),
     )
+
+
+def _subscribe_reactions(events: EventBus, tracker: ThreadTracker, features: Features) -> None:
+    """Who reacts to what: the thread tracker counts a new episode thread at once; closed polls are counted
+    in the metrics."""
+    if features.threads:
+        events.subscribe(ThreadOpened, tracker.on_thread_opened)
+
+    async def count_closed(event: PollClosed) -> None:
+        METRICS.polls_closed.inc()
+
+    events.subscribe(PollClosed, count_closed)
 
 
 def _feed_worker(settings: Settings, store: Store, fetcher: Fetcher, events: FeedEventHub) -> FeedWorker:

@@ -66,6 +66,7 @@ class Metrics:
         self.thread_events = Counter(
             "bot_thread_events", "Thread-tracker events by kind.", ["event"], registry=r
         )
+        self.polls_closed = Counter("bot_polls_closed", "Polls closed (votes stop counting).", registry=r)
         self.websub_requests = Counter(
             "bot_websub_requests", "(Un)subscription requests to hubs by mode and result.",
             ["mode", "result"], registry=r,

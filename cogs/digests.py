@@ -17,18 +17,19 @@ from bot.admin_group import mount, unmount
 from bot.digest.render import render_digest_embed
 from bot.digest.service import BackendChoice, DigestError, DigestService
 from bot.errors import NO_MENTIONS, UserFacingError
-from bot.interactions import autocomplete_id
+from bot.feeds.models import StoredItem
 from bot.render.text import truncate
+from cogs._options import DigestItem
 
 if TYPE_CHECKING:
     from bot.announce.directory import FeedDirectory
     from bot.client import CommunityBot
     from bot.digest.models import Digest
-    from bot.feeds.models import StoredItem
 
 log = logging.getLogger(__name__)
 
-ITEM_PREFIX = "item:"  # autocomplete values; anything else typed is searched as a title or key
+DigestEpisode = app_commands.Transform[StoredItem, DigestItem]
+
 BACKENDS = [
     app_commands.Choice(name="Automatic (LLM when configured and within budget)", value="auto"),
     app_commands.Choice(name="LLM", value="llm"),
@@ -61,25 +62,6 @@ class Digests(commands.Cog):
 
     # Shared helpers ------------------------------------------------------------------------------
 
-    async def resolve(self, value: str | None, guild_id: int | None = None) -> StoredItem:
-        """The item an option names: an autocomplete value, a key, a title fragment, or (empty) the newest.
-
-        Only items this server may read are considered: built-in feeds everywhere, others only where
-        followed (a feed a moderator added in one server stays private to the servers that follow it).
-        """
-        text = (value or "").strip()
-        item_id = autocomplete_id(text.removeprefix(ITEM_PREFIX)) if text.startswith(ITEM_PREFIX) else None
-        if item_id is not None:
-            item = await self.directory.visible_item(guild_id, item_id)
-            if item is not None:
-                return item
-        found = await self.directory.visible_items(guild_id, text, limit=1)
-        if not found:
-            if text:
-                raise UserFacingError(f"No episode or issue matches {truncate(text, 80)!r}.")
-            raise UserFacingError("No episode has been seen yet; digests appear once a feed has items.")
-        return found[0]
-
     def progress(self, interaction: discord.Interaction, title: str) -> Any:
         async def report(done: int, total: int) -> None:
             step = "combining the parts" if done == total and total > 1 else f"part {done} of {total} done"
@@ -100,10 +82,14 @@ class Digests(commands.Cog):
         public="Post the digest in the channel instead of only showing it to you",
     )
     async def digest(
-        self, interaction: discord.Interaction, episode: str | None = None, public: bool = False
+        self, interaction: discord.Interaction, episode: DigestEpisode | None = None, public: bool = False
     ) -> None:
-        # Resolve first (a quick lookup): a refusal is then ephemeral even when `public` was asked for.
-        item = await self.resolve(episode, interaction.guild_id)
+        # The option is resolved before the answer: a refusal is then ephemeral even when `public` was asked.
+        item = (
+            episode
+            if episode is not None
+            else await DigestItem.find(self.directory, interaction.guild_id, "")
+        )
         await interaction.response.defer(ephemeral=not public, thinking=True)
         stored = await self.service.stored(item)
         if stored is not None:
@@ -113,20 +99,6 @@ class Digests(commands.Cog):
         await interaction.edit_original_response(
             content=None, embed=render_digest_embed(digest, item), allowed_mentions=NO_MENTIONS
         )
-
-    @digest.autocomplete("episode")
-    async def _episode_choices(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self.choices(current, interaction.guild_id)
-
-    async def choices(self, current: str, guild_id: int | None = None) -> list[app_commands.Choice[str]]:
-        """Recent episodes and issues whose title contains what was typed, newest first (at most 25)."""
-        items = await self.directory.visible_items(guild_id, current)
-        return [
-            app_commands.Choice(name=truncate(i.title or i.key, 100), value=f"{ITEM_PREFIX}{i.id}")
-            for i in items
-        ]
 
 
 class DigestAdmin(app_commands.Group):
@@ -148,12 +120,12 @@ class DigestAdmin(app_commands.Group):
     async def regenerate(
         self,
         interaction: discord.Interaction,
-        episode: str,
+        episode: DigestEpisode,
         backend: app_commands.Choice[str] | None = None,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         cog = self.cog
-        item = await cog.resolve(episode, interaction.guild_id)
+        item = episode
         choice: BackendChoice = "auto"
         if backend is not None and backend.value in ("llm", "offline"):
             choice = "llm" if backend.value == "llm" else "offline"
@@ -177,12 +149,6 @@ class DigestAdmin(app_commands.Group):
             embed=render_digest_embed(digest, item),
             allowed_mentions=NO_MENTIONS,
         )
-
-    @regenerate.autocomplete("episode")
-    async def _regenerate_choices(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self.cog.choices(current, interaction.guild_id)
 
     @app_commands.command(
         name="status",

@@ -29,6 +29,7 @@ from bot.announce.models import (
 )
 from bot.announce.render import build_view, render_announcement, thread_name
 from bot.errors import NO_MENTIONS
+from bot.events import ThreadOpened
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
     from bot.announce.alerts import Alerts
     from bot.announce.outbox import ItemSource
+    from bot.events import EventBus
     from bot.feeds.models import Feed, StoredItem
     from bot.polls.models import SuggestionLike
     from bot.store import Store
@@ -105,6 +107,7 @@ class Pipeline:
         digests: DigestProvider | None = None,
         polls: PollProvider | None = None,
         tracker: TrackerProvider | None = None,
+        events: EventBus | None = None,
         retry_base: float = 30.0,
         max_attempts: int = MAX_STEP_ATTEMPTS,
         clock: Callable[[], datetime] = utcnow,
@@ -116,6 +119,7 @@ class Pipeline:
         self.digests = digests
         self.polls = polls
         self.tracker = tracker
+        self.events = events
         self.retry_base = retry_base
         self.max_attempts = max_attempts
         self.clock = clock
@@ -134,7 +138,20 @@ class Pipeline:
         step = "thread"
         try:
             if delivery.state is DeliveryState.SENT:
-                await repo.record_thread(delivery.id, await self._thread(delivery, sub, item, feed))
+                thread_id = await self._thread(delivery, sub, item, feed)
+                await repo.record_thread(delivery.id, thread_id)
+                if thread_id is not None and self.events is not None:
+                    await self.events.publish(
+                        ThreadOpened(
+                            guild_id=delivery.guild_id,
+                            thread_id=thread_id,
+                            parent_id=sub.channel_id,
+                            name=thread_name(item),
+                            item_id=item.id,
+                            tags=(feed.kind,),
+                            opened_at=self.clock(),
+                        )
+                    )
             delivery = await repo.get_delivery(delivery.id) or delivery
             if delivery.state is not DeliveryState.THREAD_CREATED:
                 return

@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.errors import NO_MENTIONS
+from bot.events import PollClosed
 from bot.polls import publish
 from bot.polls.models import Poll, PollMode, PollStatus
 from bot.polls.spec import PollError
 
 if TYPE_CHECKING:
+    from bot.events import EventBus
     from bot.polls.service import PollService
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,9 @@ STALE_PENDING = timedelta(minutes=30)
 class PollCloser:
     """Closes polls and posts their results through a connected discord.py client."""
 
-    def __init__(self, service: PollService, client: discord.Client) -> None:
+    def __init__(self, service: PollService, client: discord.Client, events: EventBus | None = None) -> None:
         self.service = service
+        self.events = events
         self.repo = service.repo
         self.client = client
         self._publishing: dict[int, asyncio.Lock] = {}
@@ -54,13 +57,29 @@ class PollCloser:
             if counted is not None:
                 final_counts, finalized = counted
                 await self.repo.set_final_counts(poll.id, final_counts, finalized=finalized)
-        if not await self.repo.close(poll.id, closed_at=self.service.clock(), final_counts=final_counts):
+        closed_now = await self.repo.close(poll.id, closed_at=self.service.clock(), final_counts=final_counts)
+        if not closed_now:
             log.info("poll %s was closed meanwhile", poll.id)
         closed = await self.repo.get(poll.id)
         assert closed is not None  # noqa: S101
+        if closed_now:
+            await self._closed(closed)
         if closed.status is PollStatus.CLOSED:
             await self.publish(closed)
         return await self.repo.get(poll.id) or closed
+
+    async def _closed(self, poll: Poll) -> None:
+        """Tell whoever reacts that the poll stopped counting votes (once: only the closer that closed it)."""
+        if self.events is not None:
+            await self.events.publish(
+                PollClosed(
+                    poll_id=poll.id,
+                    guild_id=poll.guild_id,
+                    channel_id=poll.channel_id,
+                    item_id=poll.item_id,
+                    closed_at=poll.closed_at or self.service.clock(),
+                )
+            )
 
     async def publish(self, poll: Poll) -> None:
         """Post the results of a closed poll (and retire an anonymous poll's buttons), exactly once.
@@ -139,6 +158,7 @@ class PollCloser:
             if await self.repo.close(poll.id, closed_at=self.service.clock(), final_counts=counts):
                 closed = await self.repo.get(poll.id)
                 if closed is not None:
+                    await self._closed(closed)
                     await self.publish(closed)
             return
         if poll.status is PollStatus.DONE and poll.results_message_id is not None:

@@ -24,6 +24,7 @@ from bot.metrics import METRICS
 from bot.threads.models import FlushResult, ThreadDelta, ThreadSource, ThreadStatus
 
 if TYPE_CHECKING:
+    from bot.events import ThreadOpened
     from bot.store.threads import ThreadRepo
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,19 @@ class ThreadTracker:
         except BaseException:
             self._tracked.pop(thread_id, None)
             raise
+
+    async def on_thread_opened(self, event: ThreadOpened) -> None:
+        """An episode's discussion thread was just opened: count its messages from now on. The pipeline's
+        own tracking step (idempotent) still runs after it and records that the thread is tracked."""
+        await self.track_thread(
+            event.thread_id,
+            event.guild_id,
+            event.parent_id,
+            name=event.name,
+            created_at=event.opened_at,
+            item_id=event.item_id,
+            tags=event.tags,
+        )
 
     async def untrack_thread(self, guild_id: int, thread_id: int) -> bool:
         """Stop tracking a thread and forget its counters; True if it was tracked in this guild."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.admin_group import get_admin_group, mount, unmount
-from cogs.announcements.admin import FeedAdmin, modlog_command
+from bot.admin_group import mount, mount_commands, unmount
+from cogs.announcements.admin import FeedAdmin, ModlogAdmin
 from cogs.announcements.autoresume import AutoResume
 from cogs.announcements.cog import Announcements
 from cogs.announcements.members import NotifyToggle, Subscriptions
@@ -23,9 +23,7 @@ async def setup(bot: CommunityBot) -> None:
     await bot.add_cog(AutoResume(bot, cog, bot.services.feed_directory))
     bot.add_dynamic_items(NotifyToggle)
     mount(bot, FeedAdmin(bot, cog, bot.services.feed_directory))
-    admin = get_admin_group(bot)
-    admin.remove_command("modlog")
-    admin.add_command(modlog_command(bot.services.feed_directory))
+    mount_commands(bot, ModlogAdmin(bot.services.feed_directory))
 
 
 async def teardown(bot: CommunityBot) -> None:

@@ -16,9 +16,15 @@ from bot.announce.models import AUTO_ARCHIVE_CHOICES, ChannelKind, Subscription
 from bot.announce.outbox import MAX_BACKFILL
 from bot.announce.roles import role_problem
 from bot.errors import UserFacingError
+from bot.feeds.models import Feed, StoredItem
 from bot.interactions import answer, guild_of
 from bot.render.text import defang_mentions, truncate
-from cogs.announcements.feeds import FeedLookup, channel_problems
+from cogs._options import AnyFeed, FeedItem, FollowedFeed
+from cogs.announcements.feeds import channel_problems
+
+FollowedFeedOption = app_commands.Transform[Feed, FollowedFeed]
+AnyFeedOption = app_commands.Transform[Feed, AnyFeed]
+FeedItemOption = app_commands.Transform[StoredItem, FeedItem]
 
 if TYPE_CHECKING:
     from bot.announce.directory import FeedDirectory
@@ -60,7 +66,6 @@ class FeedAdmin(app_commands.Group):
         self.bot = bot
         self.cog = cog
         self.directory = directory
-        self.lookup = FeedLookup(directory)
 
     # -- where announcements go ------------------------------------------------------------------------
 
@@ -68,9 +73,11 @@ class FeedAdmin(app_commands.Group):
         name="channel", description="Announce a feed (podcast, newsletter, id or URL) here."
     )
     @app_commands.describe(feed="podcast, newsletter, or a feed you added", channel="A text or forum channel")
-    async def channel(self, interaction: discord.Interaction, feed: str, channel: AnnounceChannel) -> None:
+    async def channel(
+        self, interaction: discord.Interaction, feed: AnyFeedOption, channel: AnnounceChannel
+    ) -> None:
         guild = guild_of(interaction)
-        target = await self.lookup.resolve(guild.id, feed, must_follow=False)
+        target = feed
         kind = ChannelKind.FORUM if isinstance(channel, discord.ForumChannel) else ChannelKind.TEXT
         pointed = await self.directory.point(guild.id, target, channel.id, kind)
         sub, before = pointed.subscription, pointed.before
@@ -103,7 +110,7 @@ class FeedAdmin(app_commands.Group):
         if not isinstance(target, discord.TextChannel | discord.ForumChannel):
             raise UserFacingError("Pick a text or forum channel for its announcements with `channel:`.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        feed, preview = await self.lookup.add(url)
+        feed, preview = await self.directory.add(url)
         kind = ChannelKind.FORUM if isinstance(target, discord.ForumChannel) else ChannelKind.TEXT
         sub = await self.directory.follow(guild.id, feed, target.id, kind)
         lines = [
@@ -122,9 +129,9 @@ class FeedAdmin(app_commands.Group):
 
     @app_commands.command(name="remove", description="Stop announcing a feed in this server.")
     @app_commands.describe(feed=FEED_OPTION)
-    async def remove(self, interaction: discord.Interaction, feed: str) -> None:
+    async def remove(self, interaction: discord.Interaction, feed: FollowedFeedOption) -> None:
         guild = guild_of(interaction)
-        target = await self.lookup.resolve(guild.id, feed)
+        target = feed
         await self.directory.unfollow(guild.id, target)
         await answer(
             interaction, f"✅ This server no longer follows **{truncate(target.display_name, 100)}**."
@@ -158,10 +165,10 @@ class FeedAdmin(app_commands.Group):
         feed=FEED_OPTION, role="Members opt in with the 🔔 button or /subscribe; leave empty to clear"
     )
     async def role(
-        self, interaction: discord.Interaction, feed: str, role: discord.Role | None = None
+        self, interaction: discord.Interaction, feed: FollowedFeedOption, role: discord.Role | None = None
     ) -> None:
         guild = guild_of(interaction)
-        target = await self.lookup.resolve(guild.id, feed)
+        target = feed
         await self.directory.configure(guild.id, target.id, ping_role_id=role.id if role else None)
         if role is None:
             await answer(interaction, f"✅ Announcements of **{target.display_name}** ping nobody now.")
@@ -194,14 +201,14 @@ class FeedAdmin(app_commands.Group):
     async def settings(
         self,
         interaction: discord.Interaction,
-        feed: str,
+        feed: FollowedFeedOption,
         threads: bool | None = None,
         archive: app_commands.Choice[int] | None = None,
         cap: app_commands.Range[int, 0, 50] | None = None,
         tag: str | None = None,
     ) -> None:
         guild = guild_of(interaction)
-        target = await self.lookup.resolve(guild.id, feed)
+        target = feed
         values: SubscriptionSettings = {}
         if threads is not None:
             values["threads_enabled"] = threads
@@ -237,9 +244,9 @@ class FeedAdmin(app_commands.Group):
         name="pause", description="Hold a feed's announcements here (they wait, nothing is lost)."
     )
     @app_commands.describe(feed=FEED_OPTION)
-    async def pause(self, interaction: discord.Interaction, feed: str) -> None:
+    async def pause(self, interaction: discord.Interaction, feed: FollowedFeedOption) -> None:
         guild = guild_of(interaction)
-        target = await self.lookup.resolve(guild.id, feed)
+        target = feed
         await self.directory.pause(
             guild.id, target.id, f"paused by {interaction.user} with /admin feed pause"
         )
@@ -252,9 +259,9 @@ class FeedAdmin(app_commands.Group):
         name="resume", description="Resume a paused feed; everything missed is announced once."
     )
     @app_commands.describe(feed=FEED_OPTION)
-    async def resume(self, interaction: discord.Interaction, feed: str) -> None:
+    async def resume(self, interaction: discord.Interaction, feed: FollowedFeedOption) -> None:
         guild = guild_of(interaction)
-        target = await self.lookup.resolve(guild.id, feed)
+        target = feed
         waiting = await self.directory.resume(guild.id, target.id)
         self.cog.wake()
         await answer(
@@ -263,11 +270,10 @@ class FeedAdmin(app_commands.Group):
 
     @app_commands.command(name="check", description="Fetch a feed now and report what was found.")
     @app_commands.describe(feed=FEED_OPTION)
-    async def check(self, interaction: discord.Interaction, feed: str) -> None:
-        guild = guild_of(interaction)
-        target = await self.lookup.resolve(guild.id, feed)
+    async def check(self, interaction: discord.Interaction, feed: FollowedFeedOption) -> None:
+        target = feed
         await interaction.response.defer(ephemeral=True, thinking=True)
-        worker = self.lookup.worker()
+        worker = self.directory.worker()
         result = await worker.poll_feed(target.id, force=True)
         self.cog.wake()
         text = f"🔄 Checked **{target.display_name}**: {result.outcome}"
@@ -279,10 +285,13 @@ class FeedAdmin(app_commands.Group):
     @app_commands.command(name="backfill", description="Announce a feed's newest items here now (no ping).")
     @app_commands.describe(feed=FEED_OPTION, count=f"How many of its newest items (1-{MAX_BACKFILL})")
     async def backfill(
-        self, interaction: discord.Interaction, feed: str, count: app_commands.Range[int, 1, MAX_BACKFILL] = 1
+        self,
+        interaction: discord.Interaction,
+        feed: FollowedFeedOption,
+        count: app_commands.Range[int, 1, MAX_BACKFILL] = 1,
     ) -> None:
         guild = guild_of(interaction)
-        target = await self.lookup.resolve(guild.id, feed)
+        target = feed
         sub = await self.directory.subscription(guild.id, target.id)
         assert sub is not None  # noqa: S101 (resolve checked)
         queued = await self.cog.outbox.backfill(sub, count)
@@ -295,9 +304,9 @@ class FeedAdmin(app_commands.Group):
 
     @app_commands.command(name="why", description="Why an episode or issue was or was not announced here.")
     @app_commands.describe(episode="Start typing its title")
-    async def why(self, interaction: discord.Interaction, episode: str) -> None:
+    async def why(self, interaction: discord.Interaction, episode: FeedItemOption) -> None:
         guild = guild_of(interaction)
-        item = await self.lookup.item(guild.id, episode)
+        item = episode
         _, explanation = await self.directory.why(guild.id, item)
         embed = discord.Embed(
             title=truncate(defang_mentions(item.title), 256),
@@ -306,41 +315,22 @@ class FeedAdmin(app_commands.Group):
         )
         await answer(interaction, "", embed=embed)
 
-    # -- autocomplete ---------------------------------------------------------------------------------
 
-    @channel.autocomplete("feed")
-    async def _any_feed(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self.lookup.choices(interaction.guild_id, current, followed_only=False)
+class ModlogAdmin(app_commands.Group):
+    """`/admin modlog channel:#x`: where health alerts go (empty: clear, alerts then DM the owner). Mounted
+    flat under `/admin` (`bot.admin_group.mount_commands`)."""
 
-    @remove.autocomplete("feed")
-    @role.autocomplete("feed")
-    @settings.autocomplete("feed")
-    @pause.autocomplete("feed")
-    @resume.autocomplete("feed")
-    @check.autocomplete("feed")
-    @backfill.autocomplete("feed")
-    async def _followed_feed(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self.lookup.choices(interaction.guild_id, current, followed_only=True)
-
-    @why.autocomplete("episode")
-    async def _episode(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self.lookup.item_choices(interaction.guild_id, current)
-
-
-def modlog_command(directory: FeedDirectory) -> app_commands.Command[FeedAdmin, ..., None]:
-    """`/admin modlog channel:#x`: where health alerts go (empty: clear, alerts then DM the owner)."""
+    def __init__(self, directory: FeedDirectory) -> None:
+        super().__init__(name="modlog-admin", description="/admin modlog")
+        self.directory = directory
 
     @app_commands.command(name="modlog", description="Set the channel for health alerts (empty to clear).")
     @app_commands.describe(channel="A text channel for alerts; leave empty to send them to the owner by DM")
-    async def modlog(interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+    async def modlog(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
         guild = guild_of(interaction)
-        await directory.set_mod_log(guild.id, channel.id if channel else None)
+        await self.directory.set_mod_log(guild.id, channel.id if channel else None)
         if channel is None:
             await answer(interaction, "✅ Mod-log cleared: alerts now go to the server owner by DM.")
             return
@@ -349,5 +339,3 @@ def modlog_command(directory: FeedDirectory) -> app_commands.Command[FeedAdmin, 
         if problems:
             text += f"\n⚠️ I am missing {problems} there, so alerts would fall back to the owner's DMs."
         await answer(interaction, text)
-
-    return modlog

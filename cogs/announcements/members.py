@@ -15,6 +15,9 @@ from bot.announce.roles import role_problem, toggle
 from bot.errors import NO_MENTIONS, UserFacingError, reply
 from bot.interactions import services_of
 from bot.render.text import defang_mentions, truncate
+from cogs._options import NO_PING_ROLES, PingFeed
+
+PingFeedOption = app_commands.Transform[int, PingFeed]
 
 if TYPE_CHECKING:
     from bot.announce.directory import FeedDirectory
@@ -87,23 +90,17 @@ class Subscriptions(commands.Cog, name="AnnouncementPings"):
         self.bot = bot
         self.directory = directory
 
-    async def _feeds_with_roles(self, guild_id: int) -> list[tuple[int, str]]:
-        return await self.directory.feeds_with_roles(guild_id)
-
-    async def _apply(self, interaction: discord.Interaction, feed: str | None, want: bool) -> None:
+    async def _apply(self, interaction: discord.Interaction, feed: int | None, want: bool) -> None:
         member = interaction.user
         if interaction.guild is None or not isinstance(member, discord.Member):
             raise UserFacingError("This command only works inside a server.")
-        choices = await self._feeds_with_roles(interaction.guild.id)
-        if not choices:
-            raise UserFacingError("This server has no announcement ping roles set up.")
-        if feed:
-            picked = [c for c in choices if str(c[0]) == feed or c[1].lower() == feed.lower()]
-            if not picked:
-                raise UserFacingError(f"No feed with a ping role matches {truncate(feed, 100)!r} here.")
+        if feed is not None:
+            picked = [feed]
         else:
-            picked = choices
-        lines = [await set_ping(self.directory, member, feed_id, want) for feed_id, _ in picked]
+            picked = [feed_id for feed_id, _ in await self.directory.feeds_with_roles(interaction.guild.id)]
+            if not picked:
+                raise UserFacingError(NO_PING_ROLES)
+        lines = [await set_ping(self.directory, member, feed_id, want) for feed_id in picked]
         await interaction.response.send_message(
             "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
@@ -113,22 +110,11 @@ class Subscriptions(commands.Cog, name="AnnouncementPings"):
     )
     @app_commands.describe(feed="Which feed (default: all with a ping role)")
     @app_commands.guild_only()
-    async def subscribe(self, interaction: discord.Interaction, feed: str | None = None) -> None:
+    async def subscribe(self, interaction: discord.Interaction, feed: PingFeedOption | None = None) -> None:
         await self._apply(interaction, feed, True)
 
     @app_commands.command(name="unsubscribe", description="Stop being pinged for new announcements.")
     @app_commands.describe(feed="Which feed (default: all)")
     @app_commands.guild_only()
-    async def unsubscribe(self, interaction: discord.Interaction, feed: str | None = None) -> None:
+    async def unsubscribe(self, interaction: discord.Interaction, feed: PingFeedOption | None = None) -> None:
         await self._apply(interaction, feed, False)
-
-    @subscribe.autocomplete("feed")
-    @unsubscribe.autocomplete("feed")
-    async def _feed(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        return [
-            app_commands.Choice(name=truncate(name, 100), value=str(feed_id))
-            for feed_id, name in await self._feeds_with_roles(interaction.guild_id)
-            if current.lower() in name.lower()
-        ][:25]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.admin_group import get_admin_group
+from bot.admin_group import mount_commands, unmount
 from cogs.ask.cog import Ask
 from cogs.ask.views import PostAnswerButton
 
@@ -18,11 +18,9 @@ async def setup(bot: CommunityBot) -> None:
     cog = Ask(bot, bot.services.ask, bot.services.cards)
     await bot.add_cog(cog)
     bot.add_dynamic_items(PostAnswerButton)
-    admin = get_admin_group(bot)
-    admin.remove_command("ask")
-    admin.add_command(cog.admin.command)
+    mount_commands(bot, cog.admin)
 
 
 async def teardown(bot: CommunityBot) -> None:
     bot.remove_dynamic_items(PostAnswerButton)
-    get_admin_group(bot).remove_command("ask")
+    unmount(bot, "ask")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -14,41 +14,39 @@ if TYPE_CHECKING:
     from bot.ask.service import AskService
 
 
-class AskAdmin:
+class AskAdmin(app_commands.Group):
     """`/admin ask`: one command, because the `/admin` group is close to Discord's 4,000-character limit on
-    one command's names and descriptions. Manage Server: hidden by the group, enforced by the tree and
-    here."""
+    one command's names and descriptions; mounted flat under `/admin` (`bot.admin_group.mount_commands`).
+    Manage Server: hidden by the group, enforced by the tree and here."""
 
     def __init__(self, service: AskService, model: str) -> None:
+        super().__init__(name="ask-admin", description="/admin ask")
         self.service = service
         self.model = model
-        self.command = self._build()
 
-    def _build(self) -> app_commands.Command[Any, Any, None]:
-        @app_commands.command(
-            name="ask", description="Turn /ask on or off, or limit it to channels; no option: status"
-        )
-        @app_commands.describe(
-            turn="on or off",
-            allow="Allow /ask here (limits it to the allowed)",
-            block="No /ask here",
-            anywhere="Lift the limit",
-        )
-        @app_commands.choices(
-            turn=[app_commands.Choice(name="on", value=1), app_commands.Choice(name="off", value=0)]
-        )
-        @app_commands.checks.has_permissions(manage_guild=True)
-        @app_commands.guild_only()
-        async def ask_admin(
-            interaction: discord.Interaction,
-            turn: app_commands.Choice[int] | None = None,
-            allow: discord.TextChannel | None = None,
-            block: discord.TextChannel | None = None,
-            anywhere: bool = False,
-        ) -> None:
-            await self.configure(interaction, turn, allow, block, anywhere)
-
-        return ask_admin
+    @app_commands.command(
+        name="ask", description="Turn /ask on or off, or limit it to channels; no option: status"
+    )
+    @app_commands.describe(
+        turn="on or off",
+        allow="Allow /ask here (limits it to the allowed)",
+        block="No /ask here",
+        anywhere="Lift the limit",
+    )
+    @app_commands.choices(
+        turn=[app_commands.Choice(name="on", value=1), app_commands.Choice(name="off", value=0)]
+    )
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def ask_admin(
+        self,
+        interaction: discord.Interaction,
+        turn: app_commands.Choice[int] | None = None,
+        allow: discord.TextChannel | None = None,
+        block: discord.TextChannel | None = None,
+        anywhere: bool = False,
+    ) -> None:
+        await self.configure(interaction, turn, allow, block, anywhere)
 
     async def configure(
         self,

@@ -25,6 +25,7 @@ from bot.ask.retrieve import EmptyQuestion
 from bot.ask.service import AskRefused, AskService, Filters
 from bot.ask.words import content_words
 from bot.errors import NO_MENTIONS, UserFacingError
+from cogs._options import NOT_FOLLOWING, MemberFeed
 from cogs.ask.admin import AskAdmin
 from cogs.ask.views import post_view
 
@@ -35,9 +36,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUESTION_MAX_CHARS = 300
+MemberFeedOption = app_commands.Transform[int, MemberFeed]
 UPKEEP_SECONDS = 60.0
 PROGRESS_DELAY = 1.0
-NOT_FOLLOWING = "This server doesn't follow any feed yet; a moderator can set one up with `/admin setup`."
 _DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
 
 
@@ -153,7 +154,7 @@ class Ask(commands.Cog):
         question: app_commands.Range[str, 1, QUESTION_MAX_CHARS],
         since: str | None = None,
         until: str | None = None,
-        feed: str | None = None,
+        feed: MemberFeedOption | None = None,
     ) -> None:
         if interaction.guild_id is None:
             raise UserFacingError("This command only works inside a server.")
@@ -164,7 +165,7 @@ class Ask(commands.Cog):
             )
         filters = Filters(
             guild_id=guild_id,
-            feed_id=await self._feed_id(guild_id, feed) if feed else None,
+            feed_id=feed,
             since=parse_day(since, "since") if since else None,
             until=parse_day(until, "until", end=True) if until else None,
         )
@@ -190,30 +191,4 @@ class Ask(commands.Cog):
             embed=answer_embed(answer, model=self.bot.settings.openai_model),
             view=view,
             allowed_mentions=NO_MENTIONS,
-        )
-
-    @ask.autocomplete("feed")
-    async def _feed_choices(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        typed = current.casefold().strip()
-        feeds = await self.cards.followed_feeds(interaction.guild_id)
-        matching = [f for f in feeds if typed in f.title.casefold() or typed == f.kind]
-        return [app_commands.Choice(name=f.title[:100], value=str(f.feed_id)) for f in matching[:25]]
-
-    async def _feed_id(self, guild_id: int, typed: str) -> int:
-        feeds = await self.cards.followed_feeds(guild_id)
-        text = typed.strip()
-        for feed in feeds:
-            if text == str(feed.feed_id) or text.casefold() in (feed.title.casefold(), feed.kind):
-                return feed.feed_id
-        partial = [feed for feed in feeds if text.casefold() in feed.title.casefold()]
-        if len(partial) == 1:
-            return partial[0].feed_id
-        names = ", ".join(f"`{discord.utils.escape_markdown(feed.title)}`" for feed in feeds[:10])
-        raise UserFacingError(
-            f"This server follows no feed called {text[:80]!r}."
-            + (f" Pick one of: {names}." if names else "")
         )

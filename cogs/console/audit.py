@@ -14,7 +14,6 @@ from discord import app_commands
 
 from bot.audit import audit_line
 from bot.audit_entries import Outcome
-from bot.command_types import SlashCommand
 from bot.errors import NO_MENTIONS
 from bot.interactions import guild_id_of
 from bot.render.text import truncate
@@ -49,7 +48,13 @@ def command_filter(command: str | None) -> str | None:
     return name if name.startswith("admin") or name.startswith("poll") else f"admin {name}"
 
 
-def audit_command(service: AuditService) -> SlashCommand:
+class AuditAdmin(app_commands.Group):
+    """`/admin audit`, mounted flat under `/admin` (`bot.admin_group.mount_commands`)."""
+
+    def __init__(self, service: AuditService) -> None:
+        super().__init__(name="audit-admin", description="/admin audit")
+        self.service = service
+
     @app_commands.command(name="audit", description="Recent moderator actions in this server, newest first.")
     @app_commands.describe(
         show="Default: actions and failures, refusals collapsed",
@@ -59,6 +64,7 @@ def audit_command(service: AuditService) -> SlashCommand:
     )
     @app_commands.choices(show=SHOW_CHOICES)
     async def audit(
+        self,
         interaction: discord.Interaction,
         show: app_commands.Choice[str] | None = None,
         member: discord.Member | discord.User | None = None,
@@ -70,7 +76,7 @@ def audit_command(service: AuditService) -> SlashCommand:
         user_id = member.id if member else None
         kind = show.value if show else ""
         outcomes = SHOWN.get(kind, SHOWN[""])
-        found = await service.page(
+        found = await self.service.page(
             guild_id,
             user_id=user_id,
             command=name,
@@ -101,10 +107,10 @@ def audit_command(service: AuditService) -> SlashCommand:
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @audit.autocomplete("command")
-    async def _commands(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def _commands(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        names = await service.commands(interaction.guild_id, current.strip().lstrip("/"))
+        names = await self.service.commands(interaction.guild_id, current.strip().lstrip("/"))
         return [app_commands.Choice(name=f"/{n}"[:100], value=n[:100]) for n in names[:25]]
-
-    return audit

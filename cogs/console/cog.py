@@ -9,14 +9,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.admin_group import get_admin_group
+from bot.admin_group import mount_commands, unmount_commands
 from bot.audit import audit_line, entry_for, is_audited
 from bot.audit_entries import NewAuditEntry, Outcome
 from bot.command_types import SlashCommand
 from bot.console.status import gather, status_embed
 from bot.errors import NO_MENTIONS, UserFacingError, root_name
-from cogs.console.audit import audit_command
-from cogs.console.setup import setup_command
+from cogs.console.audit import AuditAdmin
+from cogs.console.setup import SetupAdmin
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("status", "audit", "setup")
 #: Read-only commands: recorded, but not echoed to the mod-log (it would drown the real changes).
 QUIET = frozenset({"admin status", "admin audit", "admin feed list", "admin feed why"})
 
@@ -37,19 +36,15 @@ class Console(commands.Cog):
         self.bot = bot
         self.setup = setup
         self.audit = audit
+        self.admin = (StatusAdmin(bot), AuditAdmin(audit), SetupAdmin(setup))
 
     async def cog_load(self) -> None:
-        admin = get_admin_group(self.bot)
-        for name in COMMANDS:
-            admin.remove_command(name)
-        admin.add_command(status_command(self.bot))
-        admin.add_command(audit_command(self.audit))
-        admin.add_command(setup_command(self.setup))
+        for commands_of in self.admin:
+            mount_commands(self.bot, commands_of)
 
     async def cog_unload(self) -> None:
-        admin = get_admin_group(self.bot)
-        for name in COMMANDS:
-            admin.remove_command(name)
+        for commands_of in self.admin:
+            unmount_commands(self.bot, commands_of)
 
     # -- the audit recorder ---------------------------------------------------------------------------
 
@@ -114,16 +109,20 @@ class Console(commands.Cog):
             log.warning("could not echo an audit entry to the mod-log of guild %s: %s", entry.guild_id, exc)
 
 
-def status_command(bot: CommunityBot) -> SlashCommand:
+class StatusAdmin(app_commands.Group):
+    """`/admin status`, mounted flat under `/admin` (`bot.admin_group.mount_commands`)."""
+
+    def __init__(self, bot: CommunityBot) -> None:
+        super().__init__(name="status-admin", description="/admin status")
+        self.bot = bot
+
     @app_commands.command(
         name="status", description="Feeds, outbox, LLM budget, threads, my permissions, uptime."
     )
-    async def status(interaction: discord.Interaction) -> None:
+    async def status(self, interaction: discord.Interaction) -> None:
         guild = interaction.guild
         if guild is None:
             raise UserFacingError("This command only works inside a server.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await gather(bot, guild)
+        report = await gather(self.bot, guild)
         await interaction.edit_original_response(embed=status_embed(report), allowed_mentions=NO_MENTIONS)
-
-    return status

@@ -12,7 +12,6 @@ import discord
 from discord import app_commands
 
 from bot.announce.models import ChannelKind
-from bot.command_types import SlashCommand
 from bot.console.permissions import check_guild
 from bot.console.setup import FeedChoice, SetupChange, SetupService
 from bot.errors import NO_MENTIONS
@@ -53,7 +52,13 @@ async def _progress(interaction: discord.Interaction, lines: list[str]) -> None:
     )
 
 
-def setup_command(service: SetupService) -> SlashCommand:
+class SetupAdmin(app_commands.Group):
+    """`/admin setup`, mounted flat under `/admin` (`bot.admin_group.mount_commands`)."""
+
+    def __init__(self, service: SetupService) -> None:
+        super().__init__(name="setup-admin", description="/admin setup")
+        self.service = service
+
     @app_commands.command(
         name="setup", description="Set channels and ping roles in one go, then check my permissions."
     )
@@ -65,6 +70,7 @@ def setup_command(service: SetupService) -> SlashCommand:
         newsletter_role="Role pinged for new issues (members opt in with /subscribe)",
     )
     async def setup(
+        self,
         interaction: discord.Interaction,
         podcast_channel: AnnounceChannel | None = None,
         newsletter_channel: AnnounceChannel | None = None,
@@ -78,7 +84,7 @@ def setup_command(service: SetupService) -> SlashCommand:
             "podcast": _choice(podcast_channel, podcast_role),
             "newsletter": _choice(newsletter_channel, newsletter_role),
         }
-        changes = await service.apply(guild.id, choices, mod_log.id if mod_log else None)
+        changes = await self.service.apply(guild.id, choices, mod_log.id if mod_log else None)
         mentions = {
             "podcast": (podcast_channel, podcast_role),
             "newsletter": (newsletter_channel, newsletter_role),
@@ -89,7 +95,7 @@ def setup_command(service: SetupService) -> SlashCommand:
         lines.append("⏳ Checking my permissions…")
         await _progress(interaction, lines)
 
-        current = await service.current(guild.id)
+        current = await self.service.current(guild.id)
         uses = current.uses
         report = check_guild(guild, uses, current.ping_roles)
         lines.pop()
@@ -107,5 +113,3 @@ def setup_command(service: SetupService) -> SlashCommand:
                 "then run `/admin setup` again."
             )
         await _progress(interaction, lines)
-
-    return setup

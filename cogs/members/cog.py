@@ -11,20 +11,22 @@ from discord.ext import commands
 
 from bot.console.help import HelpEntry, command_embed, entries, help_embeds, runnable_names
 from bot.errors import NO_MENTIONS, UserFacingError
-from bot.interactions import autocomplete_id, guild_id_of
+from bot.interactions import guild_id_of
 from bot.search import QueryError, SearchService
 from bot.search.cards import card_embed
 from bot.search.models import EpisodeCard
-from bot.search.render import choice_name, search_embed
+from bot.search.render import search_embed
+from cogs._options import NOT_FOLLOWING, EpisodeCardOption, MemberFeed
 from cogs.members.views import QUERY_MAX_CHARS, results_view
+
+CardOption = app_commands.Transform[EpisodeCard, EpisodeCardOption]
+MemberFeedOption = app_commands.Transform[int, MemberFeed]
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
     from bot.search.episodes import EpisodeCards
 
 log = logging.getLogger(__name__)
-
-NOT_FOLLOWING = "This server doesn't follow any feed yet; a moderator can set one up with `/admin setup`."
 
 
 class Members(commands.Cog):
@@ -46,11 +48,10 @@ class Members(commands.Cog):
     )
     @app_commands.guild_only()
     async def latest(
-        self, interaction: discord.Interaction, feed: str | None = None, share: bool = False
+        self, interaction: discord.Interaction, feed: MemberFeedOption | None = None, share: bool = False
     ) -> None:
         guild_id = guild_id_of(interaction)
-        feed_id = await self._resolve_feed(guild_id, feed) if feed else None
-        card = await self.cards.latest(guild_id, feed_id)
+        card = await self.cards.latest(guild_id, feed)
         if card is None:
             if not await self.cards.followed_feeds(guild_id):
                 raise UserFacingError(NOT_FOLLOWING)
@@ -58,31 +59,6 @@ class Members(commands.Cog):
                 "Nothing has been published in that feed since the bot started following it."
             )
         await self._send_card(interaction, card, share=share)
-
-    @latest.autocomplete("feed")
-    async def _feed_choices(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        typed = current.casefold().strip()
-        feeds = await self.cards.followed_feeds(interaction.guild_id)
-        matching = [f for f in feeds if typed in f.title.casefold() or typed == f.kind]
-        return [app_commands.Choice(name=f.title[:100], value=str(f.feed_id)) for f in matching[:25]]
-
-    async def _resolve_feed(self, guild_id: int, typed: str) -> int:
-        feeds = await self.cards.followed_feeds(guild_id)
-        text = typed.strip()
-        for feed in feeds:
-            if text == str(feed.feed_id) or text.casefold() in (feed.title.casefold(), feed.kind):
-                return feed.feed_id
-        partial = [feed for feed in feeds if text.casefold() in feed.title.casefold()]
-        if len(partial) == 1:
-            return partial[0].feed_id
-        if not feeds:
-            raise UserFacingError(NOT_FOLLOWING)
-        names = ", ".join(f"`{discord.utils.escape_markdown(feed.title)}`" for feed in feeds[:10])
-        raise UserFacingError(f"This server follows no feed called {text[:80]!r}. Pick one of: {names}.")
 
     # -- /episode -----------------------------------------------------------------------------------
 
@@ -92,33 +68,8 @@ class Members(commands.Cog):
         share="Post it in the channel for everyone instead of only to you",
     )
     @app_commands.guild_only()
-    async def episode(
-        self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 100], share: bool = False
-    ) -> None:
-        guild_id = guild_id_of(interaction)
-        card: EpisodeCard | None = None
-        item_id = autocomplete_id(query)
-        if item_id is not None:
-            card = await self.cards.card(guild_id, item_id)
-        if card is None:
-            choices = await self.search_service.title_choices(guild_id, query)
-            if choices:
-                card = await self.cards.card(guild_id, choices[0].item_id)
-        if card is None:
-            raise UserFacingError(
-                f"No episode or issue followed here has a title like {query[:80]!r}. "
-                "Pick one of the suggestions while typing, or try `/search`."
-            )
-        await self._send_card(interaction, card, share=share)
-
-    @episode.autocomplete("query")
-    async def _episode_choices(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        found = await self.search_service.title_choices(interaction.guild_id, current)
-        return [app_commands.Choice(name=choice_name(c), value=str(c.item_id)) for c in found[:25]]
+    async def episode(self, interaction: discord.Interaction, query: CardOption, share: bool = False) -> None:
+        await self._send_card(interaction, query, share=share)
 
     async def _send_card(self, interaction: discord.Interaction, card: EpisodeCard, *, share: bool) -> None:
         guild_id = guild_id_of(interaction)

@@ -18,8 +18,8 @@ from bot.polls.closing import PollCloser
 from bot.polls.models import PollMode
 from bot.polls.service import PollService
 from bot.polls.spec import build_spec, parse_indices, split_answers
-from bot.render.text import truncate
 from bot.timeutil import discord_timestamp
+from cogs._options import OpenPoll, PollId
 from cogs.polls.views import DYNAMIC_ITEMS
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 CHECK_INTERVAL_SECONDS = 30.0  # how often due polls are closed (the first pass runs once ready)
 MIRROR_RETRY_DELAYS = (0.1, 0.2, 0.4, 0.8)  # seconds; for a vote that beats the record of its poll
 #: How long `/poll results` waits for votes still being mirrored (the retries above, plus the write).
+OpenPollOption = app_commands.Transform[int, OpenPoll]
+PollIdOption = app_commands.Transform[int, PollId]
 SETTLE_SECONDS = 2.0
 moderator_only = app_commands.checks.has_permissions(manage_guild=True)
 
@@ -203,7 +205,7 @@ class Polls(commands.Cog):
     @poll.command(name="close", description="Moderators: end a poll now and post its results.")
     @app_commands.describe(poll="The open poll to end (pick from the list)")
     @moderator_only
-    async def close(self, interaction: discord.Interaction, poll: int) -> None:
+    async def close(self, interaction: discord.Interaction, poll: OpenPollOption) -> None:
         guild_id = guild_id_of(interaction)
         found = await self.service.get(poll, guild_id=guild_id)
         if found is None:
@@ -221,7 +223,7 @@ class Polls(commands.Cog):
         name="results", description="Show a poll's results with a chart (default: the latest closed)."
     )
     @app_commands.describe(poll="The poll (pick from the list); leave empty for the latest closed poll")
-    async def results(self, interaction: discord.Interaction, poll: int | None = None) -> None:
+    async def results(self, interaction: discord.Interaction, poll: PollIdOption | None = None) -> None:
         guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.votes_settled()  # a vote made just before asking is counted in this answer
@@ -276,27 +278,3 @@ class Polls(commands.Cog):
             )
             text = "Saved. " + render.settings_text(updated)
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-    # -- autocomplete ---------------------------------------------------------------------------------
-
-    @close.autocomplete("poll")
-    async def _open_polls(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[int]]:
-        if interaction.guild_id is None or not interaction.permissions.manage_guild:
-            return []
-        return await self._choices(interaction.guild_id, current, only_open=True)
-
-    @results.autocomplete("poll")
-    async def _any_polls(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[int]]:
-        if interaction.guild_id is None:
-            return []
-        return await self._choices(interaction.guild_id, current, only_open=False)
-
-    async def _choices(
-        self, guild_id: int, current: str, *, only_open: bool
-    ) -> list[app_commands.Choice[int]]:
-        polls = await self.service.search(guild_id, current, only_open=only_open)
-        return [app_commands.Choice(name=truncate(poll.label, 100), value=poll.id) for poll in polls[:25]]

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.admin_group import mount, unmount
 from cogs.threads.cog import ThreadsCog
+from cogs.threads.commands import ThreadsListing
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
@@ -24,6 +25,7 @@ async def setup(bot: CommunityBot) -> None:
         alerts=services.alerts,
     )
     await bot.add_cog(cog)
+    await bot.add_cog(ThreadsListing(services.threads))
     mount(bot, cog.admin)
 
 

@@ -18,7 +18,6 @@ from bot.threads.models import ThreadStatus
 from bot.threads.weekly import EpisodeSource, PollResultsSource
 from bot.timeutil import utcnow
 from cogs.threads.admin import ThreadsAdmin
-from cogs.threads.commands import ThreadsCommands
 from cogs.threads.weekly_post import WeeklyPoster
 
 if TYPE_CHECKING:
@@ -75,8 +74,8 @@ def is_counted(message: discord.Message) -> bool:
     )
 
 
-class ThreadsCog(ThreadsCommands, name="Threads"):
-    """Tracks discussion threads; `/threads` and `/admin threads …`."""
+class ThreadsCog(commands.Cog, name="Threads"):
+    """Tracks discussion threads; `/admin threads …` (the members' `/threads` is `ThreadsListing`)."""
 
     def __init__(
         self,

@@ -11,16 +11,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import NO_MENTIONS, UserFacingError
-from bot.interactions import autocomplete_id, guild_of
+from bot.interactions import guild_of
 from bot.render.text import truncate
 from bot.threads.models import TrackedThread
 from bot.threads.render import MAX_LISTED, threads_embed
 from bot.timeutil import utcnow
+from cogs._options import ThreadEpisode
+
+ThreadEpisodeOption = app_commands.Transform[int, ThreadEpisode]
 
 if TYPE_CHECKING:
-    from bot.client import CommunityBot
     from bot.threads.service import ThreadsService
-    from bot.threads.tracker import ThreadTracker
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +50,11 @@ def shown_as(guild: discord.Guild, thread: TrackedThread) -> TrackedThread:
     return thread
 
 
-class ThreadsCommands(commands.Cog):
-    """The member-facing command; mixed into `ThreadsCog`."""
+class ThreadsListing(commands.Cog):
+    """`/threads`: the member-facing listings of tracked discussion threads."""
 
-    bot: CommunityBot
-    tracker: ThreadTracker
-    threads_service: ThreadsService
+    def __init__(self, threads_service: ThreadsService) -> None:
+        self.threads_service = threads_service
 
     @app_commands.command(
         name="threads", description="The liveliest discussions: hot now, latest, or an episode's."
@@ -70,15 +70,17 @@ class ThreadsCommands(commands.Cog):
         self,
         interaction: discord.Interaction,
         view: app_commands.Choice[str] | None = None,
-        episode: str | None = None,
+        episode: ThreadEpisodeOption | None = None,
         public: bool = False,
     ) -> None:
         guild = guild_of(interaction)
-        chosen = view.value if view else ("episode" if episode else "hot")
+        chosen = view.value if view else ("episode" if episode is not None else "hot")
         now = utcnow()
         footer = ""
         if chosen == "episode":
-            item_id = await self._episode_id(guild.id, episode)
+            if episode is None:
+                raise UserFacingError(ThreadEpisode.CHOOSE)
+            item_id = episode
             rows = await self.threads_service.listing(
                 guild.id, "episode", now=now, limit=CANDIDATES, item_id=item_id
             )
@@ -100,27 +102,3 @@ class ThreadsCommands(commands.Cog):
         await interaction.response.send_message(
             embed=embed, ephemeral=not public, allowed_mentions=NO_MENTIONS
         )
-
-    @threads.autocomplete("episode")
-    async def _episode_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        choices = await self.threads_service.episode_choices(interaction.guild_id, current.strip())
-        return [
-            app_commands.Choice(name=truncate(name, 100), value=str(item_id)) for item_id, name in choices
-        ]
-
-    async def _episode_id(self, guild_id: int, episode: str | None) -> int:
-        """The episode chosen from autocomplete (an id) or typed (matched against thread names)."""
-        if not episode or not episode.strip():
-            raise UserFacingError("Choose an episode: start typing its title in the `episode` option.")
-        text = episode.strip()
-        item_id = autocomplete_id(text)
-        if item_id is not None and await self.threads_service.has_threads(guild_id, item_id):
-            return item_id
-        matches = await self.threads_service.episode_choices(guild_id, text, limit=1)
-        if not matches:
-            raise UserFacingError(f"No episode with a tracked thread matches {truncate(text, 80)!r}.")
-        return matches[0][0]
