@@ -132,7 +132,7 @@ def _read_end(sentences: list[str], start: int, brands: list[str], explicit: boo
         sentence = sentences[index]
         lowered = sentence.lower()
         if _is_closer(sentence):  # the return ends a read; with no sign of one before it, there was none
-            return index if last_signal is not None else None
+            return index if last_signal is not None or is_call_to_action(sentences[start]) else None
         if _OPENER.search(sentence) and _EXPLICIT.search(sentence):
             break  # the next read starts here
         opened = last_signal is not None

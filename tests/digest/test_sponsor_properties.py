@@ -35,7 +35,7 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)  # CI stays stable; failures replay
 @given(text=texts)
 @example(  # a break whose return follows another read's return: a second pass used to cut it too
     text="Let's take a quick break. Today's episode is brought to you by Ledgerline. "
@@ -50,8 +50,9 @@ def test_cutting_only_removes_and_is_stable(text: str) -> None:
     assert len(_words(strip_header(text))) <= len(_words(text))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(text=texts)
+@example(text="Brought to you by: Go to ledgerline.example to book a demo. Now back to the show.")
 def test_a_digest_of_any_text_never_shows_the_ad_it_cut(text: str) -> None:
     digest = summarize_offline(text, "T")
     shown = " ".join([digest.tldr, *digest.key_points, digest.quote or "", *digest.topics])
