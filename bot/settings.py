@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     shard_count: int | None = Field(default=None, ge=1, le=10_000)
     shard_ids: str | None = None
 
+    # Scaling: feed polling by one leader at a time, through a lease in the database (docs/scaling.md)
+    leader_lease_seconds: int = Field(default=30, ge=5, le=300)
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str | None) -> str | None:

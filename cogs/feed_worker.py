@@ -2,18 +2,24 @@
 
 Each feed keeps its own schedule (`next_poll_at`: learned from when it publishes, see
 `bot.feeds.schedule`, or a backoff), so the tick only decides how soon a due feed is noticed: a sixth of
-the shortest interval, at least every 5 s. The worker is built once by `bot.container` and reports to
-the process's `FeedEventHub`: the announcer subscribes to it for new and edited items, and posts the
-feed-health events (failing, recovered, moved) to the mod-log channel of every guild following the feed.
+the shortest interval, at least every 5 s. Only the process holding the `feed-poller` lease polls
+(`bot.feeds.leader`): each tick takes or renews it, so the tick is also at most a third of the lease,
+and a clean unload releases it for another process to take over at once. The worker is built once by
+`bot.container` and reports to the process's `FeedEventHub`: the announcer subscribes to it for new and
+edited items, and posts the feed-health events (failing, recovered, moved) to the mod-log channel of every
+guild following the feed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from discord.ext import commands, tasks
+
+from bot.feeds.leader import FeedLeader
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
@@ -33,14 +39,21 @@ class FeedWorkerCog(commands.Cog, name="FeedWorker"):
     """Runs the feed worker for the whole bot (feeds are global, one fetch per URL)."""
 
     def __init__(
-        self, bot: CommunityBot, worker: FeedWorker, builtins: Callable[[], Awaitable[None]]
+        self,
+        bot: CommunityBot,
+        worker: FeedWorker,
+        builtins: Callable[[], Awaitable[None]],
+        leader: FeedLeader | None = None,
     ) -> None:
         self.bot = bot
         self.worker = worker
         self.builtins = builtins
         settings = bot.settings
+        lease = timedelta(seconds=settings.leader_lease_seconds)
+        self.leader = leader or FeedLeader(bot.services.store.leases, duration=lease)
         shortest = min(settings.feed_poll_interval, settings.feed_schedule_min_interval)
-        self.poll_loop.change_interval(seconds=tick_seconds(shortest / 6))
+        # The lease is renewed every tick: three ticks fit in it, so a slow tick does not lose it.
+        self.poll_loop.change_interval(seconds=tick_seconds(min(shortest / 6, lease.total_seconds() / 3)))
 
     async def cog_load(self) -> None:
         await self.builtins()
@@ -48,11 +61,12 @@ class FeedWorkerCog(commands.Cog, name="FeedWorker"):
 
     async def cog_unload(self) -> None:
         self.poll_loop.cancel()
+        await self.leader.release()
 
     @tasks.loop(seconds=MAX_TICK)
     async def poll_loop(self) -> None:
         try:
-            results = await self.worker.poll_due()
+            results = await self.leader.run(self.worker.poll_due)
         except Exception:  # an uncaught exception would stop the loop for good
             log.exception("the feed poll cycle failed; the next tick tries again")
             return

@@ -9,6 +9,7 @@ from bot.http import create_http_session
 from bot.runner import create_bot
 from bot.settings import Settings
 from bot.store import Store
+from bot.timeutil import utcnow
 from cogs.feed_worker import FeedWorkerCog, tick_seconds
 from tests.harness import hub_for
 from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
@@ -38,10 +39,31 @@ async def test_loading_the_cog_registers_builtins_and_starts_polling(
             feeds = {feed.name: feed for feed in await store.feeds.list_feeds()}
             assert feeds["podcast"].url == "https://feeds.example.com/podcast.xml"
             assert (feeds["podcast"].kind, feeds["newsletter"].kind) == ("podcast", "newsletter")
+            assert await cog.leader.hold()  # what the first tick does once the bot is ready
         finally:
             await bot.unload_extension("cogs.feed_worker")
             await bot.close()
     assert not cog.poll_loop.is_running()  # type: ignore[attr-defined]
+    # Unloading (a clean shutdown) gave the feed poller's lease up: another process takes it at once.
+    assert await store.leases.current("feed-poller", now=utcnow()) is None
+
+
+async def test_the_tick_renews_the_lease_well_before_it_runs_out(
+    store: Store, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(
+        feed_poll_interval=86_400, feed_schedule_min_interval=86_400, leader_lease_seconds=30
+    )
+    async with create_http_session(settings) as session:
+        bot = create_bot(settings, store, session, extensions=["cogs.feed_worker"], sync_commands=False)
+        await bot.__aenter__()
+        await bot.load_extension("cogs.feed_worker")
+        try:
+            cog = bot.get_cog("FeedWorker")
+            assert cog.poll_loop.seconds == 10  # a third of the lease, not the minute a slow schedule allows
+        finally:
+            await bot.unload_extension("cogs.feed_worker")
+            await bot.close()
 
 
 async def test_builtin_feeds_follow_the_settings(store: Store) -> None:
