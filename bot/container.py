@@ -32,6 +32,7 @@ from bot.console.setup import SetupService
 from bot.digest.service import DigestService
 from bot.events import EventBus, PollClosed, ThreadOpened
 from bot.feeds.events import FeedEventHub
+from bot.feeds.leader import FeedLeader
 from bot.feeds.schedule import schedule_config
 from bot.feeds.worker import FeedWorker
 from bot.http import create_fetcher
@@ -86,6 +87,7 @@ class Services:
     feed_events: FeedEventHub
     events: EventBus
     feed_worker: FeedWorker | None
+    feed_leader: FeedLeader
     feed_directory: FeedDirectory
     alerts: Alerts
     outbox: Outbox
@@ -174,6 +176,7 @@ def build_services(
         feed_events=feed_events,
         events=events,
         feed_worker=worker,
+        feed_leader=FeedLeader(store.leases, duration=timedelta(seconds=settings.leader_lease_seconds)),
         feed_directory=FeedDirectory(
             store, settings.feed_urls, worker, window=timedelta(days=settings.announce_window_days)
         ),

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from discord.ext import commands, tasks
 
-from bot.feeds.leader import FeedLeader
-
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.feeds.leader import FeedLeader
     from bot.feeds.worker import FeedWorker
 
 log = logging.getLogger(__name__)
@@ -43,14 +41,14 @@ class FeedWorkerCog(commands.Cog, name="FeedWorker"):
         bot: CommunityBot,
         worker: FeedWorker,
         builtins: Callable[[], Awaitable[None]],
-        leader: FeedLeader | None = None,
+        leader: FeedLeader,
     ) -> None:
         self.bot = bot
         self.worker = worker
         self.builtins = builtins
         settings = bot.settings
-        lease = timedelta(seconds=settings.leader_lease_seconds)
-        self.leader = leader or FeedLeader(bot.services.store.leases, duration=lease)
+        self.leader = leader
+        lease = leader.duration
         shortest = min(settings.feed_poll_interval, settings.feed_schedule_min_interval)
         # The lease is renewed every tick: three ticks fit in it, so a slow tick does not lose it.
         self.poll_loop.change_interval(seconds=tick_seconds(min(shortest / 6, lease.total_seconds() / 3)))
@@ -85,4 +83,6 @@ async def setup(bot: CommunityBot) -> None:
     worker = bot.services.feed_worker
     if worker is None:
         raise RuntimeError("the feed worker was not built: this process runs without feed polling")
-    await bot.add_cog(FeedWorkerCog(bot, worker, bot.services.feed_directory.register_builtins))
+    services = bot.services
+    builtins = services.feed_directory.register_builtins
+    await bot.add_cog(FeedWorkerCog(bot, worker, builtins, services.feed_leader))
