@@ -210,8 +210,9 @@ def leaf_commands(payloads: list[dict[str, Any]]) -> list[Leaf]:
     return sorted(found, key=lambda leaf: leaf.name)
 
 
-#: Tables that change by themselves: the audit log records refusals too, feeds record every poll attempt.
-VOLATILE_TABLES = ("audit_log", "feeds", "meta")
+#: Tables that change by themselves: the audit log records refusals too, feeds record every poll attempt,
+#: and the feed poller renews its lease every tick.
+VOLATILE_TABLES = ("audit_log", "feeds", "leases", "meta")
 
 
 async def db_snapshot(store: Store, ignore: tuple[str, ...] = VOLATILE_TABLES) -> list[str]:
