@@ -263,15 +263,7 @@ class PgDatabase(Database):
     async def fetchval(self, sql: str, params: Iterable[Any] = ()) -> Any:
         return await self.pool.fetchval(translate(sql), *params)
 
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """Run one write statement in its own transaction; returns the number of rows changed."""
-        async with self.transaction() as tx:
-            return await tx.execute(sql, params)
-
-    async def insert(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """Run one INSERT in its own transaction; returns the new row id."""
-        async with self.transaction() as tx:
-            return await tx.insert(sql, params)
+    # execute() and insert() are inherited: each runs in `transaction()` below.
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgTransaction]:
