@@ -35,6 +35,7 @@ from bot.feeds.events import FeedEventHub
 from bot.feeds.leader import FeedLeader
 from bot.feeds.schedule import schedule_config
 from bot.feeds.worker import FeedWorker
+from bot.fleet import ProcessIdentity, Topology
 from bot.http import create_fetcher
 from bot.maintenance import Maintenance
 from bot.metrics import METRICS
@@ -83,6 +84,8 @@ class Services:
     http_session: aiohttp.ClientSession
     llm: AsyncOpenAI | None
     features: Features
+    topology: Topology
+    process: ProcessIdentity
     fetcher: Fetcher
     feed_events: FeedEventHub
     events: EventBus
@@ -119,11 +122,14 @@ def build_services(
     llm: AsyncOpenAI | None = None,
     features: Features | None = None,
     fetcher: Fetcher | None = None,
+    process: ProcessIdentity | None = None,
 ) -> Services:
     """Build every service once, each from the ones before it. `fetcher` replaces the guarded fetcher the
     settings describe (a test resolving names itself); `client` is the Discord client the announcer, the
     alerts, the poll closer and the HTTP surface talk through."""
     features = features or Features()
+    process = process or ProcessIdentity()
+    topology = Topology.from_settings(settings)
     fetcher = fetcher or create_fetcher(http_session, settings)
     feed_events = FeedEventHub()
     events = EventBus()
@@ -172,11 +178,15 @@ def build_services(
         http_session=http_session,
         llm=llm,
         features=features,
+        topology=topology,
+        process=process,
         fetcher=fetcher,
         feed_events=feed_events,
         events=events,
         feed_worker=worker,
-        feed_leader=FeedLeader(store.leases, duration=timedelta(seconds=settings.leader_lease_seconds)),
+        feed_leader=FeedLeader(
+            store.leases, duration=timedelta(seconds=settings.leader_lease_seconds), holder=process.id
+        ),
         feed_directory=FeedDirectory(
             store, settings.feed_urls, worker, window=timedelta(days=settings.announce_window_days)
         ),

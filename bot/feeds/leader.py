@@ -9,13 +9,11 @@ A forced check (`/admin feed check`) does not go through here: it works from any
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from bot.fleet import ProcessIdentity
 from bot.store.leases import LeaseRepo
 from bot.timeutil import utcnow
 
@@ -27,8 +25,8 @@ T = TypeVar("T")
 
 
 def process_id() -> str:
-    """This process's name as a lease holder: host, pid, and a random part (pids are reused)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+    """A new name for a lease holder: host, pid, and a random part (pids are reused)."""
+    return ProcessIdentity().id
 
 
 class FeedLeader:
