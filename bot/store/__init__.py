@@ -15,6 +15,7 @@ from bot.store.audit import AuditRepo
 from bot.store.db import Database, DatabaseTooNew, MigrationError, StoreError, open_database
 from bot.store.digests import DigestRepo
 from bot.store.feeds import FeedRepo
+from bot.store.fleet import ProcessRepo
 from bot.store.guilds import GuildRepo
 from bot.store.leases import LeaseRepo
 from bot.store.meta import MetaRepo
@@ -36,6 +37,7 @@ class Store:
         self.meta = MetaRepo(db)
         self.guilds = GuildRepo(db)
         self.leases = LeaseRepo(db)
+        self.processes = ProcessRepo(db)
         self.feeds = FeedRepo(db)
         self.announcements = AnnouncementRepo(db)
         self.digests = DigestRepo(db)

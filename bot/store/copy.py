@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 BATCH = 5000
 #: SQLite's own tables.
 _SKIP_PREFIXES = ("sqlite_",)
+#: The running fleet's state (who runs, who leads), not data to move: the fleet on PostgreSQL starts anew.
+_RUNTIME_TABLES = frozenset({"processes", "leases"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,7 @@ async def copy_database(source: Database, target: PgDatabase) -> list[CopiedTabl
             )
         )
         shared_names = {str(r[0]) for r in shared}
-        tables = [t for t in await _sqlite_tables(conn) if t in shared_names]
+        tables = [t for t in await _sqlite_tables(conn) if t in shared_names - _RUNTIME_TABLES]
         parents = {t: await _parents(conn, t) for t in tables}
         ordered = _parents_first(tables, parents)
         await _refuse_non_empty(pg, [*ordered, "search_fts"])

@@ -44,3 +44,23 @@ def test_process_identities_name_host_and_pid_and_differ() -> None:
     first, second = ProcessIdentity(), ProcessIdentity()
     assert first.id != second.id
     assert str(first.pid) in first.id and first.host in first.id
+
+
+@pytest.mark.asyncio
+async def test_the_registry_knows_live_processes_and_forgets_dead_ones(store: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    window = timedelta(seconds=30)
+    for name, shards in (("a:1:x", (0,)), ("b:2:y", (1,))):
+        await store.processes.register(
+            process_id=name, host=name[0], pid=1, version="1", shard_count=2, shard_ids=shards, now=now
+        )
+    assert await store.processes.heartbeat("a:1:x", now=now + timedelta(seconds=25), status={"guilds": 2})
+    later = now + timedelta(seconds=40)
+    live = await store.processes.live(now=later, window=window)
+    assert [(p.id, p.shard_ids, p.status) for p in live] == [("a:1:x", (0,), {"guilds": 2})]
+    assert await store.processes.forget_dead(now=later, window=window) == 1
+    assert not await store.processes.heartbeat("b:2:y", now=later)
+    await store.processes.deregister("a:1:x")
+    assert await store.processes.live(now=later, window=window) == []
