@@ -36,6 +36,7 @@ from bot.feeds.leader import FeedLeader
 from bot.feeds.schedule import schedule_config
 from bot.feeds.worker import FeedWorker
 from bot.fleet import ProcessIdentity, Topology
+from bot.fleet.once import FleetLeases
 from bot.http import create_fetcher
 from bot.maintenance import Maintenance
 from bot.metrics import METRICS
@@ -86,6 +87,7 @@ class Services:
     features: Features
     topology: Topology
     process: ProcessIdentity
+    fleet_leases: FleetLeases
     fetcher: Fetcher
     feed_events: FeedEventHub
     events: EventBus
@@ -130,6 +132,8 @@ def build_services(
     features = features or Features()
     process = process or ProcessIdentity()
     topology = Topology.from_settings(settings)
+    # Work done once across the fleet (digests, maintenance, …) goes through leases held as this process.
+    fleet_leases = FleetLeases(store.leases, process.id, timedelta(seconds=settings.leader_lease_seconds))
     fetcher = fetcher or create_fetcher(http_session, settings)
     feed_events = FeedEventHub()
     events = EventBus()
@@ -180,6 +184,7 @@ def build_services(
         features=features,
         topology=topology,
         process=process,
+        fleet_leases=fleet_leases,
         fetcher=fetcher,
         feed_events=feed_events,
         events=events,
