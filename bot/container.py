@@ -160,6 +160,7 @@ def build_services(
         fetcher,
         kind_of=kind_of,
         on_transcript=store.search.store_transcript,  # /search covers transcripts too
+        claim=lambda key: fleet_leases.gate(f"digest:{key}"),  # made once across the fleet
     )
     polls = PollService(store, load_ballot_key(settings))
     tracker = ThreadTracker(store.threads)
