@@ -138,7 +138,7 @@ def build_services(
     feed_events = FeedEventHub()
     events = EventBus()
     worker = _feed_worker(settings, store, fetcher, feed_events) if features.feed_polling else None
-    alerts = Alerts(client, store)
+    alerts = Alerts(client, store, topology=topology)
     outbox = Outbox(store)
     announcer = Announcer(
         client,
@@ -202,7 +202,7 @@ def build_services(
         pipeline=pipeline,
         digests=digests,
         polls=polls,
-        poll_closer=PollCloser(polls, client, events),
+        poll_closer=PollCloser(polls, client, events, topology),
         tracker=tracker,
         threads=ThreadsService(store.threads),
         episodes=AnnouncedEpisodes(store.announcements),

@@ -23,6 +23,7 @@ from cogs.threads.weekly_post import WeeklyPoster
 if TYPE_CHECKING:
     from bot.announce.alerts import Alerts
     from bot.client import CommunityBot
+    from bot.fleet.once import LeaseGate
     from bot.threads.service import ThreadsService
     from bot.threads.tracker import ThreadTracker
 
@@ -88,6 +89,7 @@ class ThreadsCog(commands.Cog, name="Threads"):
         alerts: Alerts,
         weekly_check_seconds: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
+        claim: Callable[[str], LeaseGate] | None = None,
     ) -> None:
         self.bot = bot
         self.tracker = tracker
@@ -97,7 +99,7 @@ class ThreadsCog(commands.Cog, name="Threads"):
         self.max_fetches = MAX_FETCHES_PER_GUILD
         self.reconcile_runs = 0  # completed reconciliation runs since start (tests wait on it)
         self.admin = ThreadsAdmin(self)
-        self.poster = WeeklyPoster(bot, threads, episodes=episodes, polls=polls, alerts=alerts)
+        self.poster = WeeklyPoster(bot, threads, episodes=episodes, polls=polls, alerts=alerts, claim=claim)
         self.flush_loop.change_interval(seconds=bot.settings.tracker_flush_interval)
         self.weekly_loop.change_interval(seconds=weekly_check_seconds)
         self.reconcile_loop.change_interval(seconds=RECONCILE_EVERY.total_seconds())
