@@ -87,12 +87,12 @@ class Services:
     features: Features
     topology: Topology
     process: ProcessIdentity
-    fleet_leases: FleetLeases
     fetcher: Fetcher
     feed_events: FeedEventHub
     events: EventBus
     feed_worker: FeedWorker | None
     feed_leader: FeedLeader
+    fleet_leases: FleetLeases
     feed_directory: FeedDirectory
     alerts: Alerts
     outbox: Outbox
@@ -185,7 +185,6 @@ def build_services(
         features=features,
         topology=topology,
         process=process,
-        fleet_leases=fleet_leases,
         fetcher=fetcher,
         feed_events=feed_events,
         events=events,
@@ -193,6 +192,7 @@ def build_services(
         feed_leader=FeedLeader(
             store.leases, duration=timedelta(seconds=settings.leader_lease_seconds), holder=process.id
         ),
+        fleet_leases=fleet_leases,
         feed_directory=FeedDirectory(
             store, settings.feed_urls, worker, window=timedelta(days=settings.announce_window_days)
         ),

@@ -2,7 +2,7 @@
 
 - `LeaseGate(leases, name, holder, duration)`: `run(job)` runs `job` only when this process takes lease
   `name` (or already holds it), renews the lease every third of `duration` while the job runs, and cancels
-  the job (raising `LeaseLost`) if the lease is lost meanwhile: another process took it after a renewal
+  the job (raising `LeaseGone`) if the lease is lost meanwhile: another process took it after a renewal
   failed for longer than the lease. A per-item lease (`digest:<key>`) is released when its job ends, so the
   next process need not wait; a process that dies holding one loses it when it runs out.
 - `FleetJob(gate, every)`: a periodic job run by ONE process of the fleet. Every process calls `tick(job)`
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class LeaseLost(Exception):
+class LeaseGone(Exception):
     """The lease went to another process (or ran out unrenewed) while its job ran: the job was cancelled."""
 
 
@@ -91,7 +91,7 @@ class LeaseGate:
 
     async def run(self, job: Callable[[], Awaitable[T]], *, release: bool = False) -> Ran[T] | None:
         """Run `job` under the lease: None (nothing run) when another process holds it. The lease is renewed
-        while the job runs; if it is lost meanwhile the job is cancelled and `LeaseLost` raised. `release`
+        while the job runs; if it is lost meanwhile the job is cancelled and `LeaseGone` raised. `release`
         gives the lease up when the job ends (however it ends)."""
         lease = await self.hold()
         if lease is None:
@@ -110,7 +110,7 @@ class LeaseGate:
             work.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await work
-            raise LeaseLost(f"the lease {self.name} was lost while its job ran; the job was stopped")
+            raise LeaseGone(f"the lease {self.name} was lost while its job ran; the job was stopped")
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -18,7 +18,7 @@ from bot.store import Store
 from bot.timeutil import utcnow
 from tests.digest.transcripts import SHORT
 from tests.doubles.openai_double import OpenAIDouble
-from tests.fleet.helpers import second_store
+from tests.fleet.two_processes import second_store
 from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401
 
 LEASE = timedelta(seconds=30)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.fleet.once import FleetJob, LeaseGate, LeaseLost
+from bot.fleet.once import FleetJob, LeaseGate, LeaseGone
 from bot.store import Store
 from bot.timeutil import utcnow
-from tests.fleet.helpers import second_store
+from tests.fleet.two_processes import second_store
 from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401
 
 LEASE = timedelta(seconds=30)
@@ -106,7 +106,7 @@ async def test_a_job_whose_lease_went_elsewhere_is_stopped(store: Store, tmp_pat
             await store.leases.release("websub-reconcile", "proc-a")  # as if it had run out
             assert await b.hold() is not None
 
-        with pytest.raises(LeaseLost):
+        with pytest.raises(LeaseGone):
             await asyncio.gather(a.run(endless), steal())
         assert stopped.is_set()
     finally:

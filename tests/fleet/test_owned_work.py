@@ -12,7 +12,7 @@ from bot.polls.models import PollMode, PollStatus
 from bot.polls.spec import build_spec
 from bot.store import Store
 from bot.timeutil import utcnow
-from tests.fleet.helpers import second_store
+from tests.fleet.two_processes import second_store
 from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401
 
 SHARDS = 2

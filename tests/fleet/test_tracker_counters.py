@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.store import Store
 from bot.threads.tracker import ThreadTracker
 from bot.timeutil import utcnow
-from tests.fleet.helpers import second_store
+from tests.fleet.two_processes import second_store
 from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401
 
 GUILD = 4 << 22
