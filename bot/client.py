@@ -1,4 +1,4 @@
-"""The `commands.Bot` subclass: services injected, the runner's extensions loaded, deliberate sync."""
+"""The bot (a sharded `commands.Bot`): services injected, the runner's extensions loaded, deliberate sync."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMMAND_HASH_KEY = "synced_command_hash"
+#: The lease a process holds while it checks and syncs the global commands (one process syncs).
+COMMAND_SYNC_LEASE = "command-sync"
+#: AutoShardedClient's private queue of shard events, made when the client starts.
+_SHARD_QUEUE = "_AutoShardedClient__queue"
 
 
 def apply_discord_endpoints(settings: Settings) -> None:
@@ -57,8 +61,11 @@ def bot_intents() -> discord.Intents:
     return intents
 
 
-class CommunityBot(commands.Bot):
+class CommunityBot(commands.AutoShardedBot):
     """The AI Daily Brief community bot.
+
+    It runs the gateway shards `SHARD_IDS` of `SHARD_COUNT` (discord.py's `AutoShardedBot`); with neither
+    set it asks Discord how many shards the bot needs and runs them all, so one process is a fleet of one.
 
     `services` builds the composition root (`bot.container.build_services`) given this client, which the
     announcer, the alerts and the poll closer talk to Discord through; `extensions` are the cog modules to
@@ -82,6 +89,9 @@ class CommunityBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=settings.guild_ready_timeout,
             enable_debug_events=False,
+            shard_count=settings.shard_count,
+            # None runs every shard (discord.py accepts it; its annotation says list only)
+            shard_ids=sorted(settings.shards) if settings.shards is not None else None,  # type: ignore[arg-type]
         )
         self.settings = settings
         self.started_at: datetime = utcnow()
@@ -127,23 +137,43 @@ class CommunityBot(commands.Bot):
         return hashlib.sha256(blob.encode()).hexdigest()
 
     async def sync_commands_if_changed(self) -> bool:
-        """Sync the global commands only when they changed since the last sync; returns whether it synced."""
-        digest = self.command_hash()
-        if await self.store.meta.get(COMMAND_HASH_KEY) == digest:
-            log.info("application commands unchanged since the last sync")
+        """Sync the global commands only when they changed since the last sync; returns whether it synced.
+
+        Several processes starting together sync once: only the holder of the `command-sync` lease checks
+        and syncs (then releases it); the others log and skip, since the holder syncs the same tree.
+        """
+        holder = self.services.process.id
+        duration = timedelta(seconds=self.settings.leader_lease_seconds)
+        lease = await self.store.leases.acquire(COMMAND_SYNC_LEASE, holder, now=utcnow(), duration=duration)
+        if lease is None:
+            log.info("another process is syncing the application commands; this one skips it")
             return False
-        synced = await self.tree.sync()
-        await self.store.meta.set(COMMAND_HASH_KEY, digest)
-        log.info("synced %d application commands", len(synced))
-        return True
+        try:
+            digest = self.command_hash()
+            if await self.store.meta.get(COMMAND_HASH_KEY) == digest:
+                log.info("application commands unchanged since the last sync")
+                return False
+            synced = await self.tree.sync()
+            await self.store.meta.set(COMMAND_HASH_KEY, digest)
+            log.info("synced %d application commands", len(synced))
+            return True
+        finally:
+            await self.store.leases.release(COMMAND_SYNC_LEASE, holder)
 
     async def close(self) -> None:
         # A stop that arrives while discord.py is still waiting for guilds to stream in (the
         # guild_ready_timeout window) would leave its ready task running past close, and it then fails
         # dispatching `ready` on a closed client. Cancel it first; discord.py handles the cancellation.
+        # With shards, each shard has such a task too.
         ready_task: asyncio.Task[None] | None = getattr(self._connection, "_ready_task", None)
-        if ready_task is not None and not ready_task.done():
-            ready_task.cancel()
+        shard_tasks: dict[int, asyncio.Task[None]] = getattr(self._connection, "_ready_tasks", {})
+        for task in (ready_task, *shard_tasks.values()):
+            if task is not None and not task.done():
+                task.cancel()
+        # A bot closed without ever being started (built for a command or a test) has no shard event
+        # queue yet, which AutoShardedClient.close wakes at its end; give it one to wake.
+        if not hasattr(self, _SHARD_QUEUE):
+            setattr(self, _SHARD_QUEUE, asyncio.PriorityQueue())
         await self.ops.stop()
         await super().close()
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot import __version__
 from bot.announce.alerts import Alerts
 from bot.announce.delivery import Announcer
 from bot.announce.directory import FeedDirectory
@@ -37,6 +38,7 @@ from bot.feeds.schedule import schedule_config
 from bot.feeds.worker import FeedWorker
 from bot.fleet import ProcessIdentity, Topology
 from bot.fleet.once import FleetLeases
+from bot.fleet.registry import FleetRegistry
 from bot.http import create_fetcher
 from bot.maintenance import Maintenance
 from bot.metrics import METRICS
@@ -87,6 +89,7 @@ class Services:
     features: Features
     topology: Topology
     process: ProcessIdentity
+    fleet: FleetRegistry
     fetcher: Fetcher
     feed_events: FeedEventHub
     events: EventBus
@@ -120,7 +123,7 @@ def build_services(
     settings: Settings,
     store: Store,
     http_session: aiohttp.ClientSession,
-    client: commands.Bot,
+    client: commands.Bot | commands.AutoShardedBot,
     llm: AsyncOpenAI | None = None,
     features: Features | None = None,
     fetcher: Fetcher | None = None,
@@ -187,6 +190,14 @@ def build_services(
         features=features,
         topology=topology,
         process=process,
+        fleet=FleetRegistry(
+            store.processes,
+            store.leases,
+            topology=topology,
+            process=process,
+            version=__version__,
+            window=timedelta(seconds=settings.leader_lease_seconds),
+        ),
         fetcher=fetcher,
         feed_events=feed_events,
         events=events,

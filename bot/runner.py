@@ -37,6 +37,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.console",
     "cogs.digests",
     "cogs.feed_worker",
+    "cogs.fleet",
     "cogs.maintenance",
     "cogs.members",
     "cogs.polls",
@@ -101,8 +102,10 @@ class RunError(Exception):
 async def run_bot(settings: Settings) -> None:
     """Connect to Discord and run until SIGINT/SIGTERM, then shut down cleanly.
 
-    Clean means: background loops cancelled (cogs unloaded), pending writes flushed by the cogs that own
-    them, the gateway closed, then the LLM client, the HTTP session and the database closed, in that order.
+    Before connecting, the process joins the fleet registry (`bot.fleet.registry`), which refuses it when
+    a live process clashes with it. Clean means: background loops cancelled (cogs unloaded), pending writes
+    flushed by the cogs that own them, the gateway closed, this process's registry row removed, then the
+    LLM client, the HTTP session and the database closed, in that order.
     """
     if settings.discord_token is None:
         raise RunError("DISCORD_TOKEN is not set")
@@ -127,7 +130,12 @@ async def _run_with_store(settings: Settings, token: str) -> None:
             llm = create_llm_client(settings)
             try:
                 bot = create_bot(settings, store, session, llm=llm)
-                await _run_until_signalled(bot, token)
+                fleet = bot.services.fleet
+                await fleet.join()  # before connecting: refuses a process clashing with a live one
+                try:
+                    await _run_until_signalled(bot, token)
+                finally:
+                    await fleet.leave()
             finally:
                 if llm is not None:
                     await llm.close()
