@@ -22,6 +22,7 @@ from tests.doubles.discord import (
     CommandNotVisible,
     DiscordDouble,
     DiscordHTTPError,
+    DiscordPyPatch,
     Guild,
     Member,
     P,
@@ -332,6 +333,35 @@ async def test_guild_added_later_emits_guild_create(double: DiscordDouble, bot: 
         "channel_create", lambda c: c.id in [ch.id for ch in double.world.guild_channels(later)]
     )
     assert [c.name for c in joined.text_channels] == ["lobby"]
+
+
+async def test_a_shard_sees_its_guilds_and_each_address_tells_its_client_apart(double: DiscordDouble) -> None:
+    left = double.add_guild("Left", shard=(0, 2))
+    right = double.add_guild("Right", shard=(1, 2))
+    assert ((left.id >> 22) % 2, (right.id >> 22) % 2) == (0, 1)
+    second = await double.add_address()
+    assert second.port != double.port
+    async with aiohttp.ClientSession() as session:
+        for base in (double.api_base, second.api_base):
+            async with session.get(base + "/users/@me", headers={"Authorization": f"Bot {double.token}"}):
+                pass
+    assert [r.port for r in double.requests[-2:]] == [double.port, second.port]
+
+    with DiscordPyPatch(second.api_base, second.gateway_url):
+        client = discord.Client(
+            intents=discord.Intents.default(), shard_id=1, shard_count=2, guild_ready_timeout=0.05
+        )
+        await client.login(double.token)
+        task = asyncio.create_task(client.connect())
+        try:
+            await asyncio.wait_for(client.wait_until_ready(), 5)
+            assert [g.id for g in client.guilds] == [right.id]  # shard 1 is not told about guild "Left"
+            [session] = double.gateway.live_sessions
+            assert (session.shard, session.port) == ((1, 2), second.port)
+            assert double.requests[-1].port == second.port  # its REST calls come in on its address
+        finally:
+            await client.close()
+            await asyncio.wait_for(task, 5)
 
 
 # Commands and interactions -----------------------------------------------------------------------
