@@ -197,13 +197,18 @@ class Fleet:
                 for s in list(self.double.gateway.sessions.values())[sessions:]
             )
 
+        async def running() -> bool:
+            if process.proc is not None and process.proc.returncode is not None:
+                await asyncio.sleep(0.2)  # the rest of its output
+                raise AssertionError(f"exited with status {process.proc.returncode}")
+            return connected() and await self.registered(pid)
+
         try:
-            await self.wait(connected, 45, f"the process of shard {shard} to connect its shard")
-            await self.eventually(
-                lambda: self.registered(pid), 20, f"the process of shard {shard} to register"
-            )
+            await self.eventually(running, 45, "its shard connected and the process registered")
         except AssertionError as exc:
-            raise AssertionError(f"{exc}\n--- log of shard {shard}:\n{process.log[-4000:]}") from None
+            raise AssertionError(
+                f"the process of shard {shard}: {exc}\n--- its log:\n{process.log[-4000:]}"
+            ) from None
         return process
 
     async def kill(self, shard: int) -> float:
