@@ -335,6 +335,12 @@ async def test_guild_added_later_emits_guild_create(double: DiscordDouble, bot: 
     assert [c.name for c in joined.text_channels] == ["lobby"]
 
 
+def test_guilds_on_chosen_shards_get_distinct_ids(double: DiscordDouble) -> None:
+    guilds = [double.add_guild(f"Guild {n}", shard=(n % 3, 3)) for n in range(30)]  # many in one ms
+    assert [(g.id >> 22) % 3 for g in guilds] == [n % 3 for n in range(30)]
+    assert len({g.id for g in guilds}) == 30 == len(double.world.guilds)
+
+
 async def test_a_shard_sees_its_guilds_and_each_address_tells_its_client_apart(double: DiscordDouble) -> None:
     left = double.add_guild("Left", shard=(0, 2))
     right = double.add_guild("Right", shard=(1, 2))

@@ -38,11 +38,7 @@ class Scenario(DoubleCore):
         """
         world = self.world
         owner_user = world.add_user(owner) if isinstance(owner, str) else world.user(owner)
-        guild_id = world.ids.next()
-        if shard is not None:
-            shard_id, count = shard
-            ms = guild_id >> 22
-            guild_id = (ms + (shard_id - ms) % count) << 22  # low bits 0: no clash with the counter's ids
+        guild_id = world.ids.next() if shard is None else world.ids.next_on_shard(*shard)
         guild = Guild(id=guild_id, name=name, owner_id=owner_user.id)
         world.guilds[guild.id] = guild
         guild.roles[guild.id] = Role(
