@@ -142,13 +142,17 @@ class Fleet:
         return self
 
     async def close(self) -> None:
-        """SIGTERM every running process (a clean stop), SIGKILL what does not stop."""
+        """SIGTERM every running process (a clean stop), SIGKILL what does not stop; every process's log
+        is left in the test's folder (`shard0-pid123.log`)."""
         for process in self.processes.values():
             with contextlib.suppress(Exception):
                 await process.stop(signal.SIGTERM, timeout=15)
             await process.kill_quietly()
         if self.db is not None:
             await self.db.close()
+        for shard, process in [*self.retired, *self.processes.items()]:
+            pid = process.proc.pid if process.proc is not None else 0
+            (self.folder / f"shard{shard}-pid{pid}.log").write_text(process.log)
 
     def env(self, shard: int) -> dict[str, str]:
         address = self.addresses[shard]
