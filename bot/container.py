@@ -37,6 +37,7 @@ from bot.feeds.leader import FeedLeader
 from bot.feeds.schedule import schedule_config
 from bot.feeds.worker import FeedWorker
 from bot.fleet import ProcessIdentity, Topology
+from bot.fleet.once import FleetLeases
 from bot.fleet.registry import FleetRegistry
 from bot.http import create_fetcher
 from bot.maintenance import Maintenance
@@ -94,6 +95,7 @@ class Services:
     events: EventBus
     feed_worker: FeedWorker | None
     feed_leader: FeedLeader
+    fleet_leases: FleetLeases
     feed_directory: FeedDirectory
     alerts: Alerts
     outbox: Outbox
@@ -133,11 +135,13 @@ def build_services(
     features = features or Features()
     process = process or ProcessIdentity()
     topology = Topology.from_settings(settings)
+    # Work done once across the fleet (digests, maintenance, …) goes through leases held as this process.
+    fleet_leases = FleetLeases(store.leases, process.id, timedelta(seconds=settings.leader_lease_seconds))
     fetcher = fetcher or create_fetcher(http_session, settings)
     feed_events = FeedEventHub()
     events = EventBus()
     worker = _feed_worker(settings, store, fetcher, feed_events) if features.feed_polling else None
-    alerts = Alerts(client, store)
+    alerts = Alerts(client, store, topology=topology)
     liveness = timedelta(seconds=settings.leader_lease_seconds)  # a process is live this long after a beat
     outbox = Outbox(store, topology=topology, process_id=process.id, liveness=liveness)
     announcer = Announcer(
@@ -160,6 +164,7 @@ def build_services(
         fetcher,
         kind_of=kind_of,
         on_transcript=store.search.store_transcript,  # /search covers transcripts too
+        claim=lambda key: fleet_leases.gate(f"digest:{key}"),  # made once across the fleet
     )
     polls = PollService(store, load_ballot_key(settings))
     tracker = ThreadTracker(store.threads)
@@ -200,6 +205,7 @@ def build_services(
         feed_leader=FeedLeader(
             store.leases, duration=timedelta(seconds=settings.leader_lease_seconds), holder=process.id
         ),
+        fleet_leases=fleet_leases,
         feed_directory=FeedDirectory(
             store, settings.feed_urls, worker, window=timedelta(days=settings.announce_window_days)
         ),
@@ -209,7 +215,7 @@ def build_services(
         pipeline=pipeline,
         digests=digests,
         polls=polls,
-        poll_closer=PollCloser(polls, client, events),
+        poll_closer=PollCloser(polls, client, events, topology),
         tracker=tracker,
         threads=ThreadsService(store.threads),
         episodes=AnnouncedEpisodes(store.announcements),

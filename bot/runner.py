@@ -120,6 +120,10 @@ async def run_bot(settings: Settings) -> None:
 async def _run_with_store(settings: Settings, token: str) -> None:
     store = await Store.open(settings.database, pool_size=settings.database_pool_size)
     try:
+        if store.dialect == "sqlite":
+            # This process holds the file's run lock: a lease left in it is a crashed process's. Dropping
+            # them lets this one poll feeds and run maintenance at once instead of after the lease.
+            await store.leases.forget_all()
         async with create_http_session(settings) as session:
             llm = create_llm_client(settings)
             try:
@@ -172,6 +176,10 @@ async def sync_commands(settings: Settings, guild_id: int | None) -> int:
     apply_discord_endpoints(settings)
     store = await Store.open(settings.database, pool_size=settings.database_pool_size)
     try:
+        if store.dialect == "sqlite":
+            # This process holds the file's run lock: a lease left in it is a crashed process's. Dropping
+            # them lets this one poll feeds and run maintenance at once instead of after the lease.
+            await store.leases.forget_all()
         async with create_http_session(settings) as session:
             bot = create_bot(settings, store, session, sync_commands=False, serve_http=False)
             async with bot:

@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.admin_group import mount, unmount
 from bot.digest.render import render_digest_embed
-from bot.digest.service import BackendChoice, DigestError, DigestService
+from bot.digest.service import BackendChoice, DigestError, DigestPending, DigestService
 from bot.errors import NO_MENTIONS, UserFacingError
 from bot.feeds.models import StoredItem
 from bot.render.text import truncate
@@ -27,6 +27,13 @@ if TYPE_CHECKING:
     from bot.digest.models import Digest
 
 log = logging.getLogger(__name__)
+
+#: How long a command waits for a digest another bot process is making (within the interaction's 15 min).
+PENDING_WAIT = 300.0
+BEING_MADE = (
+    "This episode's digest is being written right now by another of the bot's processes; "
+    "try again in a few minutes."
+)
 
 DigestEpisode = app_commands.Transform[StoredItem, DigestItem]
 
@@ -95,7 +102,12 @@ class Digests(commands.Cog):
         if stored is not None:
             digest = stored.digest
         else:
-            digest = await self.service.ensure_digest(item, progress=self.progress(interaction, item.title))
+            try:
+                digest = await self.service.ensure_digest(
+                    item, progress=self.progress(interaction, item.title), wait=PENDING_WAIT
+                )
+            except DigestPending:
+                raise UserFacingError(BEING_MADE) from None
         await interaction.edit_original_response(
             content=None, embed=render_digest_embed(digest, item), allowed_mentions=NO_MENTIONS
         )
@@ -131,8 +143,14 @@ class DigestAdmin(app_commands.Group):
             choice = "llm" if backend.value == "llm" else "offline"
         try:
             digest = await cog.service.ensure_digest(
-                item, backend=choice, force=True, progress=cog.progress(interaction, item.title)
+                item,
+                backend=choice,
+                force=True,
+                progress=cog.progress(interaction, item.title),
+                wait=PENDING_WAIT,
             )
+        except DigestPending:
+            raise UserFacingError(BEING_MADE) from None
         except DigestError as exc:
             raise UserFacingError(str(exc)) from exc
         if digest.backend == "llm":

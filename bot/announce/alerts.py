@@ -5,6 +5,7 @@ sent and carries a deterministic nonce, so
 
 - a transient Discord error (5xx, 429, a timeout, a dropped connection) leaves it pending, retried with
   bounded exponential backoff by `retry_due` (the announcer's delivery loop calls it), after a restart too;
+  in a fleet only the process owning the guild retries it, and each attempt is claimed in the store first;
 - a permanent refusal of the mod-log channel (403, 404) falls back to the owner's DMs at once;
 - when both refuse for good (or the retries run out) the alert is kept as `failed` with its errors, logged
   as an error, and shown by `/admin status`: never lost silently.
@@ -27,6 +28,7 @@ from bot.render.text import truncate
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from bot.fleet import Topology
     from bot.store import Store
     from bot.store.alerts import Alert
 
@@ -52,9 +54,11 @@ class Alerts:
         retry_base: float = 30.0,
         max_attempts: int = MAX_ALERT_ATTEMPTS,
         clock: Callable[[], datetime] = utcnow,
+        topology: Topology | None = None,
     ) -> None:
         self.client = client
         self.store = store
+        self.topology = topology
         self.retry_base = retry_base
         self.max_attempts = max_attempts
         self.clock = clock
@@ -71,9 +75,11 @@ class Alerts:
         return await self.attempt(alert)
 
     async def retry_due(self) -> int:
-        """Try again every pending alert whose time has come; returns how many were delivered."""
+        """Try again every pending alert whose time has come, of the guilds this process owns (each alert
+        claimed first, so two processes never both retry it); returns how many were delivered."""
         delivered = 0
-        for alert in await self.store.alerts.due(self.clock()):
+        guilds = self.topology.guild_filter() if self.topology is not None else ("1 = 1", ())
+        for alert in await self.store.alerts.due(self.clock(), guilds=guilds):
             if await self.attempt(alert) in ("mod-log", "owner"):
                 delivered += 1
         return delivered
@@ -81,7 +87,8 @@ class Alerts:
     async def attempt(self, alert: Alert) -> str:
         """One try at delivering a recorded alert: the mod-log channel, else the owner's DMs."""
         repo = self.store.alerts
-        await repo.begin_attempt(alert.id)
+        if not await repo.begin_attempt(alert.id, now=self.clock()):
+            return "queued"  # another process (or task) is trying it now
         errors: list[str] = []
         try:
             where, message_id = await self._deliver(alert, errors)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.announce.pipeline import ReadyDigest
 from bot.digest.render import render_digest_embed, render_digest_line
+from bot.digest.service import DigestPending
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -42,8 +43,10 @@ class DigestAdapter:
         self.service = service
 
     async def digest(self, item: StoredItem) -> ReadyDigest | None:
-        digest = await self.service.ensure_digest(item)
-        if digest is None:
+        """The item's digest; None (asked again later) while another process of the fleet is making it."""
+        try:
+            digest = await self.service.ensure_digest(item)
+        except DigestPending:
             return None
         return ReadyDigest(
             embed=render_digest_embed(digest, item), line=render_digest_line(digest), poll=digest.poll

@@ -2,7 +2,10 @@
 
 `ensure_digest(item)` is what the announcer calls; `/digest` and the CLI use the same path. An episode is
 summarized at most once per (source text, backend, model, prompt version); concurrent requests for one
-episode wait for each other instead of paying twice. The LLM is skipped (offline digest used) when none is
+episode wait for each other instead of paying twice, and across the fleet a digest is made by ONE process:
+the one that takes the lease `digest:<episode key>` (`claim`, wired in the container); the others get
+`DigestPending` (the pipeline asks again later) until the stored digest exists, and a process that dies
+while making one loses the lease when it runs out. The LLM is skipped (offline digest used) when none is
 configured, when the day's budget would be exceeded, or when it fails or answers garbage.
 """
 
@@ -36,6 +39,7 @@ from bot.timeutil import utcnow
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
+    from bot.fleet.once import LeaseGate
     from bot.settings import Settings
     from bot.store.digests import DigestRepo
 
@@ -50,6 +54,16 @@ BackendChoice = Literal["auto", "llm", "offline"]
 
 class DigestError(Exception):
     """A digest cannot be made as asked (e.g. the LLM backend was demanded but none is configured)."""
+
+
+class DigestPending(DigestError):
+    """Another process of the fleet is making this digest right now; it is stored when done."""
+
+
+#: The lease of one episode's digest, for this process (see `bot.fleet.once.LeaseGate`).
+DigestClaim = Callable[[str], "LeaseGate"]
+#: How often a caller willing to wait looks again for a digest another process is making.
+PENDING_POLL_SECONDS = 1.0
 
 
 #: Receives (digest key, clean transcript text, transcript URL, its timed cues) whenever a transcript was
@@ -75,8 +89,10 @@ class DigestService:
         fetcher: TranscriptFetcher | None = None,
         kind_of: Callable[[Any], Awaitable[str | None]] | None = None,
         on_transcript: TranscriptSink | None = None,
+        claim: DigestClaim | None = None,
     ) -> None:
         self.repo = repo
+        self.claim = claim
         self.kind_of = kind_of
         self.on_transcript = on_transcript
         self.servers = LLMServerRepo(repo.db)
@@ -105,6 +121,7 @@ class DigestService:
         fetcher: TranscriptFetcher | None,
         kind_of: Callable[[Any], Awaitable[str | None]] | None = None,
         on_transcript: TranscriptSink | None = None,
+        claim: DigestClaim | None = None,
     ) -> DigestService:
         return cls(
             repo,
@@ -115,6 +132,7 @@ class DigestService:
             fetcher=fetcher,
             kind_of=kind_of,
             on_transcript=on_transcript,
+            claim=claim,
         )
 
     @property
@@ -132,17 +150,29 @@ class DigestService:
         backend: BackendChoice = "auto",
         force: bool = False,
         progress: ProgressCallback | None = None,
+        wait: float = 0.0,
     ) -> Digest:
-        """The digest of a feed item (or `EpisodeInput`), from the cache when it was already made."""
+        """The digest of a feed item (or `EpisodeInput`), from the cache when it was already made.
+
+        Raises `DigestPending` when another process is making it, unless that process finishes within
+        `wait` seconds (then its digest is returned)."""
         if isinstance(item, EpisodeInput):
             episode = item
         else:
             kind = await self.kind_of(item) if self.kind_of is not None else None
             episode = EpisodeInput.from_item(item, kind=kind)
         source = await self._source(episode, refetch=force)
-        return await self.digest_text(
-            episode.key, episode.title, source, backend=backend, force=force, progress=progress
-        )
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return await self.digest_text(
+                    episode.key, episode.title, source, backend=backend, force=force, progress=progress
+                )
+            except DigestPending:
+                if time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(PENDING_POLL_SECONDS)
+            force = False  # the other process's digest, made meanwhile, is as fresh as a regenerate
 
     async def _source(self, episode: EpisodeInput, *, refetch: bool) -> SourceText:
         """The episode's text to summarize (`choose_source`), fetching a transcript once for all guilds.
@@ -196,17 +226,52 @@ class DigestService:
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             digest_hash = source_hash(source.text)
-            fallback_reason: str | None = None
-            if backend != "offline" and self.summarizer is not None:
-                made, fallback_reason = await self._try_llm(key, title, source, digest_hash, force, progress)
-                if made is not None:
-                    return made
-            offline = await self._offline(key, title, source, digest_hash, force)
-            if fallback_reason:
-                await self.repo.add_fallback()
-                log.warning("digest of %s made offline: %s", key, fallback_reason)
-                offline = replace(offline, fallback_reason=fallback_reason)
-            return offline
+            if not force and (cached := await self._cached(key, digest_hash, backend)) is not None:
+                return cached
+
+            async def make() -> Digest:
+                return await self._make(key, title, source, digest_hash, backend, force, progress)
+
+            if self.claim is None:
+                return await make()
+            ran = await self.claim(key).run(make, release=True)
+            if ran is None:
+                raise DigestPending(f"the digest of {key} is being made by another process")
+            return ran.value
+
+    async def _cached(self, key: str, digest_hash: str, backend: BackendChoice) -> Digest | None:
+        """The stored digest `digest_text` would return without making one: the LLM's when an LLM would be
+        asked, else the offline one."""
+        if backend != "offline" and self.summarizer is not None:
+            cached = await self.repo.get_cached(CacheKey(key, digest_hash, "llm", self.model, PROMPT_VERSION))
+        else:
+            cached = await self.repo.get_cached(
+                CacheKey(key, digest_hash, "offline", OFFLINE_MODEL, OFFLINE_VERSION)
+            )
+        return cached.digest if cached is not None else None
+
+    async def _make(
+        self,
+        key: str,
+        title: str,
+        source: SourceText,
+        digest_hash: str,
+        backend: BackendChoice,
+        force: bool,
+        progress: ProgressCallback | None,
+    ) -> Digest:
+        """Make the digest (the LLM's, else the offline one) and store it; this process holds its claim."""
+        fallback_reason: str | None = None
+        if backend != "offline" and self.summarizer is not None:
+            made, fallback_reason = await self._try_llm(key, title, source, digest_hash, force, progress)
+            if made is not None:
+                return made
+        offline = await self._offline(key, title, source, digest_hash, force)
+        if fallback_reason:
+            await self.repo.add_fallback()
+            log.warning("digest of %s made offline: %s", key, fallback_reason)
+            offline = replace(offline, fallback_reason=fallback_reason)
+        return offline
 
     async def _try_llm(
         self,

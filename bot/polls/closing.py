@@ -22,6 +22,7 @@ from bot.polls.spec import PollError
 
 if TYPE_CHECKING:
     from bot.events import EventBus
+    from bot.fleet import Topology
     from bot.polls.service import PollService
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,15 @@ STALE_PENDING = timedelta(minutes=30)
 class PollCloser:
     """Closes polls and posts their results through a connected discord.py client."""
 
-    def __init__(self, service: PollService, client: discord.Client, events: EventBus | None = None) -> None:
+    def __init__(
+        self,
+        service: PollService,
+        client: discord.Client,
+        events: EventBus | None = None,
+        topology: Topology | None = None,
+    ) -> None:
         self.service = service
+        self.topology = topology
         self.events = events
         self.repo = service.repo
         self.client = client
@@ -116,23 +124,26 @@ class PollCloser:
     async def run_due(self) -> int:
         """One scheduler pass: close every poll past its time, post pending results. Returns polls handled.
 
-        Each poll is isolated: one failing (Discord outage, deleted channel) never stops the others.
+        Each poll is isolated: one failing (Discord outage, deleted channel) never stops the others. In a
+        fleet each process handles the polls of the guilds it owns; closing is one conditional update
+        (open → closed), so only the closer that closed a poll tells of it and posts its results.
         """
         now = self.service.clock()
         handled = 0
-        for poll in await self.repo.with_status(PollStatus.OPEN, due_before=now):
+        guilds = self.topology.guild_filter() if self.topology is not None else ("1 = 1", ())
+        for poll in await self.repo.with_status(PollStatus.OPEN, due_before=now, guilds=guilds):
             try:
                 await self.close(poll)
                 handled += 1
             except Exception:
                 log.exception("could not close poll %s; will retry", poll.id)
-        for poll in await self.repo.with_status(PollStatus.CLOSED):
+        for poll in await self.repo.with_status(PollStatus.CLOSED, guilds=guilds):
             try:
                 await self.publish(poll)
                 handled += 1
             except Exception:
                 log.exception("could not post the results of poll %s; will retry", poll.id)
-        for poll in await self.repo.with_status(PollStatus.PENDING):
+        for poll in await self.repo.with_status(PollStatus.PENDING, guilds=guilds):
             if poll.item_id is None and now - poll.created_at > STALE_PENDING:
                 log.warning("poll %s was never confirmed as posted; marking it failed", poll.id)
                 await self.repo.mark_failed(poll.id)

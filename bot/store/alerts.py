@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.store.base import Repo
 from bot.timeutil import from_db, to_db, utcnow
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 AlertState = Literal["pending", "sent", "failed"]
 ERROR_LIMIT = 500
+#: How long a claimed attempt keeps an alert from other processes (a crash mid-send: tried again after).
+ATTEMPT_HOLD = timedelta(minutes=2)
 _COLUMNS = (
     "id, guild_id, text, nonce, state, attempts, next_attempt_at, last_error, delivered_to, message_id, "
     "created_at, done_at"
@@ -81,17 +83,34 @@ class AlertRepo(Repo):
         row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM alerts WHERE id = ?", (alert_id,))  # noqa: S608
         return _alert(row) if row else None
 
-    async def due(self, now: datetime, limit: int = 20) -> list[Alert]:
-        """Pending alerts whose retry time has come, oldest first."""
+    async def due(
+        self, now: datetime, limit: int = 20, *, guilds: tuple[str, tuple[Any, ...]] = ("1 = 1", ())
+    ) -> list[Alert]:
+        """Pending alerts whose retry time has come, oldest first; `guilds` is an SQL condition on
+        `guild_id` and its parameters (`Topology.guild_filter`: the guilds this process owns)."""
+        condition, params = guilds
         rows = await self.db.fetchall(
             f"SELECT {_COLUMNS} FROM alerts WHERE state = 'pending' "  # noqa: S608
-            "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?",
-            (to_db(now), limit),
+            f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND {condition} ORDER BY id LIMIT ?",
+            (to_db(now), *params, limit),
         )
         return [_alert(row) for row in rows]
 
-    async def begin_attempt(self, alert_id: int) -> None:
-        await self.db.execute("UPDATE alerts SET attempts = attempts + 1 WHERE id = ?", (alert_id,))
+    async def begin_attempt(
+        self, alert_id: int, *, now: datetime | None = None, hold: timedelta = ATTEMPT_HOLD
+    ) -> bool:
+        """Claim one attempt at a pending alert whose time has come: False when another process (or task)
+        claimed it first or it is no longer pending. The claim pushes its retry time `hold` ahead, so an
+        attempt cut short by a crash is tried again then (the nonce makes a repeated send return the
+        first message)."""
+        now = now or utcnow()
+        return bool(
+            await self.db.execute(
+                "UPDATE alerts SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ? "
+                "AND state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
+                (to_db(now + hold), alert_id, to_db(now)),
+            )
+        )
 
     async def record_sent(self, alert_id: int, where: str, message_id: int | None) -> None:
         await self.db.execute(

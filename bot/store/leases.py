@@ -99,3 +99,8 @@ class LeaseRepo(Repo):
         acquired, expires = from_db(row["acquired_at"]), from_db(row["expires_at"])
         assert acquired is not None and expires is not None  # noqa: S101 (NOT NULL columns)
         return Lease(row["name"], row["holder"], int(row["term"]), acquired, expires)
+
+    async def forget_all(self) -> int:
+        """Drop every lease: only for a database one process can use (SQLite under its run lock), where
+        any lease left behind belongs to a process that died. Returns how many were dropped."""
+        return await self.db.execute("DELETE FROM leases", ())

@@ -157,17 +157,26 @@ class PollRepo(Repo):
         found = await self.search(guild_id, "", statuses=statuses, limit=1)
         return found[0] if found else None
 
-    async def with_status(self, status: PollStatus, *, due_before: datetime | None = None) -> list[Poll]:
-        """Every poll in `status` (optionally only those whose closing time has passed), oldest first."""
+    async def with_status(
+        self,
+        status: PollStatus,
+        *,
+        due_before: datetime | None = None,
+        guilds: tuple[str, tuple[Any, ...]] = ("1 = 1", ()),
+    ) -> list[Poll]:
+        """Every poll in `status` (optionally only those whose closing time has passed), oldest first.
+        `guilds` is an SQL condition on `guild_id` and its parameters (`Topology.guild_filter`)."""
+        condition, params = guilds
         if due_before is None:
             rows = await self.db.fetchall(
-                f"SELECT {_POLL_COLUMNS} FROM polls WHERE status = ? ORDER BY closes_at",  # noqa: S608
-                (status.value,),
+                f"SELECT {_POLL_COLUMNS} FROM polls WHERE status = ? AND {condition} ORDER BY closes_at",  # noqa: S608
+                (status.value, *params),
             )
         else:
             rows = await self.db.fetchall(
-                f"SELECT {_POLL_COLUMNS} FROM polls WHERE status = ? AND closes_at <= ? ORDER BY closes_at",  # noqa: S608
-                (status.value, to_db(due_before)),
+                f"SELECT {_POLL_COLUMNS} FROM polls WHERE status = ? AND closes_at <= ? AND {condition} "  # noqa: S608
+                "ORDER BY closes_at",
+                (status.value, to_db(due_before), *params),
             )
         return [await self._poll(row) for row in rows]
 

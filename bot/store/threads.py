@@ -233,7 +233,10 @@ class ThreadRepo(Repo):
     async def apply_flush(self, batch: Mapping[int, ThreadDelta]) -> FlushResult:
         """Write a batch of counted activity in ONE transaction; participants stay exact (unique pairs).
 
-        Threads that are no longer tracked (untracked or deleted meanwhile) are skipped.
+        Threads that are no longer tracked (untracked or deleted meanwhile) are skipped. Every row is
+        written in one order (thread id, then user or hour), so two processes flushing the same threads at
+        once wait for each other row by row instead of deadlocking (PostgreSQL would abort one of them);
+        each counter is an increment of the stored value, so neither loses the other's update.
         """
         if not batch:
             return FlushResult()
@@ -242,17 +245,17 @@ class ThreadRepo(Repo):
         pairs: list[tuple[int, int, int]] = []
         hours: list[tuple[Any, ...]] = []
         events = 0
-        for thread_id, delta in batch.items():
+        for thread_id, delta in sorted(batch.items()):
             first, last = to_db(delta.first_at), to_db(delta.last_at)
             counters.append((delta.messages, first, first, last, last, now, thread_id))
-            pairs.extend((thread_id, user_id, thread_id) for user_id in delta.participants)
-            hours.extend((thread_id, to_db(hour), n, thread_id) for hour, n in delta.hours.items())
+            pairs.extend((thread_id, user_id, thread_id) for user_id in sorted(delta.participants))
+            hours.extend((thread_id, to_db(hour), n, thread_id) for hour, n in sorted(delta.hours.items()))
             events += delta.messages
         async with self.db.transaction() as tx:
             await tx.executemany(_FLUSH_COUNTERS, counters)
             await tx.executemany(_FLUSH_PARTICIPANTS, pairs)
             await tx.executemany(_FLUSH_HOURS, hours)
-            await tx.executemany(_FLUSH_PARTICIPANT_COUNT, [(thread_id,) for thread_id in batch])
+            await tx.executemany(_FLUSH_PARTICIPANT_COUNT, [(thread_id,) for thread_id in sorted(batch)])
         statements = len(counters) * 2 + len(pairs) + len(hours)
         return FlushResult(threads=len(batch), events=events, statements=statements, transactions=1)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.admin_group import mount_commands, unmount
-from cogs.ask.cog import Ask
+from cogs.ask.cog import UPKEEP_LEASE, UPKEEP_SECONDS, Ask
 from cogs.ask.views import PostAnswerButton
 
 if TYPE_CHECKING:
@@ -15,7 +16,9 @@ __all__ = ["Ask"]
 
 
 async def setup(bot: CommunityBot) -> None:
-    cog = Ask(bot, bot.services.ask, bot.services.cards)
+    services = bot.services
+    upkeep = services.fleet_leases.job(UPKEEP_LEASE, timedelta(seconds=UPKEEP_SECONDS))
+    cog = Ask(bot, services.ask, services.cards, upkeep)
     await bot.add_cog(cog)
     bot.add_dynamic_items(PostAnswerButton)
     mount_commands(bot, cog.admin)

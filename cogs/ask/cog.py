@@ -31,6 +31,7 @@ from cogs.ask.views import post_view
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.fleet.once import FleetJob
     from bot.search.episodes import EpisodeCards
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 QUESTION_MAX_CHARS = 300
 MemberFeedOption = app_commands.Transform[int, MemberFeed]
 UPKEEP_SECONDS = 60.0
+#: Passage upkeep is fleet-wide work: the holder of this lease does it (`bot.fleet.once.FleetJob`).
+UPKEEP_LEASE = "ask-upkeep"
 PROGRESS_DELAY = 1.0
 _DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
 
@@ -113,22 +116,27 @@ class Ask(commands.Cog):
     #: Seconds before progress is shown (tests set 0 to see every step).
     progress_delay: float = PROGRESS_DELAY
 
-    def __init__(self, bot: CommunityBot, service: AskService, cards: EpisodeCards) -> None:
+    def __init__(
+        self, bot: CommunityBot, service: AskService, cards: EpisodeCards, upkeep_job: FleetJob
+    ) -> None:
         self.bot = bot
         self.service = service
         self.cards = cards
+        self.upkeep_job = upkeep_job
         self.admin = AskAdmin(service, bot.settings.openai_model)
+        self.upkeep.change_interval(seconds=upkeep_job.tick_seconds)
 
     async def cog_load(self) -> None:
         self.upkeep.start()
 
     async def cog_unload(self) -> None:
         self.upkeep.cancel()
+        await self.upkeep_job.release()
 
     @tasks.loop(seconds=UPKEEP_SECONDS)
     async def upkeep(self) -> None:
         try:
-            await self.service.maintain()
+            await self.upkeep_job.tick(self.service.maintain)
         except Exception:  # an uncaught exception would stop the loop for good
             log.exception("ask: passage upkeep failed; trying again in a minute")
 

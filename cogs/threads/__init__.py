@@ -23,6 +23,7 @@ async def setup(bot: CommunityBot) -> None:
         episodes=services.episodes,
         polls=services.poll_results,
         alerts=services.alerts,
+        claim=services.fleet_leases.gate,  # the weekly post: one process at a time per guild
     )
     await bot.add_cog(cog)
     await bot.add_cog(ThreadsListing(services.threads))

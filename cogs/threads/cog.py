@@ -1,5 +1,9 @@
 """The thread-tracking cog: Discord events in, tracker calls out; the flush, reconcile and weekly loops.
 
+In a fleet each process sees the events of its own shards' guilds and flushes them; reconciliation and the
+weekly post go over `bot.guilds`, which holds only those guilds. The prune after a reconciliation covers
+every guild and runs under the `threads-prune` lease; the weekly post under `weekly:<guild id>`.
+
 The tracker is built once by `bot.container`; the announcement pipeline reaches it there, not here.
 """
 
@@ -23,6 +27,7 @@ from cogs.threads.weekly_post import WeeklyPoster
 if TYPE_CHECKING:
     from bot.announce.alerts import Alerts
     from bot.client import CommunityBot
+    from bot.fleet.once import LeaseGate
     from bot.threads.service import ThreadsService
     from bot.threads.tracker import ThreadTracker
 
@@ -35,6 +40,7 @@ MAX_FETCHES_PER_GUILD = 50
 RECONCILE_PACE = 0.5
 ACTIVITY_RETENTION = timedelta(days=15)
 PARTICIPANT_RETENTION = timedelta(days=90)
+PRUNE_LEASE = "threads-prune"
 
 
 def status_of(thread: discord.Thread) -> ThreadStatus:
@@ -88,6 +94,7 @@ class ThreadsCog(commands.Cog, name="Threads"):
         alerts: Alerts,
         weekly_check_seconds: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
+        claim: Callable[[str], LeaseGate] | None = None,
     ) -> None:
         self.bot = bot
         self.tracker = tracker
@@ -97,7 +104,8 @@ class ThreadsCog(commands.Cog, name="Threads"):
         self.max_fetches = MAX_FETCHES_PER_GUILD
         self.reconcile_runs = 0  # completed reconciliation runs since start (tests wait on it)
         self.admin = ThreadsAdmin(self)
-        self.poster = WeeklyPoster(bot, threads, episodes=episodes, polls=polls, alerts=alerts)
+        self.claim = claim
+        self.poster = WeeklyPoster(bot, threads, episodes=episodes, polls=polls, alerts=alerts, claim=claim)
         self.flush_loop.change_interval(seconds=bot.settings.tracker_flush_interval)
         self.weekly_loop.change_interval(seconds=weekly_check_seconds)
         self.reconcile_loop.change_interval(seconds=RECONCILE_EVERY.total_seconds())
@@ -135,9 +143,17 @@ class ThreadsCog(commands.Cog, name="Threads"):
                 log.exception("reconciling the threads of guild %s failed", guild.id)
         try:
             now = self.clock()
-            await self.threads_service.prune(
-                activity_before=now - ACTIVITY_RETENTION, dormant_before=now - PARTICIPANT_RETENTION
-            )
+
+            async def prune() -> None:
+                await self.threads_service.prune(
+                    activity_before=now - ACTIVITY_RETENTION, dormant_before=now - PARTICIPANT_RETENTION
+                )
+
+            # Pruning covers every guild: in a fleet, one process at a time (the others' runs find less).
+            if self.claim is None:
+                await prune()
+            else:
+                await self.claim(PRUNE_LEASE).run(prune, release=True)
         except Exception:
             log.exception("pruning old thread data failed")
         self.reconcile_runs += 1

@@ -3,6 +3,9 @@
 A moderator can also post it at once (`post_now`, for the current ISO week, recorded like a scheduled post
 so the slot does not post again that week) and see what it would say (`compose`, for the preview).
 
+The guild's owning process posts it (only its shards' guilds are in its cache); while posting it holds the
+lease `weekly:<guild id>`, so two processes that both think they own the guild never both post a week.
+
 A post Discord refuses (channel gone, permission removed) is not retried that week; the problem is kept
 for `/admin threads status` and told to the moderators through the alert outbox (the mod-log channel,
 else the owner's DMs; retried if Discord has a transient error).
@@ -33,7 +36,10 @@ from bot.threads.weekly import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bot.client import CommunityBot
+    from bot.fleet.once import LeaseGate
     from bot.threads.service import ThreadsService
 
 log = logging.getLogger(__name__)
@@ -88,8 +94,10 @@ class WeeklyPoster:
         episodes: EpisodeSource | None,
         polls: PollResultsSource | None,
         alerts: Alerts,
+        claim: Callable[[str], LeaseGate] | None = None,
     ) -> None:
         self.bot = bot
+        self.claim = claim
         self.threads_service = threads
         self.episodes = episodes
         self.polls = polls
@@ -168,29 +176,41 @@ class WeeklyPoster:
         self, guild: discord.Guild, config: WeeklyConfig, end: datetime, now: datetime, key: str
     ) -> discord.Message | None:
         """Send and record the post of the week ending at `end`, once: None when it was already posted
-        (by the slot or a moderator, in another task) or Discord refused it (kept as the problem)."""
+        (by the slot or a moderator, in another task or process) or Discord refused it (kept as the
+        problem). Across processes the guild's `weekly:<guild id>` lease is held while posting, so the
+        post is read, sent and recorded by one process at a time."""
         async with self._locks.setdefault(guild.id, asyncio.Lock()):
-            fresh = await self.config_of(guild)
-            if fresh is None or fresh.last_week == week_key(end):
-                return None
-            channel = guild.get_channel(fresh.channel_id)
-            if not isinstance(channel, discord.TextChannel):
-                await self._problem(guild, key, f"the channel <#{fresh.channel_id}> no longer exists")
-                return None
-            digest = await self.compose(guild, end)
-            try:
-                message = await channel.send(
-                    embed=weekly_embed(digest),
-                    nonce=weekly_nonce(guild.id, digest.week),
-                    allowed_mentions=NO_MENTIONS,
-                )
-            except (discord.Forbidden, discord.NotFound) as exc:
-                await self._problem(
-                    guild, key, f"Discord refused the post in {channel.mention}: {exc.text or exc}"
-                )
-                return None
-            self.problems.pop(guild.id, None)
-            await self.threads_service.mark_weekly_posted(guild.id, digest.week, message.id, now)
+            if self.claim is None:
+                return await self._post_once(guild, end, now, key)
+            ran = await self.claim(f"weekly:{guild.id}").run(
+                lambda: self._post_once(guild, end, now, key), release=True
+            )
+            return ran.value if ran is not None else None
+
+    async def _post_once(
+        self, guild: discord.Guild, end: datetime, now: datetime, key: str
+    ) -> discord.Message | None:
+        fresh = await self.config_of(guild)
+        if fresh is None or fresh.last_week == week_key(end):
+            return None
+        channel = guild.get_channel(fresh.channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            await self._problem(guild, key, f"the channel <#{fresh.channel_id}> no longer exists")
+            return None
+        digest = await self.compose(guild, end)
+        try:
+            message = await channel.send(
+                embed=weekly_embed(digest),
+                nonce=weekly_nonce(guild.id, digest.week),
+                allowed_mentions=NO_MENTIONS,
+            )
+        except (discord.Forbidden, discord.NotFound) as exc:
+            await self._problem(
+                guild, key, f"Discord refused the post in {channel.mention}: {exc.text or exc}"
+            )
+            return None
+        self.problems.pop(guild.id, None)
+        await self.threads_service.mark_weekly_posted(guild.id, digest.week, message.id, now)
         log.info("posted the weekly hot discussions of %s in guild %s", digest.week, guild.id)
         return message
 
