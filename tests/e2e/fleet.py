@@ -39,7 +39,7 @@ LEASE_SECONDS = 5
 FEED_POLL_INTERVAL = 2.0  # every feed is due at every tick of the poll loop
 FEED_SCHEDULE_MIN_INTERVAL = 5.0
 #: The poll loop's tick at these settings, as `cogs.feed_worker` computes it.
-TICK = tick_seconds(min(min(FEED_POLL_INTERVAL, FEED_SCHEDULE_MIN_INTERVAL) / 6, LEASE_SECONDS / 3))
+TICK = tick_seconds(min(FEED_POLL_INTERVAL, FEED_SCHEDULE_MIN_INTERVAL) / 6, LEASE_SECONDS)
 #: What a loaded two-core machine adds to a takeover: a process's start, the tick's own work.
 SLACK = 2.0
 #: A dead leader is replaced within its lease plus one tick of the next leader (docs/scaling.md).

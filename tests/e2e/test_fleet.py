@@ -163,6 +163,11 @@ async def test_ten_sigkills_of_the_leader_lose_and_duplicate_no_announcement(fle
         f"chaos took {time.monotonic() - started:.0f} s"
     )
     print(summary)  # the figures of this run, for the report
+    for t in takeovers:
+        print(
+            f"  round {t.round} ({t.kind}): shard {t.killed_shard} killed, shard {t.new_holder_shard} polled "
+            f"after {t.seconds:.1f} s, term {t.term_before} -> {t.term_after}"
+        )
     assert not lost and not duplicated and not misrouted, f"{summary}\n{lost=}\n{duplicated=}\n{misrouted=}"
     slow = [t for t in takeovers if t.seconds > TAKEOVER_BOUND]
     assert not slow, f"takeovers slower than the lease plus a tick ({TAKEOVER_BOUND} s): {slow}"
