@@ -171,4 +171,6 @@ async def test_ten_sigkills_of_the_leader_lose_and_duplicate_no_announcement(fle
     assert not lost and not duplicated and not misrouted, f"{summary}\n{lost=}\n{duplicated=}\n{misrouted=}"
     slow = [t for t in takeovers if t.seconds > TAKEOVER_BOUND]
     assert not slow, f"takeovers slower than the lease plus a tick ({TAKEOVER_BOUND} s): {slow}"
-    assert [t.term_after for t in takeovers] == sorted({t.term_after for t in takeovers}), "terms rise"
+    # One new term per kill: a live leader renews its lease before it runs out, never losing it.
+    lapsed = [t for t in takeovers if t.term_after != t.term_before + 1]
+    assert not lapsed, f"the lease changed hands more than once per kill: {lapsed}"
