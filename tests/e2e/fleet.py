@@ -373,13 +373,13 @@ class Fleet:
     def shard_of_port(self, port: int | None) -> int | None:
         return next((s for s, a in self.addresses.items() if a.port == port), None)
 
-    def sender(self, message: Message) -> int | None:
-        """The shard of the process whose request created `message` (None: not created by a request)."""
+    def sender(self, made: Message | Channel) -> int | None:
+        """The shard of the process whose request created this message or thread (None: no request did)."""
         for request in self.double.requests:
             if (
                 request.method == "POST"
                 and isinstance(request.response, dict)
-                and str(request.response.get("id")) == str(message.id)
+                and str(request.response.get("id")) == str(made.id)
             ):
                 return self.shard_of_port(request.port)
         return None
