@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 COMMAND_HASH_KEY = "synced_command_hash"
 #: The lease a process holds while it checks and syncs the global commands (one process syncs).
 COMMAND_SYNC_LEASE = "command-sync"
+#: AutoShardedClient's private queue of shard events, made when the client starts.
+_SHARD_QUEUE = "_AutoShardedClient__queue"
 
 
 def apply_discord_endpoints(settings: Settings) -> None:
@@ -168,6 +170,10 @@ class CommunityBot(commands.AutoShardedBot):
         for task in (ready_task, *shard_tasks.values()):
             if task is not None and not task.done():
                 task.cancel()
+        # A bot closed without ever being started (built for a command or a test) has no shard event
+        # queue yet, which AutoShardedClient.close wakes at its end; give it one to wake.
+        if not hasattr(self, _SHARD_QUEUE):
+            setattr(self, _SHARD_QUEUE, asyncio.PriorityQueue())
         await self.ops.stop()
         await super().close()
 

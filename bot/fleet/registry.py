@@ -115,7 +115,10 @@ class FleetRegistry:
         """Register this process, or raise `TopologyError` (one line) when a live process clashes with it.
 
         May wait up to the liveness window for a clashing row whose process died without deregistering.
+        Joining again once joined does nothing.
         """
+        if self.joined:
+            return
         if self.processes.postgresql:
             await self._wait_out_clashes()
             await self._take_join_lease()
