@@ -31,6 +31,7 @@ from bot.digest.offline import OFFLINE_MODEL, summarize_offline
 from bot.digest.server import ServerProfile, public_url
 from bot.digest.source import SourceText, TranscriptFetcher, choose_source, clean_source
 from bot.digest.validate import check_and_repair
+from bot.fleet.once import LeaseGone
 from bot.metrics import METRICS
 from bot.store.digests import CacheKey, DigestRow, TokenUsage
 from bot.store.llm_servers import LLMServerRepo
@@ -234,7 +235,10 @@ class DigestService:
 
             if self.claim is None:
                 return await make()
-            ran = await self.claim(key).run(make, release=True)
+            try:
+                ran = await self.claim(key).run(make, release=True)
+            except LeaseGone:  # stalled past the lease: another process makes it now
+                ran = None
             if ran is None:
                 raise DigestPending(f"the digest of {key} is being made by another process")
             return ran.value

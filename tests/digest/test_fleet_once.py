@@ -113,3 +113,34 @@ async def test_a_process_that_died_making_it_loses_it_after_the_lease(
         assert len(double.chat_requests) == 1
     finally:
         await other.close()
+
+
+async def test_a_maker_stalled_past_its_lease_stops_and_leaves_the_digest_to_the_new_holder(
+    store: Store, tmp_path: Path, double: OpenAIDouble, llm_client: AsyncOpenAI
+) -> None:
+    short = FleetLeases(store.leases, "proc-a", timedelta(milliseconds=450))
+    stalling = DigestService(
+        store.digests,
+        llm=llm_client,
+        model="double-model",
+        context_tokens=8000,
+        claim=lambda key: short.gate(f"digest:{key}"),
+    )
+    stalled = asyncio.Event()
+
+    async def stall(done: int, total: int) -> None:  # after the LLM answered, before the digest is stored
+        stalled.set()
+        await asyncio.sleep(30)
+
+    making = asyncio.create_task(stalling.ensure_digest(episode(), progress=stall))
+    await stalled.wait()
+    # Its lease ran out (as if it froze) and another process took the claim over.
+    await store.leases.release("digest:ep-fleet", "proc-a")
+    other = await second_store(store, tmp_path)
+    try:
+        assert await other.leases.acquire("digest:ep-fleet", "proc-b", now=utcnow(), duration=LEASE)
+        with pytest.raises(DigestPending):  # stopped at its next renewal, not left running beside proc-b
+            await asyncio.wait_for(making, timeout=5)
+        assert await store.digests.latest("ep-fleet") is None  # nothing stored by the stopped maker
+    finally:
+        await other.close()
