@@ -30,25 +30,31 @@ otherwise); the figure is the slowest.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
+import json
 import random
 import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from bench import _postgres
+from bench import _episodes, _harness, _postgres
 from bench import search as search_bench
 from bench.core import Figure
 from bot.announce.models import ChannelKind
 from bot.feeds.leader import FeedLeader
+from bot.feeds.models import ParsedItem
 from bot.search import SearchService
 from bot.store import Store
 from bot.store.copy import copy_database
+from bot.store.feeds import NewItem
 from bot.store.pg import PgDatabase
 from bot.store.search import SearchRepo
 from bot.threads.tracker import ThreadTracker
@@ -385,4 +391,182 @@ def figure_failover_time(quick: bool) -> Figure:
             f"killed right after a renewal; median {statistics.median(times):.2f} s, "
             f"slowest {max(times):.2f} s"
         ),
+    )
+
+
+# -- Fan-out against the global rate limit ------------------------------------------------------------
+
+RATE_LIMIT = 50  # Discord's global limit: requests per second per bot token
+FANOUT_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class FanOutRun:
+    """One fan-out of a new episode: how many processes, requests admitted per second, 429s."""
+
+    processes: int
+    guilds: int
+    seconds: float  # first announcement request → the last guild's announcement
+    requests: int  # the bot's REST requests admitted by the double in that window
+    rejected: int  # global 429s in that window
+
+    @property
+    def rate(self) -> float:
+        """Requests admitted per second (the window opens with one and closes with another)."""
+        return (self.requests - 1) / self.seconds
+
+    @property
+    def share(self) -> float:
+        """Achieved requests/s as a share of the global rate limit."""
+        return self.rate / RATE_LIMIT
+
+
+async def _seed_fanout(url: str, world: _harness.World, items: list[ParsedItem]) -> list[int]:
+    """The podcast feed known (nothing to announce), followed by every guild in its first text channel,
+    without threads (the figure is the announcement's fan-out); returns the channel ids."""
+    store = await Store.open(url, pool_size=2)
+    try:
+        await store.feeds.ensure_builtin("newsletter", world.feeds.url("/newsletter.xml"), "newsletter")
+        podcast = await store.feeds.ensure_builtin("podcast", world.feeds.url("/podcast.xml"), "podcast")
+        now = utcnow()
+        await store.feeds.save_poll(
+            podcast.id,
+            now=now,
+            feed_fields={"first_fetch_done": True, "title": "The AI Daily Brief", "last_success_at": now},
+            new=[NewItem(item, "skipped", "first_run") for item in items],
+        )
+        channels = []
+        for guild in world.double.world.guilds.values():
+            channel = guild.channel_ids[0]  # the world's guilds have one text channel each
+            await store.announcements.subscribe(guild.id, podcast.id, channel, ChannelKind.TEXT)
+            await store.announcements.update_subscription(guild.id, podcast.id, threads_enabled=False)
+            channels.append(channel)
+        return channels
+    finally:
+        await store.close()
+
+
+async def _make_podcast_due(url: str) -> None:
+    store = await Store.open(url, pool_size=1)
+    try:
+        podcast = await store.feeds.get_feed_by_name("podcast")
+        assert podcast is not None
+        await store.feeds.update_feed(podcast.id, next_poll_at=None)
+    finally:
+        await store.close()
+
+
+async def _fan_out(guilds: int, processes: int) -> FanOutRun:
+    """Start `processes` bots (SHARD_COUNT=processes, one shard each, when more than one) on a fresh
+    PostgreSQL database, publish a new episode, and time its announcement in every guild."""
+    items = _episodes.episodes(25)
+    url = await _postgres.fresh_database("fanout")
+    children: list[_harness.Child] = []
+    try:
+        async with _harness.world(guilds, channels=1, members=0) as world:
+            double = world.double
+            world.feeds.set_feed("/podcast.xml", _episodes.rss(items, len(items)))
+            world.feeds.set_feed("/newsletter.xml", _episodes.rss(items[:3], 3))
+            channels = set(await _seed_fanout(url, world, items))
+            limit = double.enforce_global_rate_limit(RATE_LIMIT)
+            for shard in range(processes):
+                sharding = {"SHARD_COUNT": str(processes), "SHARD_IDS": str(shard)} if processes > 1 else {}
+                env = world.env(DATABASE_URL=url, **sharding)
+                children.append(
+                    await _harness.Child([_harness.PYTHON, "-m", "bot", "run"], env, _harness.ROOT).start()
+                )
+            for child in children:
+                await child.wait_ready(timeout=90)
+            new = [dataclasses.replace(_episodes.episodes(26)[-1], published=utcnow())]  # just published
+            world.feeds.set_feed("/podcast.xml", _episodes.rss(new + items, len(items) + 1))
+            await _make_podcast_due(url)
+            title = new[0].title
+
+            def announced() -> list[Any]:
+                return [
+                    r
+                    for r in double.requests
+                    if r.method == "POST"
+                    and r.status == 200
+                    and r.route == "/channels/{channel_id}/messages"
+                    and int(r.params["channel_id"]) in channels
+                    and title in json.dumps(r.json)
+                ]
+
+            deadline = time.monotonic() + FANOUT_TIMEOUT
+            while len(announced()) < guilds:
+                if time.monotonic() > deadline:
+                    tails = "\n".join(child.tail() for child in children)
+                    raise RuntimeError(f"{len(announced())} of {guilds} guilds announced:\n{tails}")
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(0.5)  # a duplicate would come now
+            posts = announced()
+            per_channel = Counter(int(r.params["channel_id"]) for r in posts)
+            if len(posts) != guilds or set(per_channel) != channels:
+                raise RuntimeError(f"{len(posts)} announcements for {guilds} guilds: lost or duplicated")
+            first = min(r.at for r in posts)
+            last = max(r.at for r in posts)
+            # the bot token's requests in the window (interaction responses are not bound by the limit)
+            window = [r for r in double.requests if first <= r.at <= last and "Authorization" in r.headers]
+            admitted = sum(r.status != 429 for r in window)
+            rejected = sum(first <= r.at <= last for r in limit.rejected)
+    finally:
+        for child in children:
+            await child.stop()
+        await _postgres.drop_database(url)
+    return FanOutRun(processes, guilds, (last - first).total_seconds(), admitted, rejected)
+
+
+@cache
+def fan_out(quick: bool, processes: int) -> FanOutRun:
+    return asyncio.run(_fan_out(200 if quick else 1_000, processes))
+
+
+def _fanout_note(run: FanOutRun) -> str:
+    return (
+        f"{run.guilds:,} guilds in {run.seconds:.1f} s: {run.requests:,} requests admitted "
+        f"({run.rate:.1f}/s), {run.rejected} global 429s"
+    )
+
+
+def figure_fanout_one_process(quick: bool) -> Figure:
+    """One process announcing a new episode in every guild, as a share of the 50 requests/s limit."""
+    one = fan_out(quick, 1)
+    return Figure(
+        name=f"fleet: fan-out to {one.guilds:,} guilds, one process, share of 50 req/s",
+        value=one.rate,
+        baseline=RATE_LIMIT,
+        unit="req/s",
+        target=0.8,
+        direction="higher",
+        note=_fanout_note(one),
+    )
+
+
+def figure_fanout_two_processes(quick: bool) -> Figure:
+    """Two processes (one shard each, one database), as a share of the same limit (one bot token)."""
+    two = fan_out(quick, 2)
+    return Figure(
+        name=f"fleet: fan-out to {two.guilds:,} guilds, two processes, share of 50 req/s",
+        value=two.rate,
+        baseline=RATE_LIMIT,
+        unit="req/s",
+        target=0.8,
+        direction="higher",
+        note=_fanout_note(two),
+    )
+
+
+def figure_fanout_two_vs_one(quick: bool) -> Figure:
+    """Two processes against one: the limit is the bot's, so two can at best match one; they must not
+    lose much of it to each other's 429s."""
+    one, two = fan_out(quick, 1), fan_out(quick, 2)
+    return Figure(
+        name="fleet: fan-out requests/s, two processes vs one",
+        value=two.rate,
+        baseline=one.rate,
+        unit="req/s",
+        target=0.9,
+        direction="higher",
+        note=f"global 429s: one process {one.rejected}, two processes {two.rejected}",
     )
