@@ -135,7 +135,8 @@ def build_services(
     events = EventBus()
     worker = _feed_worker(settings, store, fetcher, feed_events) if features.feed_polling else None
     alerts = Alerts(client, store)
-    outbox = Outbox(store)
+    liveness = timedelta(seconds=settings.leader_lease_seconds)  # a process is live this long after a beat
+    outbox = Outbox(store, topology=topology, process_id=process.id, liveness=liveness)
     announcer = Announcer(
         client,
         store,
@@ -169,6 +170,7 @@ def build_services(
         polls=polls if features.polls else None,
         tracker=TrackerAdapter(tracker) if features.threads else None,
         events=events,
+        topology=topology,
     )
     _subscribe_reactions(events, tracker, features)
     websub = _websub(settings, store, http_session, fetcher, worker)

@@ -4,10 +4,11 @@ Each feed keeps its own schedule (`next_poll_at`: learned from when it publishes
 `bot.feeds.schedule`, or a backoff), so the tick only decides how soon a due feed is noticed: a sixth of
 the shortest interval, at least every 5 s. Only the process holding the `feed-poller` lease polls
 (`bot.feeds.leader`): each tick takes or renews it, so the tick is also at most a third of the lease,
-and a clean unload releases it for another process to take over at once. The worker is built once by
-`bot.container` and reports to the process's `FeedEventHub`: the announcer subscribes to it for new and
-edited items, and posts the feed-health events (failing, recovered, moved) to the mod-log channel of every
-guild following the feed.
+and a clean unload releases it for another process to take over at once. Each poll commits only while
+the lease still has this process and term (a cycle outliving its lease drops its result). The worker is
+built once by `bot.container` and reports to the process's `FeedEventHub`: the announcer subscribes to it
+for new and edited items, and posts the feed-health events (failing, recovered, moved) to the mod-log
+channel of every guild following the feed.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class FeedWorkerCog(commands.Cog, name="FeedWorker"):
     @tasks.loop(seconds=MAX_TICK)
     async def poll_loop(self) -> None:
         try:
-            results = await self.leader.run(self.worker.poll_due)
+            results = await self.leader.run_fenced(self.worker.poll_due)  # polls commit under the lease
         except Exception:  # an uncaught exception would stop the loop for good
             log.exception("the feed poll cycle failed; the next tick tries again")
             return

@@ -4,17 +4,23 @@ The intent to announce is written before anything is sent: in one transaction pe
 per guild following its feed (UNIQUE(guild, item), so a repeated dispatch adds nothing) and the item
 marked dispatched. A crash before the commit leaves the item pending; after it, the deliveries wait in
 the outbox and the delivery loop sends them, on this run or the next.
+
+With several processes (docs/scaling.md) any of them may dispatch, but each sends only the deliveries of
+the guilds on its own shards (`Topology`), claimed for it as it reads them (`Claimant`), so no two
+processes ever send the same one; the commit that creates deliveries wakes every process's loop.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.announce.listener import AnnouncementEvents
 from bot.announce.models import Delivery, Subscription
+from bot.fleet import ProcessIdentity, Topology
+from bot.store.announcements import Claimant
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -26,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BACKFILL = 10
+#: How long a silent process's claims hold when no window is given (the default `LEADER_LEASE_SECONDS`).
+DEFAULT_LIVENESS = timedelta(seconds=30)
 
 
 class ItemSource(Protocol):
@@ -39,11 +47,27 @@ class ItemSource(Protocol):
 
 
 class Outbox:
-    """Fans items out to guilds. Safe to call repeatedly and concurrently with the poller."""
+    """Fans items out to guilds. Safe to call repeatedly and concurrently with the poller, and from several
+    processes at once.
 
-    def __init__(self, store: Store, items: ItemSource | None = None) -> None:
+    `topology`: the guilds this process sends to (every guild by default); `process_id`: the name its
+    claims carry (`Services.process.id`); `liveness`: how long after its last heartbeat another process's
+    claims still hold.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        items: ItemSource | None = None,
+        *,
+        topology: Topology | None = None,
+        process_id: str | None = None,
+        liveness: timedelta = DEFAULT_LIVENESS,
+    ) -> None:
         self.store = store
         self.items: ItemSource = items if items is not None else store.feeds
+        self.topology = topology or Topology()
+        self.claimant = Claimant(process_id or ProcessIdentity().id, self.topology, liveness)
 
     async def dispatch_pending(self) -> int:
         """Dispatch every pending item (oldest first); returns how many deliveries were created."""
@@ -101,16 +125,28 @@ class Outbox:
     # -- what the delivery and follow-up loops read and record -----------------------------------------
 
     async def due_sends(self, limit: int, *, exclude_guilds: Collection[int] = ()) -> list[Delivery]:
-        """Deliveries to send now (new, or whose retry is due), skipping guilds already being served."""
-        return await self.store.announcements.due_sends(utcnow(), limit=limit, exclude_guilds=exclude_guilds)
+        """Deliveries to send now (new, or whose retry is due) in this process's guilds, claimed for it,
+        skipping guilds already being served."""
+        return await self.store.announcements.due_sends(
+            utcnow(), limit=limit, exclude_guilds=exclude_guilds, claimant=self.claimant
+        )
 
     async def due_followups(self, limit: int) -> list[Delivery]:
-        """Sent deliveries whose next follow-up step (thread, tracking, digest, poll) is due."""
-        return await self.store.announcements.due_followups(utcnow(), limit=limit)
+        """Sent deliveries of this process's guilds whose next follow-up step (thread, tracking, digest,
+        poll) is due, claimed for it."""
+        return await self.store.announcements.due_followups(utcnow(), limit=limit, claimant=self.claimant)
 
     async def next_due_at(self) -> datetime | None:
-        """When the next retry of a send or a follow-up is due (None: nothing is waiting)."""
-        return await self.store.announcements.next_due_at(utcnow())
+        """When the next retry of a send or a follow-up is due in this process's guilds (None: nothing is
+        waiting)."""
+        return await self.store.announcements.next_due_at(utcnow(), topology=self.topology)
+
+    async def watch(self, wake: Callable[[], None]) -> None:
+        """Call `wake` when another process creates deliveries or makes waiting ones due (PostgreSQL)."""
+        await self.store.announcements.watch_deliveries(wake)
+
+    async def unwatch(self, wake: Callable[[], None]) -> None:
+        await self.store.announcements.unwatch_deliveries(wake)
 
     async def record_failure(self, delivery_id: int, error: str, *, retry_at: datetime) -> None:
         await self.store.announcements.record_failure(delivery_id, error, retry_at=retry_at)

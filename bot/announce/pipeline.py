@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from bot.announce.outbox import ItemSource
     from bot.events import EventBus
     from bot.feeds.models import Feed, StoredItem
+    from bot.fleet import Topology
     from bot.polls.models import SuggestionLike
     from bot.store import Store
 
@@ -111,8 +112,10 @@ class Pipeline:
         retry_base: float = 30.0,
         max_attempts: int = MAX_STEP_ATTEMPTS,
         clock: Callable[[], datetime] = utcnow,
+        topology: Topology | None = None,
     ) -> None:
         self.client = client
+        self.topology = topology
         self.store = store
         self.items = items
         self.alerts = alerts
@@ -125,8 +128,9 @@ class Pipeline:
         self.clock = clock
 
     async def refresh_stale(self) -> int:
-        """Edit every announcement whose item changed since it was sent; returns how many were edited."""
-        return await refresh_stale(self.client, self.store, self.items)
+        """Edit every announcement (in this process's guilds) whose item changed since it was sent; returns
+        how many were edited."""
+        return await refresh_stale(self.client, self.store, self.items, topology=self.topology)
 
     async def advance(self, delivery: Delivery) -> None:
         repo = self.store.announcements
@@ -352,10 +356,13 @@ async def refresh_announcement(
     await store.announcements.record_revision(delivery.id, item.revision)
 
 
-async def refresh_stale(client: discord.Client, store: Store, items: ItemSource) -> int:
-    """Edit every announcement whose item changed since it was sent; returns how many were edited."""
+async def refresh_stale(
+    client: discord.Client, store: Store, items: ItemSource, *, topology: Topology | None = None
+) -> int:
+    """Edit every announcement whose item changed since it was sent, in the guilds `topology` owns (every
+    guild without one); returns how many were edited."""
     edited = 0
-    for delivery in await store.announcements.stale_announcements():
+    for delivery in await store.announcements.stale_announcements(topology=topology):
         try:
             sub = await store.announcements.get_subscription(delivery.guild_id, delivery.feed_id)
             item = await items.get_item(delivery.item_id)

@@ -3,7 +3,10 @@
 One feed's failure never delays or stops another: each poll runs in its own try/except inside a bounded
 `asyncio.gather`. A poll's writes (feed state and new items with their status) are one transaction, and
 the listener hears about them only after the commit, so a crash in between loses nothing: the announcer
-finds the items with `FeedRepo.pending_items()` at start-up.
+finds the items with `FeedRepo.pending_items()` at start-up. A scheduled cycle runs under the feed poller's
+lease (`bot.feeds.leader`) and commits each poll only while the lease still has this holder and term: the
+result of a poll that outlived its lease, once another process took over, is dropped (the new leader
+polls that feed).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from bot.feeds.planner import Planner
 from bot.feeds.schedule import ScheduleConfig
 from bot.feeds.ssrf import check_host_literal, check_url
 from bot.metrics import METRICS
+from bot.store.leases import Lease, LeaseLost
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -111,10 +115,12 @@ class FeedWorker:
             delay = max(delay, retry_after)
         return float(delay)
 
-    async def poll_due(self) -> list[PollResult]:
-        """Poll every active feed whose time has come, at most `max_concurrency` at once."""
+    async def poll_due(self, fence: Lease | None = None) -> list[PollResult]:
+        """Poll every active feed whose time has come, at most `max_concurrency` at once. `fence`: the
+        feed poller's lease this cycle runs under; a poll whose result would commit after the lease changed
+        hands is dropped (outcome `skipped`)."""
         feeds = await self.store.feeds.due_feeds(self.clock())
-        results = list(await asyncio.gather(*(self._guarded(feed) for feed in feeds)))
+        results = list(await asyncio.gather(*(self._guarded(feed, fence) for feed in feeds)))
         self.last_cycle_at = self.clock()
         return results
 
@@ -132,7 +138,7 @@ class FeedWorker:
         parsed.items = newest(parsed.items, n, self.clock())
         return parsed
 
-    async def _guarded(self, feed: Feed) -> PollResult:
+    async def _guarded(self, feed: Feed, fence: Lease | None = None) -> PollResult:
         lock = self._locks.setdefault(feed.id, asyncio.Lock())
         contended = lock.locked()
         async with lock, self._semaphore:  # one poll per feed at a time ("check now" during a cycle)
@@ -142,7 +148,7 @@ class FeedWorker:
                     if fresh is None:
                         return PollResult(feed.id, "skipped")
                     feed = fresh
-                return _counted(feed, await self._poll(feed))
+                return _counted(feed, await self._poll(feed, fence))
             except Exception:
                 log.exception("polling feed %s (%s) failed unexpectedly", feed.id, feed.url)
                 try:
@@ -153,7 +159,7 @@ class FeedWorker:
 
     # --- one poll --------------------------------------------------------------------------------------
 
-    async def _poll(self, feed: Feed) -> PollResult:
+    async def _poll(self, feed: Feed, fence: Lease | None = None) -> PollResult:
         now = self.clock()
         started = time.perf_counter()
         try:
@@ -201,15 +207,20 @@ class FeedWorker:
         )
         if not changes.new:
             await self.plan_next(feed, now, fields, retry_after=result.retry_after)
-        inserted, edited = await self.store.feeds.save_poll(
-            feed.id,
-            now=now,
-            feed_fields=fields,
-            new=changes.new,
-            changes=changes.changes,
-            left_feed=changes.left_feed,
-            back_in_feed=changes.back_in_feed,
-        )
+        try:
+            inserted, edited = await self.store.feeds.save_poll(
+                feed.id,
+                now=now,
+                feed_fields=fields,
+                new=changes.new,
+                changes=changes.changes,
+                left_feed=changes.left_feed,
+                back_in_feed=changes.back_in_feed,
+                fence=fence,
+            )
+        except LeaseLost as exc:
+            log.warning("feed %s: result dropped, %s (the new leader polls it)", feed.id, exc)
+            return PollResult(feed.id, "skipped")
         if changes.new:  # plan with the new items' publication times learned (after they are stored)
             self.relearn(feed.id)
             planned = dict(fields)

@@ -2,13 +2,20 @@
 
 Tables `subscriptions` and `deliveries` (migration 0003). A delivery row is written before anything is
 sent (the intent), updated with the message id after, and carries the state of every later step.
+
+Several processes may share the outbox (docs/scaling.md): each takes only the deliveries of the guilds it
+owns, and claims them (`claimed_by`, `claimed_at`) in the statement that reads them, so two processes never
+get the same one. A claim holds while its process is live (a `processes` heartbeat younger than the
+liveness window); a dead process's claims are taken over. The transaction creating deliveries signals
+`DELIVERIES_CHANNEL`, which wakes every process's delivery loop at once (on PostgreSQL).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from bot.announce.models import (
     ChannelKind,
@@ -20,6 +27,7 @@ from bot.announce.models import (
     SubscriptionSettings,
     announcement_nonce,
 )
+from bot.fleet import Topology
 from bot.store.base import Repo
 from bot.store.feeds import feed_from_row, item_from_row
 from bot.timeutil import from_db, to_db, utcnow
@@ -47,6 +55,34 @@ _SELECT_D = "SELECT {} FROM deliveries d".format(  # noqa: S608 (constants)
 #: Settings a moderator may change on a subscription (column names, checked before building SQL).
 SETTABLE = frozenset(SubscriptionSettings.__annotations__)
 ERROR_LIMIT = 500
+#: Signalled by every transaction that creates deliveries or makes waiting ones due (`Transaction.notify`).
+DELIVERIES_CHANNEL = "aidb_deliveries"
+_JOIN_SUBSCRIPTION = " JOIN subscriptions s ON s.guild_id = d.guild_id AND s.feed_id = d.feed_id"
+_DUE_SENDS = "d.state = 'pending' AND s.paused = 0 AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)"
+_DUE_FOLLOWUPS = (
+    "d.state IN ('sent', 'thread_created') AND s.paused = 0"
+    " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimant:
+    """The process taking deliveries: its id (`ProcessIdentity.id`), the guilds it owns, and how long a
+    process stays live after its last heartbeat (its claims hold that long; `LEADER_LEASE_SECONDS`)."""
+
+    process_id: str
+    topology: Topology = field(default_factory=Topology)
+    window: timedelta = timedelta(seconds=30)
+
+    def condition(self, now: datetime) -> tuple[str, tuple[Any, ...]]:
+        """SQL (over `deliveries d`) true for the deliveries this process may take at `now`: of a guild it
+        owns, and unclaimed, claimed by itself, or claimed by a process that is no longer live."""
+        owned, params = self.topology.guild_filter("d.guild_id")
+        return (
+            f" AND {owned} AND (d.claimed_by IS NULL OR d.claimed_by = ? OR NOT EXISTS"  # noqa: S608 (fixed)
+            " (SELECT 1 FROM processes p WHERE p.id = d.claimed_by AND p.heartbeat_at > ?))",
+            (*params, self.process_id, to_db(now - self.window)),
+        )
 
 
 def _subscription(row: aiosqlite.Row) -> Subscription:
@@ -220,6 +256,7 @@ class AnnouncementRepo(Repo):
                 " WHERE guild_id = ? AND feed_id = ? AND state IN ('pending', 'sent', 'thread_created')",
                 (guild_id, feed_id),
             )
+            await tx.notify(DELIVERIES_CHANNEL)
             row = await tx.fetchone(
                 "SELECT count(*) FROM deliveries WHERE guild_id = ? AND feed_id = ? AND state = 'pending'",
                 (guild_id, feed_id),
@@ -321,6 +358,8 @@ class AnnouncementRepo(Repo):
                     to_db(now),
                 ),
             )
+        if created:
+            await tx.notify(DELIVERIES_CHANNEL)  # delivered at commit: every process's loop wakes
         return created
 
     # The outbox: reading ----------------------------------------------------------------------------
@@ -348,55 +387,112 @@ class AnnouncementRepo(Repo):
         return [_delivery(row) for row in rows]
 
     async def due_sends(
-        self, now: datetime, limit: int = 50, *, exclude_guilds: Iterable[int] = ()
+        self,
+        now: datetime,
+        limit: int = 50,
+        *,
+        exclude_guilds: Iterable[int] = (),
+        claimant: Claimant | None = None,
     ) -> list[Delivery]:
-        """Pending deliveries whose subscription is not paused and whose retry time has come, oldest first.
+        """Pending deliveries whose subscription is not paused and whose retry time has come, oldest item
+        first.
 
         `exclude_guilds`: guilds whose sends are in progress (the fan-out serves them; they wait their turn).
+        `claimant`: only the deliveries it may take (see `Claimant.condition`), claimed for it by this same
+        statement; without one, every due delivery is read and none is claimed.
         """
         excluded = sorted(set(exclude_guilds))
         skip = f" AND d.guild_id NOT IN ({', '.join('?' * len(excluded))})" if excluded else ""
+        where, params = _DUE_SENDS + skip, (to_db(now), *excluded)
+        if claimant is not None:
+            claimed = await self._claim(claimant, now, where, params, "d.item_id, d.id", limit)
+            return sorted(claimed, key=lambda d: (d.item_id, d.id))
         rows = await self.db.fetchall(
-            _SELECT_D + " JOIN subscriptions s ON s.guild_id = d.guild_id AND s.feed_id = d.feed_id"
-            " WHERE d.state = 'pending' AND s.paused = 0"
-            " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)"
-            + skip
-            + " ORDER BY d.item_id, d.id LIMIT ?",
-            (to_db(now), *excluded, limit),
+            _SELECT_D + _JOIN_SUBSCRIPTION + " WHERE " + where + " ORDER BY d.item_id, d.id LIMIT ?",
+            (*params, limit),
         )
         return [_delivery(row) for row in rows]
 
-    async def due_followups(self, now: datetime, limit: int = 50) -> list[Delivery]:
-        """Sent deliveries whose thread, digest or poll step is due (paused subscriptions wait)."""
+    async def due_followups(
+        self, now: datetime, limit: int = 50, *, claimant: Claimant | None = None
+    ) -> list[Delivery]:
+        """Sent deliveries whose thread, digest or poll step is due (paused subscriptions wait), oldest
+        first; with a `claimant`, only those it may take, claimed for it (as `due_sends`)."""
+        if claimant is not None:
+            claimed = await self._claim(claimant, now, _DUE_FOLLOWUPS, (to_db(now),), "d.id", limit)
+            return sorted(claimed, key=lambda d: d.id)
         rows = await self.db.fetchall(
-            _SELECT_D + " JOIN subscriptions s ON s.guild_id = d.guild_id AND s.feed_id = d.feed_id"
-            " WHERE d.state IN ('sent', 'thread_created') AND s.paused = 0"
-            " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?) ORDER BY d.id LIMIT ?",
+            _SELECT_D + _JOIN_SUBSCRIPTION + " WHERE " + _DUE_FOLLOWUPS + " ORDER BY d.id LIMIT ?",
             (to_db(now), limit),
         )
         return [_delivery(row) for row in rows]
 
-    async def stale_announcements(self, limit: int = 50) -> list[Delivery]:
-        """Sent announcements whose item was edited since (revision greater than the one shown)."""
+    async def _claim(
+        self,
+        claimant: Claimant,
+        now: datetime,
+        where: str,
+        params: Sequence[Any],
+        order: str,
+        limit: int,
+    ) -> list[Delivery]:
+        """Claim for `claimant` (in one statement) up to `limit` deliveries matching `where` that it may take,
+        the first in `order`; returns them (in no particular order).
+
+        On PostgreSQL the candidates are locked with `FOR UPDATE OF d SKIP LOCKED`: a process claiming at
+        the same moment skips them instead of waiting, and a row claimed meanwhile is checked again (and
+        left out) once its lock is free. SQLite serialises writes, so it needs no lock clause. A process's
+        own claim is renewed without moving `claimed_at` (when it first took the delivery).
+        """
+        may_take, claim_params = claimant.condition(now)
+        lock = " FOR UPDATE OF d SKIP LOCKED" if self.postgresql else ""
+        sql = (
+            "UPDATE deliveries SET claimed_at = CASE WHEN claimed_by = ? THEN claimed_at ELSE ? END,"  # noqa: S608 (fixed fragments)
+            f" claimed_by = ? WHERE id IN (SELECT d.id FROM deliveries d{_JOIN_SUBSCRIPTION}"
+            f" WHERE {where}{may_take} ORDER BY {order} LIMIT ?{lock})"
+            f" RETURNING {_DELIVERY_COLUMNS}"
+        )
+        stamp, me = to_db(now), claimant.process_id
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(sql, (me, stamp, me, *params, *claim_params, limit))
+        return [_delivery(row) for row in rows]
+
+    async def stale_announcements(
+        self, limit: int = 50, *, topology: Topology | None = None
+    ) -> list[Delivery]:
+        """Sent announcements whose item was edited since (revision greater than the one shown), of the
+        guilds `topology` owns (every guild without one)."""
+        owned, params = (topology or Topology()).guild_filter("d.guild_id")
         rows = await self.db.fetchall(
             _SELECT_D + " JOIN items i ON i.id = d.item_id"
             " WHERE d.message_id IS NOT NULL AND d.announced_revision IS NOT NULL"
-            " AND i.revision > d.announced_revision ORDER BY d.id LIMIT ?",
-            (limit,),
+            f" AND i.revision > d.announced_revision AND {owned} ORDER BY d.id LIMIT ?",
+            (*params, limit),
         )
         return [_delivery(row) for row in rows]
 
-    async def next_due_at(self, now: datetime | None = None) -> datetime | None:
-        """When the earliest future retry of an unpaused delivery is due (for the delivery loops' sleep)."""
+    async def next_due_at(
+        self, now: datetime | None = None, *, topology: Topology | None = None
+    ) -> datetime | None:
+        """When the earliest future retry of an unpaused delivery is due (for the delivery loops' sleep),
+        among the guilds `topology` owns (every guild without one)."""
         now = now or utcnow()
+        owned, params = (topology or Topology()).guild_filter("d.guild_id")
         value = await self.db.fetchval(
-            "SELECT min(d.next_attempt_at) FROM deliveries d"
-            " JOIN subscriptions s ON s.guild_id = d.guild_id AND s.feed_id = d.feed_id"
+            f"SELECT min(d.next_attempt_at) FROM deliveries d{_JOIN_SUBSCRIPTION}"  # noqa: S608 (fixed fragments)
             " WHERE d.state IN ('pending', 'sent', 'thread_created') AND s.paused = 0"
-            " AND d.next_attempt_at > ?",
-            (to_db(now),),
+            f" AND d.next_attempt_at > ? AND {owned}",
+            (to_db(now), *params),
         )
         return from_db(value)
+
+    async def watch_deliveries(self, callback: Callable[[], None]) -> None:
+        """Call `callback` whenever another process creates deliveries or makes waiting ones due (on
+        PostgreSQL; on SQLite there is no other process)."""
+        await self.db.listen(DELIVERIES_CHANNEL, callback)
+
+    async def unwatch_deliveries(self, callback: Callable[[], None]) -> None:
+        await self.db.unlisten(DELIVERIES_CHANNEL, callback)
 
     async def recent_deliveries(self, guild_id: int, limit: int = 10) -> list[Delivery]:
         rows = await self.db.fetchall(

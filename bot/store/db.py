@@ -12,7 +12,7 @@ import logging
 import re
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +179,13 @@ class Database:
     async def schema_version(self) -> int:
         return await user_version(self.conn)
 
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """Call `callback` when another process signals `channel` (`Transaction.notify`). A SQLite file
+        serves one process, whose own wake-ups go through its event hub: there is nothing to hear."""
+
+    async def unlisten(self, channel: str, callback: Callable[[], None]) -> None:
+        """Stop calling `callback` for `channel`."""
+
     async def close(self) -> None:
         async with self._write_lock:
             if self._reader is not None:
@@ -334,6 +341,10 @@ class Transaction:
 
     async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
         await self.conn.executemany(sql, [tuple(row) for row in rows])
+
+    async def notify(self, channel: str) -> None:
+        """Signal the processes listening on `channel` once this transaction commits. SQLite: one process,
+        nobody else to tell."""
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         return await _fetchall(self.conn, sql, params)

@@ -17,6 +17,7 @@ from bot.feeds.errors import FeedExists
 from bot.feeds.models import Feed, FeedKind, ItemExplanation, ParsedItem, SkipReason, StoredItem, Transcript
 from bot.store.base import Repo
 from bot.store.db import StoreError
+from bot.store.leases import Lease, check_held
 from bot.timeutil import from_db, to_db, utcnow
 
 if TYPE_CHECKING:
@@ -323,11 +324,14 @@ class FeedRepo(Repo):
         changes: Sequence[ItemChange] = (),
         left_feed: Sequence[int] = (),
         back_in_feed: Sequence[int] = (),
+        fence: Lease | None = None,
     ) -> tuple[list[StoredItem], list[StoredItem]]:
         """Commit one poll atomically: feed state, new items, changed items, presence in the feed.
 
         Returns (inserted items, edited items) as stored. New items are committed with their status in
         the same transaction as the feed state, so a crash before the announcer ran loses nothing.
+        `fence`: the lease the poll ran under; unless it still has that holder and term, nothing is written
+        and `LeaseLost` is raised (a deposed leader's late result; `bot.store.leases.check_held`).
         """
         stamp = to_db(now)
         columns = ", ".join(_CONTENT_COLUMNS)
@@ -335,6 +339,8 @@ class FeedRepo(Repo):
         assignments = ", ".join(f"{name} = ?" for name in _CONTENT_COLUMNS)
         update = f"UPDATE items SET {assignments}, still_in_feed = 1, last_seen_in_feed_at = ?"  # noqa: S608
         async with self.db.transaction() as tx:
+            if fence is not None:
+                await check_held(tx, fence)
             await self.update_feed(feed_id, tx, **feed_fields)
             if new:
                 await tx.executemany(

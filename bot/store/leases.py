@@ -5,15 +5,23 @@ A lease is a row: its holder, until when it holds it, and a term that rises with
 both win: on PostgreSQL the losing statement waits on the row and then sees the winner's holder; on SQLite
 writes are serialised anyway. Expiry is judged by the `now` the caller passes (the processes' clocks must
 agree to well within the lease's duration, as NTP-synchronised clocks do).
+
+The term fences the holder's writes: a write made on the strength of a lease checks, in its own transaction,
+that the lease still has that holder and term (`check_held`), so a holder that was paused past its lease
+and replaced cannot commit after its successor took over.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.store.base import Repo
 from bot.timeutil import from_db, to_db
+
+if TYPE_CHECKING:
+    from bot.store.db import Transaction
 
 _ACQUIRE = (
     "INSERT INTO leases (name, holder, term, acquired_at, renewed_at, expires_at) VALUES (?, ?, 1, ?, ?, ?) "
@@ -34,6 +42,31 @@ class Lease:
     term: int
     acquired_at: datetime
     expires_at: datetime
+
+
+class LeaseLost(Exception):
+    """The lease a write depended on has changed hands (or was released): the write was not committed."""
+
+    def __init__(self, lease: Lease) -> None:
+        super().__init__(f"the {lease.name} lease (term {lease.term}) is no longer held by {lease.holder}")
+        self.lease = lease
+
+
+async def check_held(tx: Transaction, lease: Lease) -> None:
+    """In a transaction about to write on the strength of `lease`: raise `LeaseLost` (so the transaction
+    rolls back) unless the lease still has the same holder and term.
+
+    On PostgreSQL the lease row stays locked (`FOR SHARE`) until the transaction ends, so another process's
+    `acquire` waits for this commit rather than slipping in between the check and the write; a lease that ran
+    out but was not taken yet still fences correctly. On SQLite writes are serialised anyway.
+    """
+    lock = " FOR SHARE" if tx.dialect == "postgresql" else ""
+    row = await tx.fetchone(
+        f"SELECT 1 FROM leases WHERE name = ? AND holder = ? AND term = ?{lock}",  # noqa: S608 (fixed clause)
+        (lease.name, lease.holder, lease.term),
+    )
+    if row is None:
+        raise LeaseLost(lease)
 
 
 class LeaseRepo(Repo):

@@ -25,7 +25,7 @@ import asyncio
 import functools
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +44,7 @@ from bot.store.db import (
     load_migrations,
     migrations_dir,
 )
+from bot.store.pg_listen import PgListener
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,11 @@ class PgTransaction(Transaction):
         if batch:
             await self.pg.executemany(translate(sql), batch)
 
+    async def notify(self, channel: str) -> None:
+        """Signal every process listening on `channel` (`PgDatabase.listen`) once this transaction commits
+        (nothing is sent if it rolls back; signals repeated in one transaction arrive once)."""
+        await self.pg.execute("SELECT pg_notify($1, '')", channel)
+
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         return list(await self.pg.fetch(translate(sql), *params))
 
@@ -201,6 +207,7 @@ class PgDatabase(Database):
         self.url = url
         self.path = url  # what messages name the database by; never printed with its password
         self._write_lock = asyncio.Lock()
+        self.listener = PgListener(_asyncpg_dsn(url), redact(url))
 
     @classmethod
     async def open(
@@ -237,8 +244,17 @@ class PgDatabase(Database):
         return cls(pool, str(url))
 
     async def close(self) -> None:
+        await self.listener.close()
         async with self._write_lock:
             await self.pool.close()
+
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """Call `callback` whenever a transaction of any process signals `channel` (`notify`), through one
+        connection of this process's own, kept open (`bot.store.pg_listen`)."""
+        await self.listener.add(channel, callback)
+
+    async def unlisten(self, channel: str, callback: Callable[[], None]) -> None:
+        await self.listener.remove(channel, callback)
 
     async def schema_version(self) -> int:
         async with self.pool.acquire() as conn:

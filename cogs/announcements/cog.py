@@ -5,6 +5,8 @@ dispatches pending items, hands due announcements to the fan-out (one task per s
 failing server never delays another; see `bot.announce.fanout`) and edits stale ones; the follow-up
 loop advances sent announcements through thread, tracking, digest and poll, so a slow digest never
 delays an announcement. Both drain the outbox from the store on start-up, which is how a restart resumes.
+With several processes, each takes only its own guilds' deliveries (claimed through the outbox), and the
+delivery loop is also woken when another process creates deliveries (`Outbox.watch`; PostgreSQL).
 """
 
 from __future__ import annotations
@@ -56,11 +58,13 @@ class Announcements(commands.Cog, name="Announcements"):
 
     async def cog_load(self) -> None:
         self.hub.subscribe(self.events)
+        await self.outbox.watch(self.wake)  # deliveries another process created wake this loop too
         self.delivery_loop.start()
         self.followup_loop.start()
 
     async def cog_unload(self) -> None:
         self.hub.unsubscribe(self.events)
+        await self.outbox.unwatch(self.wake)
         self.delivery_loop.cancel()
         self.followup_loop.cancel()
         await self.fanout.close()
