@@ -13,12 +13,12 @@ import discord
 from discord import app_commands
 
 if TYPE_CHECKING:
-    from discord.ext import commands
+    from discord.ext.commands.bot import BotBase
 
 ADMIN_GROUP_NAME = "admin"
 
 
-def get_admin_group(bot: commands.Bot) -> app_commands.Group:
+def get_admin_group(bot: BotBase) -> app_commands.Group:
     """The shared `/admin` group, created and added to the tree on first use."""
     existing = bot.tree.get_command(ADMIN_GROUP_NAME)
     if isinstance(existing, app_commands.Group):
@@ -33,21 +33,21 @@ def get_admin_group(bot: commands.Bot) -> app_commands.Group:
     return group
 
 
-def mount(bot: commands.Bot, subgroup: app_commands.Group) -> None:
+def mount(bot: BotBase, subgroup: app_commands.Group) -> None:
     """Add a capability's subgroup (e.g. `/admin threads …`) under `/admin`, replacing an older copy."""
     admin = get_admin_group(bot)
     admin.remove_command(subgroup.name)
     admin.add_command(subgroup)
 
 
-def unmount(bot: commands.Bot, name: str) -> None:
+def unmount(bot: BotBase, name: str) -> None:
     """Remove a subgroup on cog unload (so a reload does not leave a stale copy behind)."""
     existing = bot.tree.get_command(ADMIN_GROUP_NAME)
     if isinstance(existing, app_commands.Group):
         existing.remove_command(name)
 
 
-def mount_commands(bot: commands.Bot, commands_of: app_commands.Group) -> None:
+def mount_commands(bot: BotBase, commands_of: app_commands.Group) -> None:
     """Add the commands of a capability's `Group` subclass directly under `/admin` (`/admin status`): how
     a capability declares single moderator commands that need no subgroup of their own."""
     admin = get_admin_group(bot)
@@ -56,7 +56,7 @@ def mount_commands(bot: commands.Bot, commands_of: app_commands.Group) -> None:
         admin.add_command(command)
 
 
-def unmount_commands(bot: commands.Bot, commands_of: app_commands.Group) -> None:
+def unmount_commands(bot: BotBase, commands_of: app_commands.Group) -> None:
     """Remove what `mount_commands` added (on cog unload)."""
     for command in commands_of.commands:
         unmount(bot, command.name)

@@ -1,4 +1,4 @@
-"""The `commands.Bot` subclass: services injected, the runner's extensions loaded, deliberate sync."""
+"""The bot (a sharded `commands.Bot`): services injected, the runner's extensions loaded, deliberate sync."""
 
 from __future__ import annotations
 
@@ -57,8 +57,11 @@ def bot_intents() -> discord.Intents:
     return intents
 
 
-class CommunityBot(commands.Bot):
+class CommunityBot(commands.AutoShardedBot):
     """The AI Daily Brief community bot.
+
+    It runs the gateway shards `SHARD_IDS` of `SHARD_COUNT` (discord.py's `AutoShardedBot`); with neither
+    set it asks Discord how many shards the bot needs and runs them all, so one process is a fleet of one.
 
     `services` builds the composition root (`bot.container.build_services`) given this client, which the
     announcer, the alerts and the poll closer talk to Discord through; `extensions` are the cog modules to
@@ -82,6 +85,9 @@ class CommunityBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=settings.guild_ready_timeout,
             enable_debug_events=False,
+            shard_count=settings.shard_count,
+            # None runs every shard (discord.py accepts it; its annotation says list only)
+            shard_ids=sorted(settings.shards) if settings.shards is not None else None,  # type: ignore[arg-type]
         )
         self.settings = settings
         self.started_at: datetime = utcnow()
@@ -141,9 +147,12 @@ class CommunityBot(commands.Bot):
         # A stop that arrives while discord.py is still waiting for guilds to stream in (the
         # guild_ready_timeout window) would leave its ready task running past close, and it then fails
         # dispatching `ready` on a closed client. Cancel it first; discord.py handles the cancellation.
+        # With shards, each shard has such a task too.
         ready_task: asyncio.Task[None] | None = getattr(self._connection, "_ready_task", None)
-        if ready_task is not None and not ready_task.done():
-            ready_task.cancel()
+        shard_tasks: dict[int, asyncio.Task[None]] = getattr(self._connection, "_ready_tasks", {})
+        for task in (ready_task, *shard_tasks.values()):
+            if task is not None and not task.done():
+                task.cancel()
         await self.ops.stop()
         await super().close()
 

@@ -118,7 +118,7 @@ def build_services(
     settings: Settings,
     store: Store,
     http_session: aiohttp.ClientSession,
-    client: commands.Bot,
+    client: commands.Bot | commands.AutoShardedBot,
     llm: AsyncOpenAI | None = None,
     features: Features | None = None,
     fetcher: Fetcher | None = None,

@@ -2,6 +2,8 @@
 
 SQLite serves one process: a second bot process on the same file, or a process that runs only some of the
 bot's shards (so that others must run the rest), is refused with one line saying what to do instead.
+Processes sharing a PostgreSQL database are checked against each other by the fleet registry
+(`bot.fleet.registry`) once the store is open.
 """
 
 from __future__ import annotations
@@ -20,18 +22,13 @@ class TopologyError(Exception):
 
 
 def check_topology(settings: Settings) -> None:
-    """Refuse a process that runs only some shards: on SQLite processes cannot share the file, and on
-    PostgreSQL the fleet's coordination (leader polling, claimed deliveries) is not built yet."""
+    """Refuse a process that runs only some shards on SQLite: the processes running the other shards
+    would need the same database, and processes cannot share a SQLite file. On PostgreSQL a partial
+    process is fine; the fleet registry checks, once the store is open, that it clashes with no other."""
     shards = settings.shards
     if shards is None or settings.shard_count is None or len(shards) >= settings.shard_count:
         return
-    if settings.database_is_postgresql:
-        raise TopologyError(
-            f"SHARD_IDS {settings.shard_ids} runs {len(shards)} of SHARD_COUNT {settings.shard_count} "
-            "shards, but the coordination several processes need (one poller, each delivery once) is not "
-            "built yet: run one process with every shard (leave SHARD_IDS unset) (docs/scaling.md)"
-        )
-    if len(shards) < settings.shard_count:
+    if not settings.database_is_postgresql:
         raise TopologyError(
             f"SHARD_IDS {settings.shard_ids} runs {len(shards)} of SHARD_COUNT {settings.shard_count} "
             "shards, so other processes must run the rest, and processes cannot share a SQLite file: set "

@@ -30,9 +30,14 @@ DB_TIMEOUT = 2.0
 
 
 def gateway_connected(client: discord.Client) -> bool:
-    """Whether the bot is logged in to the gateway with an open websocket."""
+    """Whether the bot is logged in to the gateway with an open websocket (every shard's, when sharded)."""
+    if not client.is_ready() or client.is_closed():
+        return False
+    if isinstance(client, discord.AutoShardedClient):
+        shards = list(client.shards.values())
+        return bool(shards) and not any(shard.is_closed() for shard in shards)
     ws = client.ws
-    return bool(client.is_ready() and not client.is_closed() and ws is not None and ws.open)
+    return bool(ws is not None and ws.open)
 
 
 def feed_worker(bot: CommunityBot) -> FeedWorker | None:

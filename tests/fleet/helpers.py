@@ -1,16 +1,20 @@
-"""Seeding an outbox several processes share: guilds on known shards following one feed, and registered
-processes (through the repositories, no SQL)."""
+"""Helpers for the fleet tests: guilds spread over shards, several bot processes in one test, and seeding
+an outbox several processes share: guilds on known shards following one feed, and registered processes
+(through the repositories, no SQL)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from bot.announce.models import ChannelKind, Delivery
 from bot.announce.outbox import Outbox
-from bot.fleet import Topology
+from bot.fleet import Topology, shard_of
 from bot.store import Store
 from bot.store.announcements import Claimant
 from tests.announce.helpers import add_item, podcast
+from tests.doubles.discord import DiscordDouble, Guild
 
 WINDOW = timedelta(seconds=30)
 TWO_SHARDS = 2
@@ -60,3 +64,23 @@ def claimant(process_id: str, topology: Topology | None = None) -> Claimant:
 
 def ids(deliveries: list[Delivery]) -> set[int]:
     return {d.id for d in deliveries}
+
+
+async def guilds_on_every_shard(double: DiscordDouble, shard_count: int, *, each: int = 1) -> list[Guild]:
+    """Add guilds to the double until every shard holds at least `each` of them.
+
+    The double's guild ids are time-based snowflakes, so the shard (`(id >> 22) % shard_count`, the
+    millisecond) of the next guild is not chosen: guilds are added a millisecond apart until each shard
+    has its share. Returns every guild added.
+    """
+    added: list[Guild] = []
+    while any(sum(1 for g in added if shard_of(g.id, shard_count) == n) < each for n in range(shard_count)):
+        added.append(double.add_guild(f"Community {len(added) + 1}"))
+        double.add_text_channel(added[-1], "general")
+        await asyncio.sleep(0.002)
+    return added
+
+
+def on_shard(guilds: Iterable[Guild], shard: int, shard_count: int) -> set[int]:
+    """The ids of those guilds that Discord puts on `shard`."""
+    return {g.id for g in guilds if shard_of(g.id, shard_count) == shard}

@@ -57,6 +57,8 @@ class Scenario(DoubleCore):
     def _announce_guild(self, guild: Guild) -> None:
         guild.announced = True
         for session in self.gateway.live_sessions:
+            if not session.sees_guild(guild.id):
+                continue  # another shard's guild
             data = payloads.guild_create(self.world, guild, all_members=bool(session.intents & (1 << 8)))
             data.pop("unavailable")  # a guild joined after READY: discord.py fires on_guild_join
             session.send("GUILD_CREATE", data)
