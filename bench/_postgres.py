@@ -16,7 +16,6 @@ import os
 import asyncpg
 
 from bot.store import Store
-from tests.postgres import Cluster, pg_bin
 
 _serial = itertools.count(1)
 _server: dict[str, str] = {}
@@ -27,6 +26,8 @@ def server_url() -> str:
     if "url" not in _server:
         url = os.environ.get("TEST_DATABASE_URL")
         if not url:
+            from tests.postgres import Cluster, pg_bin  # the tests' cluster code (it imports pytest)
+
             binaries = pg_bin()
             if binaries is None:
                 raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql-15)")
