@@ -4,9 +4,9 @@ One feed's failure never delays or stops another: each poll runs in its own try/
 `asyncio.gather`. A poll's writes (feed state and new items with their status) are one transaction, and
 the listener hears about them only after the commit, so a crash in between loses nothing: the announcer
 finds the items with `FeedRepo.pending_items()` at start-up. A scheduled cycle runs under the feed poller's
-lease (`bot.feeds.leader`) and commits each poll only while the lease still has this holder and term: the
-result of a poll that outlived its lease, once another process took over, is dropped (the new leader
-polls that feed).
+lease (`bot.feeds.leader`) and writes each poll's outcome (items, feed state, a failure) only while the
+lease still has this holder and term: the result of a poll that outlived its lease, once another process
+took over, is dropped with its events (the new leader polls that feed).
 """
 
 from __future__ import annotations
@@ -149,6 +149,9 @@ class FeedWorker:
                         return PollResult(feed.id, "skipped")
                     feed = fresh
                 return _counted(feed, await self._poll(feed, fence))
+            except LeaseLost as exc:
+                log.warning("feed %s: result dropped, %s (the new leader polls it)", feed.id, exc)
+                return PollResult(feed.id, "skipped")
             except Exception:
                 log.exception("polling feed %s (%s) failed unexpectedly", feed.id, feed.url)
                 try:
@@ -165,14 +168,14 @@ class FeedWorker:
         try:
             result = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         except FetchError as exc:
-            return await self._failed(feed, exc, now)
+            return await self._failed(feed, exc, now, fence)
         finally:
             METRICS.feed_fetch_seconds.labels(kind=feed.kind).observe(time.perf_counter() - started)
         fields = self._success_fields(feed, result, now)
         if result.not_modified:
             await self._check_move(feed, fields)
             await self.plan_next(feed, now, fields, retry_after=result.retry_after)
-            await self.store.feeds.update_feed(feed.id, **fields)
+            await self.store.feeds.update_feed_fenced(feed.id, fence, **fields)
             await self._after(feed, fields, [], [])
             return PollResult(feed.id, "not_modified")
         doc = split_document(result.body)
@@ -185,13 +188,13 @@ class FeedWorker:
             and doc.head_hash == feed.head_hash
         ):
             await self.plan_next(feed, now, fields, retry_after=result.retry_after)
-            await self.store.feeds.update_feed(feed.id, **fields)
+            await self.store.feeds.update_feed_fenced(feed.id, fence, **fields)
             await self._after(feed, fields, [], [])
             return PollResult(feed.id, "unchanged")
         try:
             parsed, parsed_count, known = await self._parse(feed, doc, result.url)
         except FetchError as exc:
-            return await self._failed(feed, exc, now)
+            return await self._failed(feed, exc, now, fence)
         if parsed is not None:
             self._channel_fields(feed, parsed, fields)
         await self._check_move(feed, fields)
@@ -207,20 +210,16 @@ class FeedWorker:
         )
         if not changes.new:
             await self.plan_next(feed, now, fields, retry_after=result.retry_after)
-        try:
-            inserted, edited = await self.store.feeds.save_poll(
-                feed.id,
-                now=now,
-                feed_fields=fields,
-                new=changes.new,
-                changes=changes.changes,
-                left_feed=changes.left_feed,
-                back_in_feed=changes.back_in_feed,
-                fence=fence,
-            )
-        except LeaseLost as exc:
-            log.warning("feed %s: result dropped, %s (the new leader polls it)", feed.id, exc)
-            return PollResult(feed.id, "skipped")
+        inserted, edited = await self.store.feeds.save_poll(
+            feed.id,
+            now=now,
+            feed_fields=fields,
+            new=changes.new,
+            changes=changes.changes,
+            left_feed=changes.left_feed,
+            back_in_feed=changes.back_in_feed,
+            fence=fence,
+        )
         if changes.new:  # plan with the new items' publication times learned (after they are stored)
             self.relearn(feed.id)
             planned = dict(fields)
@@ -315,15 +314,18 @@ class FeedWorker:
         except Exception:
             log.exception("could not record the WebSub hub of feed %s", feed.id)
 
-    async def _failed(self, feed: Feed, exc: FetchError, now: datetime) -> PollResult:
+    async def _failed(
+        self, feed: Feed, exc: FetchError, now: datetime, fence: Lease | None = None
+    ) -> PollResult:
         failures = feed.consecutive_failures + 1
         status = "failing" if failures >= self.failing_after or feed.status == "failing" else "ok"
         delay = self.backoff(failures, exc.retry_after)
         reason = f"retrying after {failures} failure{'s' if failures != 1 else ''} in a row (backoff)"
         if exc.retry_after is not None and delay <= exc.retry_after:
             reason += "; the server asked us to wait (Retry-After)"
-        await self.store.feeds.update_feed(
+        await self.store.feeds.update_feed_fenced(
             feed.id,
+            fence,
             last_fetch_at=now,
             last_error=exc.reason,
             consecutive_failures=failures,

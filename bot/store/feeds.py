@@ -253,6 +253,16 @@ class FeedRepo(Repo):
         else:
             await self.db.execute(sql, (*values, feed_id))
 
+    async def update_feed_fenced(self, feed_id: int, fence: Lease | None, **fields: Any) -> None:
+        """`update_feed` for a poll run under the feed poller's lease: unless `fence` still has the same
+        holder and term, nothing is written and `LeaseLost` is raised (`fence` None: written as is)."""
+        if fence is None:
+            await self.update_feed(feed_id, **fields)
+            return
+        async with self.db.transaction() as tx:
+            await check_held(tx, fence)
+            await self.update_feed(feed_id, tx, **fields)
+
     async def set_push_active(self, feed_id: int, active: bool) -> bool:
         """Record whether push (WebSub) delivers this feed; turning it off polls the feed at the next tick.
 

@@ -89,3 +89,26 @@ async def test_the_leaders_polls_commit_and_new_items_are_announced(
     assert [r.outcome for r in results] == ["updated"]
     assert recorder.new_titles == ["Episode 2"]
     assert leader.lease is not None and leader.lease.term == 1  # renewed, not re-taken: same term
+
+
+async def test_a_deposed_leaders_failed_poll_neither_counts_nor_alerts(
+    store: Store, server: FeedServer, make_worker: Callable[..., FeedWorker], recorder: Recorder
+) -> None:
+    server.set_status("/f", 500)
+    feed = await store.feeds.add_feed(server.url("/f"))
+    clock = Clock()
+    old = FeedLeader(store.leases, duration=LEASE, holder="host-a:1:aa", clock=clock)
+    new = FeedLeader(store.leases, duration=LEASE, holder="host-b:2:bb", clock=clock)
+    assert await old.hold()
+    stalled = old.lease
+    clock.now += LEASE + timedelta(seconds=5)
+    assert await new.hold()
+    worker = make_worker(failing_after=1)
+
+    assert [r.outcome for r in await worker.poll_due(stalled)] == ["skipped"]
+    unchanged = await store.feeds.get_feed(feed.id)
+    assert unchanged is not None and unchanged.consecutive_failures == 0 and unchanged.status != "failing"
+    assert recorder.failing == []  # moderators hear of it once, from the leader
+
+    assert [r.outcome for r in await new.run_fenced(worker.poll_due) or []] == ["failed"]
+    assert len(recorder.failing) == 1
