@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMMAND_HASH_KEY = "synced_command_hash"
+#: The lease a process holds while it checks and syncs the global commands (one process syncs).
+COMMAND_SYNC_LEASE = "command-sync"
+#: AutoShardedClient's private queue of shard events, made when the client starts.
+_SHARD_QUEUE = "_AutoShardedClient__queue"
 
 
 def apply_discord_endpoints(settings: Settings) -> None:
@@ -133,15 +137,28 @@ class CommunityBot(commands.AutoShardedBot):
         return hashlib.sha256(blob.encode()).hexdigest()
 
     async def sync_commands_if_changed(self) -> bool:
-        """Sync the global commands only when they changed since the last sync; returns whether it synced."""
-        digest = self.command_hash()
-        if await self.store.meta.get(COMMAND_HASH_KEY) == digest:
-            log.info("application commands unchanged since the last sync")
+        """Sync the global commands only when they changed since the last sync; returns whether it synced.
+
+        Several processes starting together sync once: only the holder of the `command-sync` lease checks
+        and syncs (then releases it); the others log and skip, since the holder syncs the same tree.
+        """
+        holder = self.services.process.id
+        duration = timedelta(seconds=self.settings.leader_lease_seconds)
+        lease = await self.store.leases.acquire(COMMAND_SYNC_LEASE, holder, now=utcnow(), duration=duration)
+        if lease is None:
+            log.info("another process is syncing the application commands; this one skips it")
             return False
-        synced = await self.tree.sync()
-        await self.store.meta.set(COMMAND_HASH_KEY, digest)
-        log.info("synced %d application commands", len(synced))
-        return True
+        try:
+            digest = self.command_hash()
+            if await self.store.meta.get(COMMAND_HASH_KEY) == digest:
+                log.info("application commands unchanged since the last sync")
+                return False
+            synced = await self.tree.sync()
+            await self.store.meta.set(COMMAND_HASH_KEY, digest)
+            log.info("synced %d application commands", len(synced))
+            return True
+        finally:
+            await self.store.leases.release(COMMAND_SYNC_LEASE, holder)
 
     async def close(self) -> None:
         # A stop that arrives while discord.py is still waiting for guilds to stream in (the
@@ -153,6 +170,10 @@ class CommunityBot(commands.AutoShardedBot):
         for task in (ready_task, *shard_tasks.values()):
             if task is not None and not task.done():
                 task.cancel()
+        # A bot closed without ever being started (built for a command or a test) has no shard event
+        # queue yet, which AutoShardedClient.close wakes at its end; give it one to wake.
+        if not hasattr(self, _SHARD_QUEUE):
+            setattr(self, _SHARD_QUEUE, asyncio.PriorityQueue())
         await self.ops.stop()
         await super().close()
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot import __version__
 from bot.announce.alerts import Alerts
 from bot.announce.delivery import Announcer
 from bot.announce.directory import FeedDirectory
@@ -36,6 +37,7 @@ from bot.feeds.leader import FeedLeader
 from bot.feeds.schedule import schedule_config
 from bot.feeds.worker import FeedWorker
 from bot.fleet import ProcessIdentity, Topology
+from bot.fleet.registry import FleetRegistry
 from bot.http import create_fetcher
 from bot.maintenance import Maintenance
 from bot.metrics import METRICS
@@ -86,6 +88,7 @@ class Services:
     features: Features
     topology: Topology
     process: ProcessIdentity
+    fleet: FleetRegistry
     fetcher: Fetcher
     feed_events: FeedEventHub
     events: EventBus
@@ -182,6 +185,14 @@ def build_services(
         features=features,
         topology=topology,
         process=process,
+        fleet=FleetRegistry(
+            store.processes,
+            store.leases,
+            topology=topology,
+            process=process,
+            version=__version__,
+            window=timedelta(seconds=settings.leader_lease_seconds),
+        ),
         fetcher=fetcher,
         feed_events=feed_events,
         events=events,

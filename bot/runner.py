@@ -37,6 +37,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.console",
     "cogs.digests",
     "cogs.feed_worker",
+    "cogs.fleet",
     "cogs.maintenance",
     "cogs.members",
     "cogs.polls",
@@ -123,7 +124,12 @@ async def _run_with_store(settings: Settings, token: str) -> None:
             llm = create_llm_client(settings)
             try:
                 bot = create_bot(settings, store, session, llm=llm)
-                await _run_until_signalled(bot, token)
+                fleet = bot.services.fleet
+                await fleet.join()  # before connecting: refuses a process clashing with a live one
+                try:
+                    await _run_until_signalled(bot, token)
+                finally:
+                    await fleet.leave()
             finally:
                 if llm is not None:
                     await llm.close()

@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.announce.models import OPEN_STATES, ChannelKind, DeliveryState
+from bot.console.fleet_status import fleet_field, single_process, single_process_note, unserved_shards
 from bot.console.permissions import PermissionReport, channel_uses, check_guild
+from bot.feeds.leader import LEASE_NAME as FEED_LEASE
 from bot.render.text import defang_mentions, truncate
 from bot.timeutil import discord_timestamp, utcnow
 
 if TYPE_CHECKING:
     from bot.client import CommunityBot
+    from bot.fleet.registry import FleetView
     from bot.store.alerts import Alert
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,7 @@ class StatusReport:
     weekly_channel_id: int | None = None
     permissions: PermissionReport = field(default_factory=PermissionReport)
     undelivered_alerts: list[Alert] = field(default_factory=list)
+    fleet: FleetView | None = None  # None when the registry could not be read
 
     @property
     def healthy(self) -> bool:
@@ -77,6 +81,7 @@ class StatusReport:
             and not self.undelivered_alerts
             and not any(f.failing or f.paused for f in self.feeds)
             and (self.token_budget == 0 or self.tokens_today < self.token_budget)
+            and not (self.fleet is not None and unserved_shards(self.fleet.processes))
         )
 
 
@@ -141,6 +146,10 @@ async def gather(bot: CommunityBot, guild: discord.Guild) -> StatusReport:
     roles = [s.ping_role_id for s in subscriptions if s.ping_role_id]
     report.permissions = check_guild(guild, uses, roles)
     report.undelivered_alerts = await store.alerts.undelivered(guild.id)
+    try:
+        report.fleet = await bot.services.fleet.view(feed_lease=FEED_LEASE)
+    except Exception:
+        log.exception("/admin status: could not read the fleet registry")
     return report
 
 
@@ -255,9 +264,11 @@ def status_embed(report: StatusReport) -> discord.Embed:
             name="My permissions" if number == 0 else "My permissions (continued)", value=chunk, inline=False
         )
     latency = f", gateway latency {report.latency_ms:.0f} ms" if report.latency_ms is not None else ""
-    embed.add_field(
-        name="Bot",
-        value=f"version {report.version}, up since {_when(report.started_at)}{latency}",
-        inline=False,
-    )
+    bot_line = f"version {report.version}, up since {_when(report.started_at)}{latency}"
+    if report.fleet is not None and single_process(report.fleet):
+        bot_line += "\n" + single_process_note(report.fleet)
+    embed.add_field(name="Bot", value=bot_line, inline=False)
+    if report.fleet is not None and not single_process(report.fleet):
+        fleet = fleet_field(report.fleet)
+        embed.add_field(name=fleet.name, value=fleet.value, inline=False)
     return embed

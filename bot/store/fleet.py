@@ -57,8 +57,10 @@ class ProcessRepo(Repo):
         shard_count: int | None,
         shard_ids: tuple[int, ...] | None,
         now: datetime,
+        started_at: datetime | None = None,
     ) -> None:
-        """Add this process to the registry (its first heartbeat is now)."""
+        """Add this process to the registry (its first heartbeat is now; it started at `started_at`, by
+        default now too)."""
         stamp = to_db(now)
         await self.db.execute(
             "INSERT INTO processes (id, host, pid, version, shard_count, shard_ids, started_at, heartbeat_at)"
@@ -70,7 +72,7 @@ class ProcessRepo(Repo):
                 version,
                 shard_count,
                 None if shard_ids is None else ",".join(str(n) for n in shard_ids),
-                stamp,
+                to_db(started_at or now),
                 stamp,
             ),
         )
@@ -94,6 +96,10 @@ class ProcessRepo(Repo):
         """Remove this process (a clean stop): its claims are void at once."""
         await self.db.execute("DELETE FROM processes WHERE id = ?", (process_id,))
 
+    async def forget_others(self, process_id: str) -> int:
+        """Remove every row but this process's (on SQLite, where the file lock proves the others dead)."""
+        return await self.db.execute("DELETE FROM processes WHERE id <> ?", (process_id,))
+
     async def live(self, *, now: datetime, window: timedelta) -> list[ProcessRow]:
         """The processes whose heartbeat is younger than `window`, oldest first."""
         rows = await self.db.fetchall(
@@ -104,3 +110,20 @@ class ProcessRepo(Repo):
     async def forget_dead(self, *, now: datetime, window: timedelta) -> int:
         """Remove processes silent for longer than `window`; returns how many."""
         return await self.db.execute("DELETE FROM processes WHERE heartbeat_at <= ?", (to_db(now - window),))
+
+    async def oldest_due_delivery(
+        self, *, now: datetime, guild_filter: tuple[str, tuple[int, ...]]
+    ) -> datetime | None:
+        """Since when the longest-waiting due delivery step of the guilds `guild_filter` selects has been
+        due (a send, or a follow-up of a sent one; paused subscriptions do not count): the outbox lag is
+        `now` minus this. None when nothing is due. `guild_filter` is `Topology.guild_filter("d.guild_id")`.
+        """
+        condition, params = guild_filter
+        query = (
+            "SELECT min(coalesce(d.next_attempt_at, d.sent_at, d.created_at)) FROM deliveries d"  # noqa: S608
+            " JOIN subscriptions s ON s.guild_id = d.guild_id AND s.feed_id = d.feed_id"
+            " WHERE d.state IN ('pending', 'sent', 'thread_created') AND s.paused = 0"
+            f" AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?) AND {condition}"
+        )
+        value = await self.db.fetchval(query, (to_db(now), *params))
+        return from_db(value)

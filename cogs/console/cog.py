@@ -117,7 +117,8 @@ class StatusAdmin(app_commands.Group):
         self.bot = bot
 
     @app_commands.command(
-        name="status", description="Feeds, outbox, LLM budget, threads, my permissions, uptime."
+        name="status",
+        description="Feeds, outbox, LLM budget, threads, my permissions, uptime, the bot's processes.",
     )
     async def status(self, interaction: discord.Interaction) -> None:
         guild = interaction.guild

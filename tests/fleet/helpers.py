@@ -1,18 +1,21 @@
-"""Helpers for the fleet tests: guilds spread over shards, several bot processes in one test, and seeding
-an outbox several processes share: guilds on known shards following one feed, and registered processes
+"""Helpers for the fleet tests: guilds spread over shards, registries of several processes, and seeding an
+outbox several processes share: guilds on known shards following one feed, and registered processes
 (through the repositories, no SQL)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime, timedelta
 
 from bot.announce.models import ChannelKind, Delivery
 from bot.announce.outbox import Outbox
-from bot.fleet import Topology, shard_of
+from bot.fleet import ProcessIdentity, Topology, shard_of
+from bot.fleet.registry import FleetRegistry
 from bot.store import Store
 from bot.store.announcements import Claimant
+from bot.timeutil import utcnow
 from tests.announce.helpers import add_item, podcast
 from tests.doubles.discord import DiscordDouble, Guild
 
@@ -84,3 +87,42 @@ async def guilds_on_every_shard(double: DiscordDouble, shard_count: int, *, each
 def on_shard(guilds: Iterable[Guild], shard: int, shard_count: int) -> set[int]:
     """The ids of those guilds that Discord puts on `shard`."""
     return {g.id for g in guilds if shard_of(g.id, shard_count) == shard}
+
+
+def registry(
+    store: Store,
+    *,
+    host: str,
+    shard_count: int | None = None,
+    shard_ids: tuple[int, ...] | None = None,
+    window: timedelta = timedelta(seconds=30),
+    clock: Callable[[], datetime] = utcnow,
+) -> FleetRegistry:
+    """A fleet registry for a process on `host` (pid 1) running these shards, as the container builds it."""
+    return FleetRegistry(
+        store.processes,
+        store.leases,
+        topology=Topology(shard_count=shard_count, shard_ids=shard_ids),
+        process=ProcessIdentity(id=f"{host}:1:{host}", host=host, pid=1),
+        version="9.9.9",
+        window=window,
+        clock=clock,
+    )
+
+
+@contextlib.asynccontextmanager
+async def beating(process: FleetRegistry, every: float = 0.1) -> AsyncIterator[None]:
+    """Run the process's heartbeat (as its cog does) while the block runs."""
+
+    async def loop() -> None:
+        while True:
+            await process.heartbeat(latencies={0: 0.01}, guilds=0)
+            await asyncio.sleep(every)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
