@@ -793,6 +793,50 @@ async def test_rate_limit_is_waited_out(double: DiscordDouble, scene: Scene, bot
     assert [m.content for m in double.messages_in(scene.general)] == ["after the limit"]
 
 
+async def test_global_rate_limit_is_waited_out_and_nothing_is_lost(double: DiscordDouble, bot: Bot) -> None:
+    """120 sends at once against Discord's 50 requests/s: discord.py waits out the global 429s (it pauses
+    every request of the client), and each message arrives exactly once."""
+    guild = double.add_guild("Busy")
+    channels = [double.add_text_channel(guild, f"room-{n}") for n in range(120)]
+    for _ in range(250):  # the client learns of them from the gateway (CHANNEL_CREATE)
+        if bot.get_channel(channels[-1].id) is not None:
+            break
+        await asyncio.sleep(0.02)
+    limit = double.enforce_global_rate_limit(50)
+    started = time.perf_counter()
+    targets = [bot.get_channel(channel.id) for channel in channels]
+    await asyncio.gather(*(t.send(f"hello {n}") for n, t in enumerate(targets)))  # type: ignore[union-attr]
+    elapsed = time.perf_counter() - started
+    assert [[m.content for m in double.messages_in(c)] for c in channels] == [
+        [f"hello {n}"] for n in range(120)
+    ]
+    assert limit.rejected, "120 sends at once must go over 50 requests/s"
+    assert all(r.status == 429 and r.response["global"] is True for r in limit.rejected)
+    assert elapsed >= 2.0  # three one-second windows: the limit held, and discord.py waited for it
+    assert limit.admitted == 120
+
+
+async def test_global_rate_limit_answers_like_discord(double: DiscordDouble, scene: Scene) -> None:
+    """The 429's body and headers, as Discord sends them for the global limit; interactions are exempt."""
+    double.enforce_global_rate_limit(1)
+    headers = {"Authorization": f"Bot {double.token}"}
+    async with aiohttp.ClientSession() as session:
+        url = f"{double.api_base}/channels/{scene.general.id}"
+        async with session.get(url, headers=headers) as first:
+            assert first.status == 200
+        async with session.get(url, headers=headers) as second:
+            assert second.status == 429
+            body = await second.json()
+            assert body["global"] is True and 0 < body["retry_after"] <= 1
+            assert second.headers["X-RateLimit-Global"] == "true"
+            assert second.headers["X-RateLimit-Scope"] == "global"
+            assert second.headers["Retry-After"] == "1" and second.headers["Via"] == "1.1 google"
+            assert "X-RateLimit-Bucket" not in second.headers
+    double.lift_global_rate_limit()
+    async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as third:
+        assert third.status == 200
+
+
 async def test_server_errors_and_hangs(double: DiscordDouble, scene: Scene, bot: Bot) -> None:
     double.inject(f"GET /channels/{scene.general.id}", status=503)
     with pytest.raises(discord.DiscordServerError):

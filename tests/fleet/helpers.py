@@ -1,6 +1,6 @@
-"""Helpers for the fleet tests: guilds spread over shards, registries of several processes, and an outbox
-several processes share (guilds on known shards following one feed, registered processes, through the
-repositories, no SQL)."""
+"""Helpers for the fleet tests: guilds spread over shards, registries of several processes, and seeding an
+outbox several processes share: guilds on known shards following one feed, and registered processes
+(through the repositories, no SQL)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,55 @@ from bot.store.announcements import Claimant
 from bot.timeutil import utcnow
 from tests.announce.helpers import add_item, podcast
 from tests.doubles.discord import DiscordDouble, Guild
+
+WINDOW = timedelta(seconds=30)
+TWO_SHARDS = 2
+
+
+def guild_on_shard(n: int, shard: int, shards: int = TWO_SHARDS) -> int:
+    """The n-th guild id whose shard (of `shards`) is `shard`: Discord's rule is (id >> 22) % shards."""
+    return ((n * shards + shard) << 22) + 7
+
+
+def shard(number: int, of: int = TWO_SHARDS) -> Topology:
+    return Topology(shard_count=of, shard_ids=(number,))
+
+
+async def seed_outbox(store: Store, *, guilds_per_shard: int, items: int) -> tuple[list[int], int]:
+    """Guilds on both of two shards follow the podcast; `items` episodes are dispatched to them. Returns the
+    guild ids and how many deliveries wait."""
+    feed = await podcast(store)
+    guilds = [guild_on_shard(n, s) for n in range(guilds_per_shard) for s in range(TWO_SHARDS)]
+    for guild in guilds:
+        await store.announcements.subscribe(guild, feed.id, guild + 1, ChannelKind.TEXT)
+    for n in range(items):
+        await add_item(store, feed, f"ep-{n}", f"Episode {n}")
+    created = await Outbox(store).dispatch_pending()
+    assert created == len(guilds) * items
+    return guilds, created
+
+
+async def register(
+    store: Store, process_id: str, now: datetime, shards: tuple[int, ...] | None = None
+) -> None:
+    """A running process, its heartbeat at `now`."""
+    await store.processes.register(
+        process_id=process_id,
+        host=process_id.split(":")[0],
+        pid=1,
+        version="test",
+        shard_count=TWO_SHARDS if shards is not None else None,
+        shard_ids=shards,
+        now=now,
+    )
+
+
+def claimant(process_id: str, topology: Topology | None = None) -> Claimant:
+    return Claimant(process_id, topology or Topology(), WINDOW)
+
+
+def ids(deliveries: list[Delivery]) -> set[int]:
+    return {d.id for d in deliveries}
 
 
 async def guilds_on_every_shard(double: DiscordDouble, shard_count: int, *, each: int = 1) -> list[Guild]:
@@ -77,53 +126,3 @@ async def beating(process: FleetRegistry, every: float = 0.1) -> AsyncIterator[N
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-WINDOW = timedelta(seconds=30)
-TWO_SHARDS = 2
-
-
-def guild_on_shard(n: int, shard: int, shards: int = TWO_SHARDS) -> int:
-    """The n-th guild id whose shard (of `shards`) is `shard`: Discord's rule is (id >> 22) % shards."""
-    return ((n * shards + shard) << 22) + 7
-
-
-def shard(number: int, of: int = TWO_SHARDS) -> Topology:
-    return Topology(shard_count=of, shard_ids=(number,))
-
-
-async def seed_outbox(store: Store, *, guilds_per_shard: int, items: int) -> tuple[list[int], int]:
-    """Guilds on both of two shards follow the podcast; `items` episodes are dispatched to them. Returns the
-    guild ids and how many deliveries wait."""
-    feed = await podcast(store)
-    guilds = [guild_on_shard(n, s) for n in range(guilds_per_shard) for s in range(TWO_SHARDS)]
-    for guild in guilds:
-        await store.announcements.subscribe(guild, feed.id, guild + 1, ChannelKind.TEXT)
-    for n in range(items):
-        await add_item(store, feed, f"ep-{n}", f"Episode {n}")
-    created = await Outbox(store).dispatch_pending()
-    assert created == len(guilds) * items
-    return guilds, created
-
-
-async def register(
-    store: Store, process_id: str, now: datetime, shards: tuple[int, ...] | None = None
-) -> None:
-    """A running process, its heartbeat at `now`."""
-    await store.processes.register(
-        process_id=process_id,
-        host=process_id.split(":")[0],
-        pid=1,
-        version="test",
-        shard_count=TWO_SHARDS if shards is not None else None,
-        shard_ids=shards,
-        now=now,
-    )
-
-
-def claimant(process_id: str, topology: Topology | None = None) -> Claimant:
-    return Claimant(process_id, topology or Topology(), WINDOW)
-
-
-def ids(deliveries: list[Delivery]) -> set[int]:
-    return {d.id for d in deliveries}

@@ -210,6 +210,14 @@ class DiscordDouble(Scenario, Actions):
                 and request.headers.get("Authorization") != f"Bot {self.token}"
             ):
                 raise DiscordHTTPError(401, 0, "401: Unauthorized")
+            limit = self.global_rate_limit
+            if limit is not None and not template.startswith(_UNAUTHENTICATED) and template != "/gateway":
+                wait = limit.admit(request.headers.get("Authorization", ""), record)
+                if wait is not None:
+                    record.faulted = True  # Discord's behaviour, not a bug of the bot
+                    response, record.response = limit.response(wait)
+                    record.status = response.status
+                    return response
             fault = self.faults.take(record)
             if fault is not None:
                 record.faulted = True
