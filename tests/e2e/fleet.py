@@ -71,10 +71,12 @@ def episode(number: int, title: str) -> Item:
 
 @dataclass
 class Community:
-    """One guild of the test: its shard, the channel its episodes are announced in, a moderator, a member."""
+    """One guild of the test: its shard, its #general, the channel its episodes are announced in, a
+    moderator, a member."""
 
     guild: Guild
     shard: int
+    general: Channel
     episodes: Channel
     mod: Member
     member: Member
@@ -86,11 +88,11 @@ def build_communities(double: DiscordDouble, per_shard: int = 2) -> list[Communi
     for index in range(per_shard * SHARD_COUNT):
         shard = index % SHARD_COUNT
         guild = double.add_guild(f"Community {index} (shard {shard})", shard=(shard, SHARD_COUNT))
-        double.add_text_channel(guild, "general")
+        general = double.add_text_channel(guild, "general")
         episodes = double.add_text_channel(guild, "episodes")
         mod = double.add_member(guild, f"mod{index}", permissions=P.MANAGE_GUILD)
         member = double.add_member(guild, f"member{index}")
-        communities.append(Community(guild, shard, episodes, mod, member))
+        communities.append(Community(guild, shard, general, episodes, mod, member))
     return communities
 
 

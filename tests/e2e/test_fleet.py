@@ -4,7 +4,8 @@ Two real `python -m bot run` processes share a throwaway PostgreSQL database; ea
 two gateway shards against the Discord double, which routes each guild's events to its shard's session
 only. Two guilds are on each shard. A moderator in each guild picks the announcement channel; a new
 episode is then announced exactly once in every guild, by the process owning it, with its thread, its
-digest and its poll; members' commands and votes are answered on both shards.
+digest and its poll; members' commands, votes and the buttons of an anonymous poll (a persistent view)
+are answered on both shards, by the process owning the guild.
 
 Then the chaos: ten times, the process polling the feeds (the `feed-poller` lease's holder) is killed
 with SIGKILL, five times in the middle of a poll cycle and five times in the middle of the fan-out of a
@@ -115,6 +116,22 @@ async def test_each_guild_gets_one_announcement_from_its_own_process_and_members
         reply = await latest.wait_final(timeout=20)
         assert title in str(reply.embeds) + reply.content
         assert fleet.answerer(latest) == shard
+
+        # A moderator starts an anonymous poll; its buttons (a persistent view) answer the member.
+        created = await double.invoke(
+            community.guild,
+            community.mod,
+            "poll create",
+            {"question": "Open or closed weights?", "answers": "Open|Closed", "mode": "anonymous"},
+            channel=community.general,
+        )
+        await created.wait_final(timeout=20)
+        panel = await double.wait_for_message(community.general, lambda m: bool(m.custom_ids()), timeout=20)
+        vote = next(i for i in panel.custom_ids() if i.startswith("polls:vote:"))
+        click = await double.click(panel, vote, community.member)
+        await click.wait_final(timeout=20)
+        assert click.ephemeral and fleet.answerer(click) == fleet.sender(panel) == shard
+        assert await fleet.ballots(panel.id) == 1
 
     # Slash commands were synced once, by one process, not once per process.
     assert len(double.command_store.sync_log) == 1
