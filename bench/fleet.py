@@ -1,4 +1,14 @@
-"""Fleet benchmarks: PostgreSQL against SQLite in the same run, and the feed leader's failover time.
+"""Fleet benchmarks: a fan-out by one process and by two against Discord's global rate limit, PostgreSQL
+against SQLite in the same run, and the feed leader's failover time.
+
+**Fan-out.** One new episode announced in 1,000 guilds (200 with `--quick`), half on each of two shards,
+each following the podcast in a text channel (threads off: the announcement's own fan-out), by real
+`python -m bot run` subprocesses sharing one fresh PostgreSQL database, against the Discord double
+enforcing the global limit (50 requests/s per bot token): first one process running every shard, then
+two processes with `SHARD_COUNT=2` and `SHARD_IDS` 0 and 1 (the same token: they share the limit). The
+episode is published once every process is ready. The rate is the bot token's requests the double let
+through from the first announcement to the last, as a share of the limit; every guild must have exactly
+one announcement, claimed (`deliveries.claimed_by`) by the process running its shard.
 
 **PostgreSQL vs SQLite.** The same store code on both engines (a throwaway PostgreSQL 15 cluster from
 `bench/_postgres.py`, fsync off; SQLite with the bot's pragmas). One SQLite store is seeded like
@@ -11,7 +21,8 @@ into PostgreSQL with `copy_database` (what `python -m bot copy-db` does, search 
 - `/search`: wall ms of one query through `SearchService.search` (ranked, with snippets);
 - autocomplete: wall ms of one `/episode` keystroke through `SearchService.title_choices` (warm index, the
   freshness read included);
-- the outbox claim: wall ms of `AnnouncementRepo.due_sends(now, 50)`, the read each fan-out round makes.
+- the outbox claim: wall ms of `AnnouncementRepo.due_sends(now, 50, claimant=...)`, the read that claims
+  the next 50 deliveries of the guilds a process owns (shard 0 of 2), which each fan-out round makes.
 
 Each figure is PostgreSQL's value against SQLite's as the baseline (a ratio: ingest higher is better,
 latencies lower). PostgreSQL answers over a local TCP socket and a pool; SQLite in-process through one
