@@ -42,6 +42,14 @@ WANTED = (
     Wanted("/ask offline answer's citation accuracy (≥ 0.8)", "ask", r"citation|accuracy"),
     Wanted("/ask retrieval over 10,000 episodes, share of the 3 s deadline (≤ 0.05×)", "ask",
            r"retrieval.*3 s|deadline"),
+    Wanted("fan-out of one episode to 1,000 guilds, one process vs two, as shares of the 50 requests/s "
+           "global rate limit", "fleet", r"fan.?out"),
+    Wanted("thread-tracker ingest, PostgreSQL vs SQLite", "fleet", r"ingest"),
+    Wanted("/search latency, PostgreSQL vs SQLite", "fleet", r"search"),
+    Wanted("autocomplete latency, PostgreSQL vs SQLite", "fleet", r"autocomplete"),
+    Wanted("outbox claim (due_sends), PostgreSQL vs SQLite", "fleet", r"outbox|claim"),
+    Wanted("failover: leader killed → first poll by the new leader, vs the lease (≤ 1 + tick/lease)", "fleet",
+           r"failover"),
 )  # fmt: skip
 
 

@@ -29,9 +29,11 @@ log = logging.getLogger(__name__)
 MAX_TICK = 60.0
 
 
-def tick_seconds(interval: float) -> float:
-    """How often due feeds are looked for: at most a minute, never more often than every 5 s."""
-    return max(5.0, min(MAX_TICK, interval))
+def tick_seconds(interval: float, lease: float | None = None) -> float:
+    """How often due feeds are looked for: at most a minute, never more often than every 5 s, unless the
+    leader's `lease` is shorter than 15 s: the tick renews it, so it is at most a third of the lease."""
+    tick = max(5.0, min(MAX_TICK, interval))
+    return tick if lease is None else min(tick, lease / 3)
 
 
 class FeedWorkerCog(commands.Cog, name="FeedWorker"):
@@ -52,7 +54,7 @@ class FeedWorkerCog(commands.Cog, name="FeedWorker"):
         lease = leader.duration
         shortest = min(settings.feed_poll_interval, settings.feed_schedule_min_interval)
         # The lease is renewed every tick: three ticks fit in it, so a slow tick does not lose it.
-        self.poll_loop.change_interval(seconds=tick_seconds(min(shortest / 6, lease.total_seconds() / 3)))
+        self.poll_loop.change_interval(seconds=tick_seconds(shortest / 6, lease.total_seconds()))
 
     async def cog_load(self) -> None:
         await self.builtins()

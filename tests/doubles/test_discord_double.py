@@ -22,6 +22,7 @@ from tests.doubles.discord import (
     CommandNotVisible,
     DiscordDouble,
     DiscordHTTPError,
+    DiscordPyPatch,
     Guild,
     Member,
     P,
@@ -332,6 +333,41 @@ async def test_guild_added_later_emits_guild_create(double: DiscordDouble, bot: 
         "channel_create", lambda c: c.id in [ch.id for ch in double.world.guild_channels(later)]
     )
     assert [c.name for c in joined.text_channels] == ["lobby"]
+
+
+def test_guilds_on_chosen_shards_get_distinct_ids(double: DiscordDouble) -> None:
+    guilds = [double.add_guild(f"Guild {n}", shard=(n % 3, 3)) for n in range(30)]  # many in one ms
+    assert [(g.id >> 22) % 3 for g in guilds] == [n % 3 for n in range(30)]
+    assert len({g.id for g in guilds}) == 30 == len(double.world.guilds)
+
+
+async def test_a_shard_sees_its_guilds_and_each_address_tells_its_client_apart(double: DiscordDouble) -> None:
+    left = double.add_guild("Left", shard=(0, 2))
+    right = double.add_guild("Right", shard=(1, 2))
+    assert ((left.id >> 22) % 2, (right.id >> 22) % 2) == (0, 1)
+    second = await double.add_address()
+    assert second.port != double.port
+    async with aiohttp.ClientSession() as session:
+        for base in (double.api_base, second.api_base):
+            async with session.get(base + "/users/@me", headers={"Authorization": f"Bot {double.token}"}):
+                pass
+    assert [r.port for r in double.requests[-2:]] == [double.port, second.port]
+
+    with DiscordPyPatch(second.api_base, second.gateway_url):
+        client = discord.Client(
+            intents=discord.Intents.default(), shard_id=1, shard_count=2, guild_ready_timeout=0.05
+        )
+        await client.login(double.token)
+        task = asyncio.create_task(client.connect())
+        try:
+            await asyncio.wait_for(client.wait_until_ready(), 5)
+            assert [g.id for g in client.guilds] == [right.id]  # shard 1 is not told about guild "Left"
+            [session] = double.gateway.live_sessions
+            assert (session.shard, session.port) == ((1, 2), second.port)
+            assert double.requests[-1].port == second.port  # its REST calls come in on its address
+        finally:
+            await client.close()
+            await asyncio.wait_for(task, 5)
 
 
 # Commands and interactions -----------------------------------------------------------------------
@@ -755,6 +791,50 @@ async def test_rate_limit_is_waited_out(double: DiscordDouble, scene: Scene, bot
     assert fault.hits == 1
     assert [r.status for r in double.requests_to("POST /channels/*/messages")] == [429, 200]
     assert [m.content for m in double.messages_in(scene.general)] == ["after the limit"]
+
+
+async def test_global_rate_limit_is_waited_out_and_nothing_is_lost(double: DiscordDouble, bot: Bot) -> None:
+    """120 sends at once against Discord's 50 requests/s: discord.py waits out the global 429s (it pauses
+    every request of the client), and each message arrives exactly once."""
+    guild = double.add_guild("Busy")
+    channels = [double.add_text_channel(guild, f"room-{n}") for n in range(120)]
+    for _ in range(250):  # the client learns of them from the gateway (CHANNEL_CREATE)
+        if bot.get_channel(channels[-1].id) is not None:
+            break
+        await asyncio.sleep(0.02)
+    limit = double.enforce_global_rate_limit(50)
+    started = time.perf_counter()
+    targets = [bot.get_channel(channel.id) for channel in channels]
+    await asyncio.gather(*(t.send(f"hello {n}") for n, t in enumerate(targets)))  # type: ignore[union-attr]
+    elapsed = time.perf_counter() - started
+    assert [[m.content for m in double.messages_in(c)] for c in channels] == [
+        [f"hello {n}"] for n in range(120)
+    ]
+    assert limit.rejected, "120 sends at once must go over 50 requests/s"
+    assert all(r.status == 429 and r.response["global"] is True for r in limit.rejected)
+    assert elapsed >= 2.0  # three one-second windows: the limit held, and discord.py waited for it
+    assert limit.admitted == 120
+
+
+async def test_global_rate_limit_answers_like_discord(double: DiscordDouble, scene: Scene) -> None:
+    """The 429's body and headers, as Discord sends them for the global limit; interactions are exempt."""
+    double.enforce_global_rate_limit(1)
+    headers = {"Authorization": f"Bot {double.token}"}
+    async with aiohttp.ClientSession() as session:
+        url = f"{double.api_base}/channels/{scene.general.id}"
+        async with session.get(url, headers=headers) as first:
+            assert first.status == 200
+        async with session.get(url, headers=headers) as second:
+            assert second.status == 429
+            body = await second.json()
+            assert body["global"] is True and 0 < body["retry_after"] <= 1
+            assert second.headers["X-RateLimit-Global"] == "true"
+            assert second.headers["X-RateLimit-Scope"] == "global"
+            assert second.headers["Retry-After"] == "1" and second.headers["Via"] == "1.1 google"
+            assert "X-RateLimit-Bucket" not in second.headers
+    double.lift_global_rate_limit()
+    async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as third:
+        assert third.status == 200
 
 
 async def test_server_errors_and_hangs(double: DiscordDouble, scene: Scene, bot: Bot) -> None:

@@ -76,3 +76,6 @@ async def test_builtin_feeds_follow_the_settings(store: Store) -> None:
 
 def test_the_tick_is_short_but_bounded() -> None:
     assert tick_seconds(600) == 60 and tick_seconds(20) == 20 and tick_seconds(1) == 5
+    assert tick_seconds(600, lease=30) == 10  # renews the leader's lease three times within it
+    # The shortest lease (5 s): the 5 s floor would renew it just as it runs out, and it would lapse.
+    assert tick_seconds(1, lease=5) == 5 / 3

@@ -7,7 +7,9 @@ times, at varying moments: during start-up, while fetching, while announcing) be
 the same database. At the end every episode is announced exactly once in every guild, with one thread,
 one digest and one poll, every thread is tracked, and the SQLite file is intact.
 
-RELIABILITY_KILLS (default 20) and RELIABILITY_SEED (default: random) size and replay the campaign.
+The campaign runs on SQLite (RELIABILITY_KILLS, default 20, SIGKILLs) and on PostgreSQL (a throwaway
+server, see tests/postgres.py; RELIABILITY_PG_KILLS, default 6, to keep the suite's time), with the same
+checks on Discord's side; RELIABILITY_SEED (default: random) replays a campaign.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ from tests.doubles.feed_server import FeedServer
 from tests.doubles.openai_double import Fault, OpenAIDouble
 from tests.e2e.process import BotProcess
 from tests.feeds.builders import Item, rss
+from tests.postgres import fresh_database, postgres_server  # noqa: F401 (the server fixture)
 from tests.reliability.harness import eventually, figure
 
 KILLS = int(os.environ.get("RELIABILITY_KILLS", "20"))
+PG_KILLS = int(os.environ.get("RELIABILITY_PG_KILLS", "6"))
 SEED = int(os.environ.get("RELIABILITY_SEED", str(random.SystemRandom().randrange(1_000_000))))
 PER_FEED = 8  # new items per feed (the worker's daily cap per feed is 20)
 FEEDS = {"podcast": "/podcast.xml", "newsletter": "/newsletter.xml"}
@@ -78,13 +82,14 @@ class Tally:
     kills_while_running: int = 0
 
 
-def bot_env(double: DiscordDouble, server: FeedServer, llm: OpenAIDouble, db: Path) -> dict[str, str]:
-    return {
+def bot_env(
+    double: DiscordDouble, server: FeedServer, llm: OpenAIDouble, database: dict[str, str]
+) -> dict[str, str]:
+    return database | {
         "DISCORD_TOKEN": double.token,
         "DISCORD_API_BASE": double.api_base,
         "DISCORD_GATEWAY_URL": double.gateway_url,
         "GUILD_READY_TIMEOUT": "0.05",
-        "DATABASE_PATH": str(db),
         "PODCAST_FEED_URL": server.url(FEEDS["podcast"]),
         "NEWSLETTER_FEED_URL": server.url(FEEDS["newsletter"]),
         "FEED_ALLOW_PRIVATE_HOSTS": "true",
@@ -126,11 +131,22 @@ async def inject_faults(
             feeds.slow(rng.choice(list(FEEDS)))
 
 
-@pytest.mark.timeout(900)
-async def test_fault_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+@dataclass
+class Campaign:
+    """What one campaign did and found."""
+
+    kills: int
+    tally: Tally
+    feeds: Feeds
+    guilds: list[Guild]
+    report: Report
+
+
+async def run_campaign(
+    target: Path | str, env_database: dict[str, str], kills: int, tmp_path: Path
+) -> Campaign:
+    """The campaign of the module docstring on one database (a SQLite file or a PostgreSQL URL)."""
     rng = random.Random(SEED)
-    print(f"fault campaign seed: {SEED} (replay with RELIABILITY_SEED={SEED}), kills: {KILLS}")
-    db = tmp_path / "bot.sqlite3"
     tally = Tally()
     llm = await OpenAIDouble().start()
     try:
@@ -143,13 +159,13 @@ async def test_fault_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> No
                 guild = double.add_guild(f"Guild {label}")
                 guilds.append(guild)
                 channels.append(double.add_text_channel(guild, "episodes"))
-            await subscribe(db, server, guilds, channels)
-            env = bot_env(double, server, llm, db)
+            await subscribe(target, server, guilds, channels)
+            env = bot_env(double, server, llm, env_database)
             process = await BotProcess(env, tmp_path).start()
             spawned_at = 0  # gateway sessions seen when the current process was started
             try:
-                await wait_first_fetch(db, process)
-                for _round in range(KILLS):
+                await wait_first_fetch(target, process)
+                for _round in range(kills):
                     during_startup = rng.random() < 1 / 3
                     if not during_startup:  # wait for the gateway session, then act on a live bot
                         await double.wait_for(
@@ -177,42 +193,78 @@ async def test_fault_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> No
                 while len(feeds.published) < PER_FEED * len(FEEDS):
                     feeds.publish(rng.choice([n for n in FEEDS if len(feeds.items[n]) <= PER_FEED]))
                 double.clear_faults()
-                results = await settle(db, guilds, feeds, process)
-                await wait_maintenance(db, process)
+                results = await settle(target, guilds, feeds, process)
+                await wait_maintenance(target, process)
                 assert await process.stop(signal.SIGTERM) == 0, process.log[-3000:]
             finally:
                 await process.kill_quietly()
             report = check_discord(double, guilds, channels, results)
     finally:
         await llm.close()
+    return Campaign(kills, tally, feeds, guilds, report)
 
-    sqlite = check_sqlite(db)
-    faults = sum(tally.injected.values()) + KILLS
+
+def campaign_figure(engine: str, campaign: Campaign) -> None:
+    tally, report = campaign.tally, campaign.report
+    faults = sum(tally.injected.values()) + campaign.kills
     figure(
-        "fault campaign",
-        f"seed {SEED}; faults injected: {faults} ({KILLS} SIGKILLs: {tally.kills_during_startup} during "
-        f"start-up, {tally.kills_while_running} while running; {dict(sorted(tally.injected.items()))}); "
-        f"episodes: {len(feeds.published)} x {len(guilds)} guilds; announcements lost: {report.lost}, "
-        f"duplicated: {report.duplicated}; threads: {report.threads} (untracked: {report.untracked}); "
-        f"digests posted: {report.digests} (missing {report.digests_missing}, duplicated "
-        f"{report.digests_duplicated}); polls: {report.polls} (missing {report.polls_missing}, duplicated "
-        f"{report.polls_duplicated})",
+        f"fault campaign ({engine})",
+        f"seed {SEED}; faults injected: {faults} ({campaign.kills} SIGKILLs: {tally.kills_during_startup} "
+        f"during start-up, {tally.kills_while_running} while running; "
+        f"{dict(sorted(tally.injected.items()))}); episodes: {len(campaign.feeds.published)} x "
+        f"{len(campaign.guilds)} guilds; announcements lost: {report.lost}, duplicated: {report.duplicated}; "
+        f"threads: {report.threads} (untracked: {report.untracked}); digests posted: {report.digests} "
+        f"(missing {report.digests_missing}, duplicated {report.digests_duplicated}); polls: {report.polls} "
+        f"(missing {report.polls_missing}, duplicated {report.polls_duplicated})",
     )
-    figure(
-        "fault campaign",
-        f"SQLite after {KILLS} kills: integrity_check {sqlite.integrity}; last maintenance checkpoint "
-        f"{sqlite.checkpoint}; file {sqlite.file_kb} KB; WAL after the clean stop {sqlite.wal_bytes} bytes",
-    )
+
+
+def assert_nothing_lost(report: Report) -> None:
     assert (report.lost, report.duplicated, report.untracked) == (0, 0, 0)
     assert (report.digests_missing, report.digests_duplicated) == (0, 0)
     assert (report.polls_missing, report.polls_duplicated) == (0, 0)
+
+
+@pytest.mark.timeout(900)
+async def test_fault_campaign_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    print(f"fault campaign seed: {SEED} (replay with RELIABILITY_SEED={SEED}), kills: {KILLS}")
+    db = tmp_path / "bot.sqlite3"
+    campaign = await run_campaign(db, {"DATABASE_PATH": str(db)}, KILLS, tmp_path)
+    sqlite = check_sqlite(db)
+    campaign_figure("SQLite", campaign)
+    figure(
+        "fault campaign (SQLite)",
+        f"SQLite after {KILLS} kills: integrity_check {sqlite.integrity}; last maintenance checkpoint "
+        f"{sqlite.checkpoint}; file {sqlite.file_kb} KB; WAL after the clean stop {sqlite.wal_bytes} bytes",
+    )
+    assert_nothing_lost(campaign.report)
     assert sqlite.integrity == "ok"
     assert sqlite.errors == [], sqlite.errors
     assert sqlite.checkpoint is not None and sqlite.checkpoint["busy"] == 0  # the maintenance job ran
     assert sqlite.wal_bytes == 0  # checkpointed and truncated at the clean stop
 
 
-async def subscribe(db: Path, server: FeedServer, guilds: list[Guild], channels: list[Channel]) -> None:
+@pytest.mark.timeout(600)
+async def test_fault_campaign_on_postgresql_loses_and_duplicates_nothing(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The same campaign on PostgreSQL (fewer kills, to keep the suite's time: RELIABILITY_PG_KILLS)."""
+    print(f"fault campaign on PostgreSQL, seed: {SEED} (RELIABILITY_SEED={SEED}), kills: {PG_KILLS}")
+    async with fresh_database(request.getfixturevalue("postgres_server")) as url:
+        campaign = await run_campaign(url, {"DATABASE_URL": url}, PG_KILLS, tmp_path)
+        pg = await check_postgres(url)
+    campaign_figure("PostgreSQL", campaign)
+    figure(
+        "fault campaign (PostgreSQL)",
+        f"PostgreSQL after {PG_KILLS} kills: deliveries not done {pg.unfinished}; maintenance recorded "
+        f"{pg.maintenance is not None} (errors {pg.errors})",
+    )
+    assert_nothing_lost(campaign.report)
+    assert pg.unfinished == 0
+    assert pg.maintenance is not None and pg.errors == [], pg.errors
+
+
+async def subscribe(db: Path | str, server: FeedServer, guilds: list[Guild], channels: list[Channel]) -> None:
     store = await Store.open(db)
     try:
         for name, path in FEEDS.items():
@@ -224,7 +276,7 @@ async def subscribe(db: Path, server: FeedServer, guilds: list[Guild], channels:
         await store.close()
 
 
-async def wait_first_fetch(db: Path, process: BotProcess) -> None:
+async def wait_first_fetch(db: Path | str, process: BotProcess) -> None:
     store = await Store.open(db)
     try:
 
@@ -240,7 +292,7 @@ async def wait_first_fetch(db: Path, process: BotProcess) -> None:
         await store.close()
 
 
-async def wait_maintenance(db: Path, process: BotProcess) -> None:
+async def wait_maintenance(db: Path | str, process: BotProcess) -> None:
     """The maintenance job runs seconds after start-up: wait (bounded) for its recorded checkpoint."""
     store = await Store.open(db)
     try:
@@ -265,7 +317,7 @@ class Outcome:
     tracked: bool
 
 
-async def settle(db: Path, guilds: list[Guild], feeds: Feeds, process: BotProcess) -> list[Outcome]:
+async def settle(db: Path | str, guilds: list[Guild], feeds: Feeds, process: BotProcess) -> list[Outcome]:
     """Wait (bounded) until every published item is done in every guild; return what the store says."""
     store = await Store.open(db)
     try:
@@ -371,3 +423,23 @@ def check_sqlite(db: Path) -> SQLiteReport:
     return SQLiteReport(
         integrity, record.get("checkpoint"), db.stat().st_size // 1024, wal_bytes, record.get("errors")
     )
+
+
+@dataclass
+class PostgresReport:
+    unfinished: int
+    maintenance: dict[str, object] | None
+    errors: list[str] | None
+
+
+async def check_postgres(url: str) -> PostgresReport:
+    """After the clean stop: every delivery done, the maintenance job's record (PostgreSQL checks its pages
+    itself as it reads them, so there is no integrity_check to run)."""
+    store = await Store.open(url, pool_size=1)
+    try:
+        unfinished = int(await store.db.fetchval("SELECT count(*) FROM deliveries WHERE state <> 'done'"))
+        raw = await store.meta.get(MAINTENANCE_KEY)
+    finally:
+        await store.close()
+    record = json.loads(raw) if raw else None
+    return PostgresReport(unfinished, record, None if record is None else record.get("errors"))

@@ -7,7 +7,7 @@ from .errors import CommandNotSynced, CommandNotVisible, DiscordHTTPError, Scena
 from .faults import Fault
 from .models import Attachment, Channel, ForumTag, Guild, Member, Message, Poll, Role, User
 from .records import InteractionRecord
-from .server import DiscordDouble, DiscordPyPatch
+from .server import DiscordDouble, DiscordPyPatch, DoubleAddress
 from .transport import RecordedRequest
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "DiscordDouble",
     "DiscordHTTPError",
     "DiscordPyPatch",
+    "DoubleAddress",
     "Fault",
     "ForumTag",
     "Guild",

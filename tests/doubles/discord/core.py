@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import payloads
-from .faults import Fault, FaultRegistry, Matcher, compile_pattern
+from .faults import Fault, FaultRegistry, GlobalRateLimit, Matcher, compile_pattern
 from .models import Attachment, Message, as_int
 from .records import InteractionRecord
 from .state import World
@@ -64,6 +64,8 @@ class DoubleCore:
         self.interactions: dict[int, InteractionRecord] = {}
         self.attachment_store: dict[int, Attachment] = {}
         self.faults = FaultRegistry()
+        #: Discord's global rate limit, when enforced (``enforce_global_rate_limit``); None: unlimited.
+        self.global_rate_limit: GlobalRateLimit | None = None
         self.port = 0
         self._cond = asyncio.Condition()
         self._notify_pending = False
@@ -227,6 +229,15 @@ class DoubleCore:
 
     def clear_faults(self) -> None:
         self.faults.clear()
+
+    def enforce_global_rate_limit(self, per_second: int = 50) -> GlobalRateLimit:
+        """From now on answer a bot token's requests beyond ``per_second`` in a one-second window with
+        Discord's global 429 (interaction responses and follow-ups excepted). Its ``rejected`` lists them."""
+        self.global_rate_limit = GlobalRateLimit(per_second)
+        return self.global_rate_limit
+
+    def lift_global_rate_limit(self) -> None:
+        self.global_rate_limit = None
 
     def schedule_expiry(self, record: InteractionRecord) -> None:
         def expire() -> None:

@@ -169,3 +169,53 @@ def standard_headers(request: RecordedRequest) -> dict[str, str]:
         "X-RateLimit-Bucket": bucket,
         "Via": "1.1 google",
     }
+
+
+class GlobalRateLimit:
+    """Discord's global rate limit: at most ``per_second`` requests per bot token in each one-second window.
+
+    A window opens with the first request after the previous one closed; a request beyond the limit gets
+    Discord's global 429 (body ``global: true`` with a fractional ``retry_after`` until the window closes;
+    headers ``Retry-After`` in whole seconds, ``X-RateLimit-Global: true``, ``X-RateLimit-Scope: global``,
+    no bucket headers) and does not count towards the window. Interaction responses and follow-ups are not
+    bound by it, as on Discord (the server leaves them out).
+    """
+
+    def __init__(
+        self, per_second: int = 50, *, window: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.per_second = per_second
+        self.window = window
+        self.clock = clock
+        #: Requests answered 429 by the limit, in order.
+        self.rejected: list[RecordedRequest] = []
+        self.admitted = 0
+        self._windows: dict[str, tuple[float, int]] = {}  # token -> (window start, requests admitted in it)
+
+    def admit(self, token: str, request: RecordedRequest) -> float | None:
+        """None when the request may go on; else the seconds until the token's window closes."""
+        now = self.clock()
+        start, count = self._windows.get(token, (now - self.window, 0))
+        if now - start >= self.window:
+            start, count = now, 0
+        if count >= self.per_second:
+            self.rejected.append(request)
+            return max(0.001, start + self.window - now)
+        self._windows[token] = (start, count + 1)
+        self.admitted += 1
+        return None
+
+    @staticmethod
+    def response(retry_after: float) -> tuple[web.Response, Any]:
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": round(retry_after, 3),
+            "global": True,
+        }
+        headers = {
+            "Retry-After": str(max(1, math.ceil(retry_after))),
+            "X-RateLimit-Global": "true",
+            "X-RateLimit-Scope": "global",
+            "Via": "1.1 google",  # discord.py raises on a 429 without it (a Cloudflare ban)
+        }
+        return json_response(body, 429, headers), body

@@ -120,6 +120,8 @@ class Session:
     buffer: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=REPLAY_BUFFER))
     connection: Connection | None = None
     invalidated: bool = False
+    #: The double's port the session identified on (several clients: see `DiscordDouble.add_address`).
+    port: int | None = None
 
     def send(self, event: str, data: dict[str, Any]) -> None:
         self.seq += 1
@@ -249,7 +251,9 @@ class Gateway:
         for stale in self.live_sessions:
             if stale.connection is None and stale.shard == shard:
                 stale.invalidated = True  # abandoned without RESUME: Discord would have expired it
-        session = Session(id=secrets.token_hex(16), intents=intents, shard=shard)
+        sockname = conn.request.transport.get_extra_info("sockname") if conn.request.transport else None
+        port = int(sockname[1]) if sockname else self.double.port
+        session = Session(id=secrets.token_hex(16), intents=intents, shard=shard, port=port)
         self.sessions[session.id] = session
         session.connection = conn
         conn.session = session
@@ -267,7 +271,7 @@ class Gateway:
             "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,
             "session_type": "normal",
-            "resume_gateway_url": self.double.gateway_url,
+            "resume_gateway_url": f"ws://127.0.0.1:{port}/",  # the address this client uses
             "application": {"id": str(world.application_id), "flags": self.double.application_flags},
             "private_channels": [],
             "relationships": [],

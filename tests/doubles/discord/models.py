@@ -31,6 +31,16 @@ class Snowflakes:
         self._last = value
         return value
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """The next snowflake that Discord's rule `(id >> 22) % shard_count` puts on `shard_id` (a guild
+        id: its timestamp moves up to `shard_count - 1` ms ahead, and later ids follow it)."""
+        value = self.next()
+        shift = (shard_id - (value >> 22)) % shard_count
+        if shift:
+            value = (((value >> 22) + shift) << 22) | self._prefix
+            self._last = value
+        return value
+
 
 def snowflake_time(snowflake: int) -> datetime:
     return datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, tz=UTC)

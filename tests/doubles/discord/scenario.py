@@ -29,11 +29,17 @@ class Scenario(DoubleCore):
         bot_permissions: Any = P.BOT_DEFAULT,
         bot_role_position: int = 50,
         everyone_permissions: Any = P.EVERYONE_DEFAULT,
+        shard: tuple[int, int] | None = None,
     ) -> Guild:
-        """A guild the bot is in, with @everyone, the bot's managed role and an owner member."""
+        """A guild the bot is in, with @everyone, the bot's managed role and an owner member.
+
+        `shard=(shard_id, shard_count)` picks an id that Discord's rule `(id >> 22) % shard_count` puts on
+        that shard, so its events go to that shard's gateway session only.
+        """
         world = self.world
         owner_user = world.add_user(owner) if isinstance(owner, str) else world.user(owner)
-        guild = Guild(id=world.ids.next(), name=name, owner_id=owner_user.id)
+        guild_id = world.ids.next() if shard is None else world.ids.next_on_shard(*shard)
+        guild = Guild(id=guild_id, name=name, owner_id=owner_user.id)
         world.guilds[guild.id] = guild
         guild.roles[guild.id] = Role(
             id=guild.id, guild_id=guild.id, name="@everyone", permissions=as_permissions(everyone_permissions)

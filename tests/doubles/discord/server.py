@@ -6,6 +6,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
@@ -34,6 +35,13 @@ Route = tuple[str, str, Handler]
 _UNAUTHENTICATED = ("/interactions/", "/webhooks/{application_id}/{token}")
 
 
+def _local_port(request: web.Request) -> int | None:
+    """The double's port this request came in on (see `DiscordDouble.add_address`)."""
+    transport = request.transport
+    name = transport.get_extra_info("sockname") if transport is not None else None
+    return int(name[1]) if name else None
+
+
 class DiscordPyPatch:
     """Points discord.py's ``Route.BASE`` and default gateway at the double; ``restore()`` undoes it."""
 
@@ -58,6 +66,15 @@ class DiscordPyPatch:
 
     def __exit__(self, *exc: object) -> None:
         self.restore()
+
+
+@dataclass(frozen=True)
+class DoubleAddress:
+    """One more port serving the double (`DiscordDouble.add_address`): the values for one client."""
+
+    port: int
+    api_base: str
+    gateway_url: str
 
 
 class DiscordDouble(Scenario, Actions):
@@ -105,14 +122,28 @@ class DiscordDouble(Scenario, Actions):
                 app.router.add_route(method, API_PREFIX + path, self._wrap(fn))
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._serve_attachment)
         app.router.add_get("/", self.gateway.handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25, handle_signals=False)
+        await self._runner.setup()
+        self.port = await self._listen()
+        return self
+
+    async def _listen(self) -> int:
+        assert self._runner is not None, "start the double first"
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25, handle_signals=False)
-        await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
-        return self
+        return int(sock.getsockname()[1])
+
+    async def add_address(self) -> DoubleAddress:
+        """Serve this same double on one more port, for one more client process.
+
+        Each REST request records the port it came in on (`RecordedRequest.port`) and each gateway
+        session the port it identified on (`Session.port`): give each bot process its own address and
+        a test can tell which process sent what, though they share the one bot token.
+        """
+        port = await self._listen()
+        return DoubleAddress(port, f"http://127.0.0.1:{port}{API_PREFIX}", f"ws://127.0.0.1:{port}/")
 
     async def stop(self) -> None:
         for timer in self._timers:
@@ -167,6 +198,7 @@ class DiscordDouble(Scenario, Actions):
             params=dict(request.match_info),
             query=dict(request.query),
             headers=dict(request.headers),
+            port=_local_port(request),
         )
         request["record"] = record
         self.requests.append(record)
@@ -178,6 +210,14 @@ class DiscordDouble(Scenario, Actions):
                 and request.headers.get("Authorization") != f"Bot {self.token}"
             ):
                 raise DiscordHTTPError(401, 0, "401: Unauthorized")
+            limit = self.global_rate_limit
+            if limit is not None and not template.startswith(_UNAUTHENTICATED) and template != "/gateway":
+                wait = limit.admit(request.headers.get("Authorization", ""), record)
+                if wait is not None:
+                    record.faulted = True  # Discord's behaviour, not a bug of the bot
+                    response, record.response = limit.response(wait)
+                    record.status = response.status
+                    return response
             fault = self.faults.take(record)
             if fault is not None:
                 record.faulted = True

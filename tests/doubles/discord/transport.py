@@ -57,6 +57,8 @@ class RecordedRequest:
     response: Any = None
     faulted: bool = False
     at: datetime = field(default_factory=utcnow)
+    #: The double's port the request came in on (several clients: see `DiscordDouble.add_address`).
+    port: int | None = None
 
     @property
     def key(self) -> str:
