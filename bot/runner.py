@@ -102,8 +102,10 @@ class RunError(Exception):
 async def run_bot(settings: Settings) -> None:
     """Connect to Discord and run until SIGINT/SIGTERM, then shut down cleanly.
 
-    Clean means: background loops cancelled (cogs unloaded), pending writes flushed by the cogs that own
-    them, the gateway closed, then the LLM client, the HTTP session and the database closed, in that order.
+    Before connecting, the process joins the fleet registry (`bot.fleet.registry`), which refuses it when
+    a live process clashes with it. Clean means: background loops cancelled (cogs unloaded), pending writes
+    flushed by the cogs that own them, the gateway closed, this process's registry row removed, then the
+    LLM client, the HTTP session and the database closed, in that order.
     """
     if settings.discord_token is None:
         raise RunError("DISCORD_TOKEN is not set")
