@@ -223,9 +223,13 @@ def describe_angle(angle: Angle, *, ai: bool = True) -> str:
     closed = ", ".join(angle.closed_examples) or "none"
     summary = {"open": "Leans open", "closed": "Leans closed", "balanced": "Both sides"}[angle.lean]
     return (
-        f"{summary}: {angle.open_mentions} open-side mentions ({opened}) against "
-        f"{angle.closed_mentions} closed-side mentions ({closed})."
+        f"{summary}: {_mentions(angle.open_mentions, 'open')} ({opened}) against "
+        f"{_mentions(angle.closed_mentions, 'closed')} ({closed})."
     )
+
+
+def _mentions(count: int, side: str) -> str:
+    return f"{count} {side}-side mention{'' if count == 1 else 's'}"
 
 
 DEFAULT_QUESTION = "Open or closed: which kind of AI is winning, judging by this episode?"

@@ -21,6 +21,7 @@ _ABBREVIATION_TEXT = (
 _ABBREVIATIONS = frozenset(_ABBREVIATION_TEXT.split())
 _LINK = re.compile(r"https?://|www\.", re.I)
 _PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*[•*-] )")
+_BULLET = re.compile(r"^\s*[•*-]\s+")
 
 LONG_SENTENCE = 600
 _WORDS_PER_PIECE = 40
@@ -101,8 +102,9 @@ def sentences_of(run: str) -> list[str]:
 
 
 def paragraphs_of(text: str) -> list[str]:
-    """The paragraphs of `text` (blank lines and bullets separate them), empty ones dropped."""
-    return [p for p in _PARAGRAPH.split(text) if p.strip()]
+    """The paragraphs of `text` (blank lines and bullets separate them), empty ones dropped; a list item
+    loses its marker ("- ", "* ", "• "), so a key point taken from it does not show it twice."""
+    return [_BULLET.sub("", p, count=1) for p in _PARAGRAPH.split(text) if p.strip()]
 
 
 Layout = tuple[tuple[tuple[str, ...], ...], ...]

@@ -128,3 +128,16 @@ def test_unpunctuated_captions_still_give_key_points_from_the_source() -> None:
     assert len(digest.key_points) >= KEY_POINTS_MIN
     assert all(point in source and len(point) <= 300 for point in digest.key_points)
     assert digest.tldr in source and len(digest.tldr) <= TLDR_LIMIT
+
+
+def test_show_notes_bullets_become_key_points_without_their_list_markers() -> None:
+    text = (
+        "Today: an openly licensed model closes most of the gap on two coding benchmarks.\n"
+        "- What the new release includes: weights, a model card, but not the training data.\n"
+        "* Why benchmark scores and everyday usefulness are not the same thing.\n"
+        "• The listener question of the day: would you run a coding model locally?"
+    )
+    digest = summarize_offline(text, "Open weights catch up")
+    points = [digest.tldr, *digest.key_points]
+    assert any(p.startswith("What the new release includes") for p in points)
+    assert not [p for p in points if p[:1] in "-*•"]

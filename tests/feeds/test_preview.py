@@ -94,7 +94,7 @@ async def test_text_preview_shows_what_would_be_announced(
         "https://example.com/sample-podcast/audio/ep3.mp3",
         "24:31",
         "ep3.vtt (text/vtt, en, captions)",
-        "openly licensed model",
+        "openly licensed model, Llama 3",
     ):
         assert expected in out
     assert "Welcome to the offline preview" not in out  # --limit 1
@@ -152,6 +152,11 @@ async def test_run_without_token_falls_back_to_the_labelled_sample(tmp_path: Pat
     assert "SAMPLE: Open weights catch up on coding benchmarks" in out and "Traceback" not in err
     # Each item comes with the digest the embedded offline summarizer would post.
     assert out.count("digest (embedded offline summarizer):") == 3 and "TL;DR:" in out and "Poll:" in out
+    # The open-weights sample shows the community poll its digest suggests, and its show-notes bullets
+    # become key points without their list markers.
+    assert "Both sides: 1 open-side mention (Llama) against 1 closed-side mention (GPT)." in out
+    assert "Poll: Open or closed: which kind of AI is winning" in out
+    assert "- What the new release includes" in out and "- - " not in out
 
 
 async def test_run_without_token_previews_the_configured_feeds_when_reachable(
