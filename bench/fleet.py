@@ -460,7 +460,9 @@ async def _seed_fanout(
     without threads (the figure is the announcement's fan-out); returns the channel ids."""
     store = await Store.open(url, pool_size=2)
     try:
-        await store.feeds.ensure_builtin("newsletter", world.feeds.url("/newsletter.xml"), "newsletter")
+        newsletter = await store.feeds.ensure_builtin(
+            "newsletter", world.feeds.url("/newsletter.xml"), "newsletter"
+        )
         podcast = await store.feeds.ensure_builtin("podcast", world.feeds.url("/podcast.xml"), "podcast")
         now = utcnow()
         await store.feeds.save_poll(
@@ -469,6 +471,11 @@ async def _seed_fanout(
             feed_fields={"first_fetch_done": True, "title": "The AI Daily Brief", "last_success_at": now},
             new=[NewItem(item, "skipped", "first_run") for item in items],
         )
+        # Nothing is due when the bots start: a start-up poll still running when the episode is published
+        # would save its own next poll time over `_make_podcast_due`'s, and the episode would wait for it.
+        later = now + timedelta(hours=1)
+        for feed in (newsletter, podcast):
+            await store.feeds.update_feed(feed.id, next_poll_at=later)
         channels = []
         for guild in guilds:
             channel = guild.channel_ids[0]  # the world's guilds have one text channel each
