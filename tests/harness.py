@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 import aiohttp
@@ -34,6 +35,7 @@ from bot.feeds.events import FeedEventHub
 from bot.runner import EXTENSIONS, create_bot
 from bot.settings import Settings
 from bot.store import Store
+from bot.timeutil import utcnow
 from tests.doubles.discord import DiscordDouble
 
 T = TypeVar("T")
@@ -200,3 +202,14 @@ class BotRunner:
 def hub_for(bot: CommunityBot) -> FeedEventHub:
     """The bot's feed-event hub (built once by `bot.container`), to play a feed event to its listeners."""
     return bot.services.feed_events
+
+
+class SettableClock:
+    """A wall clock the test moves (`clock.now += …`), shared by several "processes" (leases and
+    heartbeats are judged by the time their caller passes)."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now

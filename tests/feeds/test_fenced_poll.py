@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -16,17 +16,10 @@ from bot.timeutil import utcnow
 from tests.doubles.feed_server import FeedServer
 from tests.feeds.builders import Item, rss
 from tests.feeds.conftest import Recorder
+from tests.harness import SettableClock as Clock
 from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 LEASE = timedelta(seconds=30)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def episodes(*numbers: int) -> list[Item]:

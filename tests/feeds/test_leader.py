@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.feeds.leader import LEASE_NAME, FeedLeader, process_id
 from bot.store import Store
-from bot.timeutil import utcnow
+from tests.harness import SettableClock as Clock
 from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401  (store on both engines)
 
 LEASE = timedelta(seconds=30)
 TICK = timedelta(seconds=5)
-
-
-class Clock:
-    """One clock both "processes" read, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Poller:

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.fleet.once import FleetJob, LeaseGate, LeaseGone
 from bot.store import Store
-from bot.timeutil import utcnow
 from tests.fleet.two_processes import second_store
+from tests.harness import SettableClock as Clock
 from tests.postgres import postgres_server, store_on_both_engines  # noqa: F401
 
 LEASE = timedelta(seconds=30)
-
-
-class Clock:
-    """A settable wall clock (lease expiry is judged by the time the caller passes)."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def test_only_one_process_runs_the_job_and_the_other_runs_it_once_the_holder_is_gone(
