@@ -178,10 +178,6 @@ async def sync_commands(settings: Settings, guild_id: int | None) -> int:
     apply_discord_endpoints(settings)
     store = await Store.open(settings.database, pool_size=settings.database_pool_size)
     try:
-        if store.dialect == "sqlite":
-            # This process holds the file's run lock: a lease left in it is a crashed process's. Dropping
-            # them lets this one poll feeds and run maintenance at once instead of after the lease.
-            await store.leases.forget_all()
         async with create_http_session(settings) as session:
             bot = create_bot(settings, store, session, sync_commands=False, serve_http=False)
             async with bot:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 from pathlib import Path
 
+from bot.feeds.leader import LEASE_NAME
+from bot.store import Store
+from bot.timeutil import utcnow
 from tests.conftest import PYTHON, bot_subprocess_env
 from tests.doubles.discord import DiscordDouble
 from tests.doubles.feed_server import FeedServer
@@ -90,6 +94,12 @@ async def test_sync_command_registers_the_tree_globally_or_in_one_guild(tmp_path
     async with DiscordDouble() as double, FeedServer() as feeds:
         guild = double.add_guild("AI Daily Brief")
         env = bot_env(double, feeds, tmp_path)
+        # A bot running on this file holds the feed poller's lease; `sync` beside it must leave it alone.
+        store = await Store.open(tmp_path / "bot.sqlite3")
+        try:
+            await store.leases.acquire(LEASE_NAME, "running-bot", now=utcnow(), duration=timedelta(hours=1))
+        finally:
+            await store.close()
         for args, where in ((["--guild", str(guild.id)], f"guild {guild.id}"), ([], "all guilds (global)")):
             process = await asyncio.create_subprocess_exec(
                 PYTHON,
@@ -108,3 +118,9 @@ async def test_sync_command_registers_the_tree_globally_or_in_one_guild(tmp_path
         assert {c["name"] for c in double.commands(guild)} >= {"about", "admin", "poll", "search"}
         assert {c["name"] for c in double.commands()} == {c["name"] for c in double.commands(guild)}
         assert not double.gateway.identifies  # sync talks REST only; it never connects to the gateway
+        store = await Store.open(tmp_path / "bot.sqlite3")
+        try:
+            lease = await store.leases.current(LEASE_NAME, now=utcnow())
+            assert lease is not None and lease.holder == "running-bot"
+        finally:
+            await store.close()
