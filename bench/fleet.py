@@ -587,32 +587,26 @@ def _fanout_note(run: FanOutRun) -> str:
     )
 
 
-def figure_fanout_one_process(quick: bool) -> Figure:
-    """One process announcing a new episode in every guild, as a share of the 50 requests/s limit."""
-    one = fan_out(quick, 1)
+def _fanout_share(run: FanOutRun, who: str) -> Figure:
     return Figure(
-        name=f"fleet: fan-out to {one.guilds:,} guilds, one process, share of 50 req/s",
-        value=one.rate,
+        name=f"fleet: fan-out to {run.guilds:,} guilds, {who}, share of 50 req/s",
+        value=run.rate,
         baseline=RATE_LIMIT,
         unit="req/s",
         target=0.8,
         direction="higher",
-        note=_fanout_note(one),
+        note=_fanout_note(run),
     )
+
+
+def figure_fanout_one_process(quick: bool) -> Figure:
+    """One process announcing a new episode in every guild, as a share of the 50 requests/s limit."""
+    return _fanout_share(fan_out(quick, 1), "one process")
 
 
 def figure_fanout_two_processes(quick: bool) -> Figure:
     """Two processes (one shard each, one database), as a share of the same limit (one bot token)."""
-    two = fan_out(quick, 2)
-    return Figure(
-        name=f"fleet: fan-out to {two.guilds:,} guilds, two processes, share of 50 req/s",
-        value=two.rate,
-        baseline=RATE_LIMIT,
-        unit="req/s",
-        target=0.8,
-        direction="higher",
-        note=_fanout_note(two),
-    )
+    return _fanout_share(fan_out(quick, 2), "two processes")
 
 
 def figure_fanout_two_vs_one(quick: bool) -> Figure:

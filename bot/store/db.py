@@ -122,6 +122,14 @@ async def migrate(conn: aiosqlite.Connection, migrations: Sequence[Migration]) -
     return applied
 
 
+def behind(current: int, latest: int) -> StoreError:
+    """The error for a database older than the code, opened without migrating (either engine)."""
+    return StoreError(
+        f"the database is at schema version {current} but the code expects {latest}; "
+        "run `python -m bot migrate`"
+    )
+
+
 def _refuse_newer(current: int, migrations: Sequence[Migration]) -> None:
     latest = migrations[-1].version if migrations else 0
     if current > latest:
@@ -167,10 +175,7 @@ class Database:
             if apply_migrations:
                 await migrate(conn, wanted)
             elif current < latest:
-                raise StoreError(
-                    f"the database is at schema version {current} but the code expects {latest}; "
-                    "run `python -m bot migrate`"
-                )
+                raise behind(current, latest)
         except BaseException:
             await conn.close()
             raise

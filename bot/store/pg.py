@@ -41,6 +41,7 @@ from bot.store.db import (
     MigrationError,
     StoreError,
     Transaction,
+    behind,
     load_migrations,
     migrations_dir,
 )
@@ -234,10 +235,7 @@ class PgDatabase(Database):
                 if apply_migrations:
                     await migrate(conn, wanted)
                 elif current < latest:
-                    raise StoreError(
-                        f"the database is at schema version {current} but the code expects {latest}; "
-                        "run `python -m bot migrate`"
-                    )
+                    raise behind(current, latest)
         except BaseException:
             await pool.close()
             raise
